@@ -1,0 +1,226 @@
+"""The crop dataset: AB images (clean | box filled) plus one JSON box per image, paired by stem.
+
+On disk (SPEC_ORIGINAL §3.1-3.3)::
+
+    <dataroot>/images/<phase>/<stem>.png  W = 2 H: left half clean, right half with the person's box filled
+    <dataroot>/bbox/<phase>/<stem>.json   {"x1","y1","x2","y2"} (x2, y2 exclusive) or legacy {"x","y","w","h"}
+
+The returned dict already applies ``--direction``: ``A`` is the generator input (box filled per
+``--bbox_noise``), ``B`` the target. With ``BtoA`` (the default) A comes from the right half.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from data.base_dataset import BaseDataset
+from data.boxes import Box, Size, load_box, scale_box, validate_box
+from data.errors import DatasetError
+from data.transforms import (
+    FILL_MODES,
+    TransformConfig,
+    check_box_feasible,
+    downscale,
+    fill_box,
+    sample_params,
+    transform_box,
+    transform_image,
+)
+
+IMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
+DIRECTIONS = ("AtoB", "BtoA")
+# PIL raises these for unreadable or truncated files (SyntaxError for some broken PNG chunks).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError)
+
+
+@dataclass(frozen=True)
+class Sample:
+    stem: str
+    path: str
+    box: Box  # in the coordinates of one half (the crop)
+
+
+def image_stem(path: Path) -> str:
+    """File name up to its first dot: ``a_0.png`` and ``a_0.noisy.png`` both pair with ``a_0.json``."""
+    return path.name.split(".", 1)[0]
+
+
+def find_images(folder: Path) -> list[Path]:
+    """All image files under folder (recursive), sorted by stem then path."""
+    if not folder.is_dir():
+        raise DatasetError(folder, "image folder not found", kind="missing folder")
+    files = [p for p in folder.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file()]
+    if not files:
+        extensions = ", ".join(IMG_EXTENSIONS)
+        raise DatasetError(folder, f"no images found (extensions {extensions})", kind="empty folder")
+    return sorted(files, key=lambda p: (image_stem(p), str(p)))
+
+
+def read_image_size(path: Path, full_decode: bool) -> Size:
+    """The image size from its header; with full_decode also decode all pixels to catch truncated files."""
+    try:
+        with Image.open(path) as img:
+            if full_decode:
+                img.load()
+            return img.size
+    except _DECODE_ERRORS as exc:
+        raise DatasetError(path, f"cannot read image: {exc}", kind="unreadable image") from None
+
+
+def load_rgb(path: str) -> Image.Image:
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except _DECODE_ERRORS as exc:
+        raise DatasetError(path, f"cannot read image: {exc}", kind="unreadable image") from None
+
+
+def small_size_from_netg(net_g: str) -> int:
+    """The stage-1 resolution of progan from the generator name: ``unet_128`` -> 128."""
+    match = re.search(r"(\d+)$", net_g)
+    if match is None:
+        raise ValueError(f"progan needs a generator name ending in its size (e.g. unet_128), got {net_g!r}")
+    return int(match.group(1))
+
+
+class AlignedDataset(BaseDataset):
+    """AB crops with their boxes; see the module docstring for the layout and the returned keys."""
+
+    def __init__(self, opt: Any) -> None:
+        super().__init__(opt)
+        if opt.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {opt.direction!r}")
+        if opt.bbox_noise not in FILL_MODES:
+            raise ValueError(f"bbox_noise must be one of {FILL_MODES}, got {opt.bbox_noise!r}")
+        self.phase = opt.phase
+        self.image_dir = Path(opt.dataroot) / "images" / opt.phase
+        self.box_dir = Path(opt.dataroot) / "bbox" / opt.phase
+        self.seed = int(opt.seed)
+        self.config = TransformConfig.from_opt(opt)
+        self.skip_bad = bool(getattr(opt, "skip_bad_samples", False))
+        self.skipped: Counter[str] = Counter()
+        self.small_size = small_size_from_netg(opt.netG) if opt.model == "progan" else None
+        self.samples = self._scan(opt.max_dataset_size)
+
+    # ---- construction ----------------------------------------------------------------------------
+    def _scan(self, max_size: float) -> list[Sample]:
+        """Validate images in stem order until max_size good samples are found."""
+        images = find_images(self.image_dir)
+        if not self.box_dir.is_dir():
+            raise DatasetError(self.box_dir, "box folder not found", kind="missing folder")
+        samples: list[Sample] = []
+        seen: dict[str, Path] = {}
+        for path in images:
+            if len(samples) >= max_size:
+                break
+            try:
+                samples.append(self._check(path, seen))
+            except DatasetError as err:
+                if not self.skip_bad:
+                    raise
+                warnings.warn(f"[dataset] skipping {err}", stacklevel=3)
+                self.skipped[err.kind] += 1
+        if not samples:
+            problem = f"no usable samples ({self._skipped_text()})"
+            raise DatasetError(self.image_dir, problem, kind="empty folder")
+        return samples
+
+    def _check(self, path: Path, seen: dict[str, Path]) -> Sample:
+        """Cheap checks of one sample; raises DatasetError naming the offending file."""
+        stem = image_stem(path)
+        if stem in seen:
+            raise DatasetError(path, f"duplicate stem {stem!r} (also {seen[stem]})", kind="duplicate stem")
+        seen[stem] = path
+        width, height = read_image_size(path, full_decode=self.skip_bad)
+        if width != 2 * height:
+            raise DatasetError(
+                path, f"AB image must be twice as wide as tall, got {width}x{height}", kind="bad image size"
+            )
+        json_path = self.box_dir / f"{stem}.json"
+        if not json_path.is_file():
+            raise DatasetError(json_path, f"missing box file for image {path}", kind="missing JSON")
+        box = validate_box(load_box(json_path), width // 2, height, json_path)
+        check_box_feasible((width // 2, height), box, self.config, json_path)
+        return Sample(stem, str(path), box)
+
+    def _skipped_text(self) -> str:
+        total = sum(self.skipped.values())
+        if not total:
+            return "0 skipped"
+        return f"{total} skipped ({', '.join(f'{n} {kind}' for kind, n in self.skipped.items())})"
+
+    @property
+    def summary(self) -> str:
+        """One line for the log, e.g. ``[dataset] train: 118 samples, 2 skipped (1 missing JSON, ...)``."""
+        text = f"[dataset] {self.phase}: {len(self.samples)} samples"
+        return f"{text}, {self._skipped_text()}" if self.skipped else text
+
+    # ---- items -----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        sample = self.samples[index]
+        # One private stream per (seed, epoch, index): identical for any worker count and on resume.
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        source, target = self._load_halves(sample.path)
+        params = sample_params(rng, source.size, sample.box, self.config, sample.path)
+        box = transform_box(sample.box, source.size, params, self.config)
+        real_a = fill_box(transform_image(source, params, self.config), box, self.opt.bbox_noise, rng)
+        real_b = transform_image(target, params, self.config)
+        if self.small_size is not None:
+            return self._progan_item(real_a, real_b, box, self.small_size, sample.path, rng)
+        bbox = torch.tensor(box, dtype=torch.int64)
+        return {"A": real_a, "B": real_b, "bbox": bbox, "A_paths": sample.path, "B_paths": sample.path}
+
+    def _load_halves(self, path: str) -> tuple[Image.Image, Image.Image]:
+        """(input, target) halves of the AB image, after --direction and the channel counts."""
+        ab = load_rgb(path)
+        half, height = ab.width // 2, ab.height
+        left, right = ab.crop((0, 0, half, height)), ab.crop((half, 0, 2 * half, height))
+        source, target = (right, left) if self.opt.direction == "BtoA" else (left, right)
+        if self.opt.input_nc == 1:
+            source = source.convert("L")
+        if self.opt.output_nc == 1:
+            target = target.convert("L")
+        return source, target
+
+    def _progan_item(
+        self,
+        real_a: torch.Tensor,
+        real_b: torch.Tensor,
+        box: Box,
+        small_size: int,
+        path: str,
+        rng: np.random.Generator,
+    ) -> dict[str, Any]:
+        """Add the stage-1 inputs: antialiased downscales by crop_size / small_size.
+
+        bbox_small floors x1/y1 and ceils x2/y2 (it covers the scaled box; the original floored all four),
+        and the small input's box is filled again so the fill lies exactly inside bbox_small ('original' keeps
+        the downscaled PNG noise instead).
+        """
+        height, width = real_a.shape[1:]
+        crop = self.config.crop_size
+        small = (width * small_size // crop, height * small_size // crop)
+        box_small = scale_box(box, (width, height), small)
+        small_a = fill_box(downscale(real_a, small), box_small, self.opt.bbox_noise, rng)
+        return {
+            "A_big": real_a,
+            "B_big": real_b,
+            "bbox_big": torch.tensor(box, dtype=torch.int64),
+            "A_small": small_a,
+            "B_small": downscale(real_b, small),
+            "bbox_small": torch.tensor(box_small, dtype=torch.int64),
+            "A_paths": path,
+            "B_paths": path,
+        }

@@ -1,0 +1,1 @@
+"""Utilities: file I/O, images, HTML pages, logging."""
