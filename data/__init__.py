@@ -118,12 +118,15 @@ class DatasetLoader:
 
     def iterate(self, start_batch: int = 0) -> Iterator[dict[str, Any]]:
         """Batches of the current epoch from batch ``start_batch`` on (skipped samples are never loaded)."""
+        # A generator of its own: the DataLoader draws its worker base seed from it, and drawing from the global
+        # stream instead would shift the training randomness when a run resumes mid-epoch.
         loader = torch.utils.data.DataLoader(
             self.dataset,
             batch_size=self.batch_size,
             sampler=self.order()[start_batch * self.batch_size :],
             num_workers=self.num_workers,
             collate_fn=collate_samples,
+            generator=torch.Generator().manual_seed(_shuffle_seed(self.seed, self.epoch)),
         )
         return iter(loader)
 

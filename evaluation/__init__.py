@@ -1,0 +1,1 @@
+"""Evaluation of A-GAN results: offline pretrained weights (``weights``) and fidelity metrics."""

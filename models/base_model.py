@@ -1,0 +1,226 @@
+"""The life cycle every model shares: set-up, schedulers, checkpoints, resumable state, losses and visuals."""
+
+from __future__ import annotations
+
+import argparse
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from models.networks import count_parameters, get_scheduler
+from util.fileio import atomic_write
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing or does not fit the network built from the options."""
+
+
+def resolve_device(gpu_ids: list[int]) -> torch.device:
+    """The first requested GPU, or the CPU when none is requested or CUDA is absent (said once)."""
+    if not gpu_ids:
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        print(f"[device] CUDA is not available; running on the CPU (--gpu_ids {','.join(map(str, gpu_ids))} "
+              "ignored, pass --gpu_ids -1 to silence this)")
+        return torch.device("cpu")
+    missing = [i for i in gpu_ids if i >= torch.cuda.device_count()]
+    if missing:
+        raise ValueError(f"--gpu_ids: GPU {missing} requested but only {torch.cuda.device_count()} visible")
+    torch.cuda.set_device(gpu_ids[0])
+    return torch.device(f"cuda:{gpu_ids[0]}")
+
+
+def save_torch_atomic(obj: Any, path: Path) -> None:
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+class BaseModel:
+    """Subclasses set the name lists in __init__ and implement set_input, forward and optimize_parameters."""
+
+    def __init__(self, opt: argparse.Namespace) -> None:
+        self.opt = opt
+        self.isTrain = opt.isTrain
+        self.device = resolve_device(opt.gpu_ids)
+        self.save_dir = Path(opt.checkpoints_dir) / opt.name
+        self.loss_names: list[str] = []
+        self.model_names: list[str] = []
+        self.visual_names: list[str] = []
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.schedulers: list[Any] = []
+        self.image_paths: list[str] = []
+
+    @staticmethod
+    def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
+        return parser
+
+    # -- to be implemented --------------------------------------------------------------------------------
+    def set_input(self, batch: dict) -> None:
+        raise NotImplementedError
+
+    def forward(self) -> None:
+        raise NotImplementedError
+
+    def optimize_parameters(self) -> None:
+        raise NotImplementedError
+
+    def training_networks(self) -> list[str]:
+        """Names of the networks that are saved as training state (all by default)."""
+        return list(self.model_names)
+
+    def inference_networks(self) -> list[str]:
+        """Names of the networks needed to produce outputs (the generators)."""
+        return [name for name in self.model_names if name.startswith("G")]
+
+    # -- set-up -------------------------------------------------------------------------------------------
+    def network(self, name: str) -> nn.Module:
+        return getattr(self, f"net{name}")
+
+    def setup(self) -> None:
+        """Create schedulers; load weights for testing or when continuing."""
+        opt = self.opt
+        if self.isTrain:
+            self.schedulers = [
+                get_scheduler(optimizer, opt.lr_policy, opt.n_epochs, opt.n_epochs_decay, opt.epoch_count,
+                              opt.lr_decay_iters)
+                for optimizer in self.optimizers.values()]
+        if not self.isTrain or opt.continue_train:
+            self.load_networks(self.checkpoint_prefix(), self.training_networks() if self.isTrain
+                               else self.inference_networks())
+        self.print_networks(opt.verbose)
+
+    def checkpoint_prefix(self) -> str:
+        return f"iter_{self.opt.load_iter}" if self.opt.load_iter > 0 else str(self.opt.epoch)
+
+    def print_networks(self, verbose: bool) -> None:
+        print("---------- Networks initialized -------------")
+        for name in self.model_names:
+            net = self.network(name)
+            if verbose:
+                print(net)
+            print(f"[Network {name}] Total number of parameters : {count_parameters(net) / 1e6:.3f} M "
+                  f"({count_parameters(net):,})")
+        print("-----------------------------------------------")
+
+    def eval(self) -> None:
+        for name in self.model_names:
+            self.network(name).eval()
+
+    def train(self) -> None:
+        for name in self.model_names:
+            self.network(name).train()
+
+    def test(self) -> None:
+        """Forward without gradients (the caller decides train or eval mode)."""
+        with torch.no_grad():
+            self.forward()
+
+    @staticmethod
+    def set_requires_grad(nets: list[nn.Module | None], requires_grad: bool) -> None:
+        for net in nets:
+            if net is not None:
+                for param in net.parameters():
+                    param.requires_grad_(requires_grad)
+
+    # -- reporting ----------------------------------------------------------------------------------------
+    def get_current_visuals(self) -> OrderedDict[str, torch.Tensor]:
+        return OrderedDict((name, getattr(self, name)) for name in self.visual_names
+                           if getattr(self, name, None) is not None)
+
+    def get_current_losses(self) -> OrderedDict[str, float]:
+        return OrderedDict((name, float(getattr(self, f"loss_{name}"))) for name in self.loss_names)
+
+    def get_image_paths(self) -> list[str]:
+        return self.image_paths
+
+    def current_lr(self) -> float:
+        return next(iter(self.optimizers.values())).param_groups[0]["lr"]
+
+    def update_learning_rate(self, metric: float = 0.0) -> tuple[float, float]:
+        """Step every scheduler once (end of an epoch); returns (old, new) learning rate."""
+        old_lr = self.current_lr()
+        for scheduler in self.schedulers:
+            if self.opt.lr_policy == "plateau":
+                scheduler.step(metric)
+            else:
+                scheduler.step()
+        return old_lr, self.current_lr()
+
+    # -- checkpoints --------------------------------------------------------------------------------------
+    def network_path(self, prefix: str, name: str) -> Path:
+        return self.save_dir / f"{prefix}_net_{name}.pth"
+
+    def save_networks(self, prefix: str | int) -> None:
+        """``<prefix>_net_<Net>.pth``: a CPU state dict of each training network, written atomically."""
+        for name in self.training_networks():
+            state = {key: value.detach().cpu() for key, value in self.network(name).state_dict().items()}
+            save_torch_atomic(state, self.network_path(str(prefix), name))
+
+    def load_networks(self, prefix: str | int, names: list[str]) -> None:
+        """Load ``names`` from ``<prefix>_net_<Net>.pth``; any missing or mismatching file is an error."""
+        for name in names:
+            path = self.network_path(str(prefix), name)
+            if not path.is_file():
+                raise CheckpointError(f"{path}: checkpoint not found ({self.available_prefixes_text()})")
+            try:
+                state = torch.load(path, map_location=self.device, weights_only=True)
+            except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
+                raise CheckpointError(f"{path}: cannot be read as a checkpoint ({error})") from None
+            net = self.network(name)
+            problems = state_dict_mismatch(net, state)
+            if problems:
+                raise CheckpointError(f"{path}: does not match the network built from the options "
+                                      f"({problems}); check --netG/--ngf/--norm/--netG_mask_input/--netG_noise")
+            net.load_state_dict(state)
+            print(f"[checkpoint] loaded {path}")
+
+    def available_prefixes_text(self) -> str:
+        prefixes = sorted({p.name.split("_net_")[0] for p in self.save_dir.glob("*_net_*.pth")})
+        return f"available: {', '.join(prefixes)}" if prefixes else f"no checkpoints in {self.save_dir}"
+
+    # -- resumable training state -------------------------------------------------------------------------
+    def state_path(self, prefix: str | int) -> Path:
+        return self.save_dir / f"{prefix}_state.pth"
+
+    def training_state(self) -> dict[str, Any]:
+        """Everything besides the weights that an exact resume needs; subclasses add their pools."""
+        return {
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "schedulers": [scheduler.state_dict() for scheduler in self.schedulers],
+        }
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        for scheduler, scheduler_state in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(scheduler_state)
+
+    def save_state(self, prefix: str | int, progress: dict[str, Any]) -> None:
+        """``<prefix>_state.pth``: optimizers, schedulers, pools, RNG states and loop progress."""
+        save_torch_atomic({"model": self.training_state(), "progress": progress}, self.state_path(prefix))
+
+    def load_state(self, prefix: str | int) -> dict[str, Any]:
+        """Restore the state saved with ``save_state``; returns the loop progress dict."""
+        path = self.state_path(prefix)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: training state not found; --continue_train needs the state file "
+                                  f"written with the weights ({self.available_prefixes_text()})")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        self.load_training_state(state["model"])
+        return state["progress"]
+
+
+def state_dict_mismatch(net: nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """A short description of how ``state`` differs from ``net``'s own state dict ('' when it fits)."""
+    own = net.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong_shape = sorted(key for key in set(own) & set(state) if own[key].shape != state[key].shape)
+    parts = []
+    for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong_shape)):
+        if keys:
+            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            parts.append(f"{label}: {shown}")
+    return "; ".join(parts)

@@ -1,0 +1,284 @@
+"""Generators: the U-Net with mask input, noise injection and difference-map variant, and the ResNet G.
+
+SPEC §4. All convolutions are 4x4/2/1 in the U-Net; the ResNet G is the classic pix2pix design (§4.7).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .init import conv_bias, get_norm_layer, init_weights
+
+NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
+UNET_DEPTHS = {"unet_64": 6, "unet_128": 7, "unet_256": 8}
+RESNET_BLOCKS = {"resnet_6blocks": 6, "resnet_9blocks": 9}
+
+NOISE_STD = 0.8
+ENCODER_NOISE_CHANNELS = 8
+DECODER_NOISE_CHANNELS_INNERMOST = 256
+DECODER_NOISE_CHANNELS = 128
+DIFF_MAP_EPS = 1e-6
+
+
+def mask_channel(box_mask01: torch.Tensor) -> torch.Tensor:
+    """The G input mask map: +1 outside the box, -1 inside, from a {0,1} mask that is 1 inside (SPEC §4.2)."""
+    return 1.0 - 2.0 * box_mask01
+
+
+class ChannelNoise(nn.Module):
+    """Appends ``channels`` spatially constant maps, one N(0, 0.8^2) value per (sample, channel) (SPEC §4.3).
+
+    Drawn from torch's global RNG on every call (test time too), so ``torch.manual_seed`` reproduces it.
+    """
+
+    def __init__(self, channels: int, std: float = NOISE_STD) -> None:
+        super().__init__()
+        self.channels = channels
+        self.std = std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        noise = torch.randn(n, self.channels, 1, 1, device=x.device, dtype=x.dtype) * self.std
+        return torch.cat([x, noise.expand(n, self.channels, h, w)], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}, std={self.std}"
+
+
+def _noise_projection(channels: int, noise_channels: int, bias: bool) -> nn.Sequential:
+    """Decoder noise: append noise, then a plain 1x1 projection back to ``channels`` (no norm, no activation).
+
+    The original uses a 1x1 ConvTranspose2d; a 1x1 Conv2d is the same map with the same parameter count.
+    """
+    return nn.Sequential(
+        ChannelNoise(noise_channels),
+        nn.Conv2d(channels + noise_channels, channels, kernel_size=1, bias=bias),
+    )
+
+
+def _down_conv(in_nc: int, out_nc: int, bias: bool) -> nn.Conv2d:
+    return nn.Conv2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)
+
+
+def _up_conv(in_nc: int, out_nc: int, bias: bool) -> nn.ConvTranspose2d:
+    return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)
+
+
+class UnetBlock(nn.Module):
+    """One U-Net level wrapping ``submodule`` (SPEC §4.1).
+
+    Path: [encoder noise] -> down -> submodule -> [decoder noise + 1x1 projection] -> up. Non-outermost
+    blocks return ``cat(skip, up_output)``: the skip is the LeakyReLU-activated input (as the original's
+    in-place activation makes it), or the raw noise-free input when encoder noise is injected.
+    The outermost block returns the raw pre-tanh output.
+    """
+
+    ROLES = ("outermost", "intermediate", "innermost")
+
+    def __init__(
+        self,
+        outer_nc: int,
+        inner_nc: int,
+        *,
+        role: str,
+        in_nc: int | None = None,
+        submodule: nn.Module | None = None,
+        norm: str = "batch",
+        dropout: bool = False,
+        noise: str = "none",
+    ) -> None:
+        super().__init__()
+        if role not in self.ROLES:
+            raise ValueError(f"role {role!r} is not one of {self.ROLES}")
+        if (submodule is None) != (role == "innermost"):
+            raise ValueError("exactly the innermost block has no submodule")
+        self.outermost = role == "outermost"
+        in_nc = outer_nc if in_nc is None else in_nc
+        bias = conv_bias(norm)
+        norm_layer = get_norm_layer(norm)
+
+        encoder_noise = noise == "encoder_all" or (noise == "encoder_one" and self.outermost)
+        self.encoder_noise = ChannelNoise(ENCODER_NOISE_CHANNELS) if encoder_noise else None
+        down_in = in_nc + (ENCODER_NOISE_CHANNELS if encoder_noise else 0)
+
+        down: list[nn.Module] = [] if self.outermost else [nn.LeakyReLU(0.2)]
+        down.append(_down_conv(down_in, inner_nc, bias))
+        if role == "intermediate":
+            down.append(norm_layer(inner_nc))
+        self.down = nn.Sequential(*down)
+        self.submodule = submodule
+
+        # Channels entering the decoder side: the innermost's own bottleneck, else the sub-block's concat.
+        up_in = inner_nc if role == "innermost" else 2 * inner_nc
+        self.decoder_noise = None
+        if noise == "decoder" and not self.outermost:
+            innermost = role == "innermost"
+            noise_channels = DECODER_NOISE_CHANNELS_INNERMOST if innermost else DECODER_NOISE_CHANNELS
+            self.decoder_noise = _noise_projection(up_in, noise_channels, bias)
+
+        up: list[nn.Module] = [nn.ReLU(), _up_conv(up_in, outer_nc, bias or self.outermost)]
+        if not self.outermost:
+            up.append(norm_layer(outer_nc))
+        if dropout:
+            up.append(nn.Dropout(0.5))
+        self.up = nn.Sequential(*up)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.encoder_noise is not None:
+            h = self.down(self.encoder_noise(x))
+        elif self.outermost:
+            h = self.down(x)
+        else:
+            # The original's LeakyReLU works in place on the block input, so its skip carries the activated
+            # input; this matters to what the decoder-noise projection sees (with encoder noise the
+            # activation acts on a new tensor and the skip keeps the raw input).
+            x = self.down[0](x)
+            h = self.down[1:](x)
+        if self.submodule is not None:
+            h = self.submodule(h)
+        if self.decoder_noise is not None:
+            h = self.decoder_noise(h)
+        h = self.up(h)
+        return h if self.outermost else torch.cat([x, h], dim=1)
+
+
+class UnetGenerator(nn.Module):
+    """U-Net with ``num_downs`` downsamplings: input side must be divisible by 2**num_downs.
+
+    ``input_nc`` already includes the mask channel when one is used. Returns tanh(raw), or with ``diff_map``
+    the pair (tanh(d + atanh(x_rgb)), d) where d is the raw output and x_rgb the first ``output_nc`` inputs.
+    """
+
+    def __init__(
+        self,
+        input_nc: int,
+        output_nc: int,
+        num_downs: int,
+        ngf: int = 64,
+        norm: str = "batch",
+        use_dropout: bool = True,
+        noise: str = "none",
+        diff_map: bool = False,
+    ) -> None:
+        super().__init__()
+        if num_downs < 5:
+            raise ValueError(f"num_downs must be >= 5 (got {num_downs})")
+        if noise not in NOISE_MODES:
+            raise ValueError(f"noise {noise!r} is not supported; choose one of {', '.join(NOISE_MODES)}")
+        if diff_map and input_nc < output_nc:
+            raise ValueError("diff_map needs the first output_nc input channels to be the image")
+        self.num_downs = num_downs
+        self.output_nc = output_nc
+        self.diff_map = diff_map
+        common = {"norm": norm, "noise": noise}
+
+        block = UnetBlock(ngf * 8, ngf * 8, role="innermost", **common)
+        # Dropout only in the (num_downs - 5) 512->512 intermediate blocks (SPEC §4.4).
+        for _ in range(num_downs - 5):
+            block = UnetBlock(ngf * 8, ngf * 8, role="intermediate", submodule=block, dropout=use_dropout,
+                              **common)
+        for mult in (4, 2, 1):
+            block = UnetBlock(ngf * mult, ngf * mult * 2, role="intermediate", submodule=block, **common)
+        self.model = UnetBlock(output_nc, ngf, role="outermost", in_nc=input_nc, submodule=block, **common)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        factor = 2**self.num_downs
+        if x.shape[-1] % factor or x.shape[-2] % factor:
+            raise ValueError(f"U-Net with {self.num_downs} downsamplings needs sides divisible by {factor}, "
+                             f"got {tuple(x.shape[-2:])}")
+        raw = self.model(x)
+        if not self.diff_map:
+            return torch.tanh(raw)
+        # atanh(+-1) is infinite: clamp so saturated input pixels stay finite and trainable (SPEC §11.14).
+        rgb = x[:, : self.output_nc].clamp(-1 + DIFF_MAP_EPS, 1 - DIFF_MAP_EPS)
+        return torch.tanh(raw + torch.atanh(rgb)), raw
+
+    def zero_init_output(self) -> None:
+        """Zero the outermost up-conv so d = 0 and the diff-map G starts as the identity (SPEC §4.5)."""
+        last = self.model.up[-1]
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+
+
+class ResnetBlock(nn.Module):
+    """x + [reflect-pad, 3x3 conv, norm, ReLU, (dropout), reflect-pad, 3x3 conv, norm](x)."""
+
+    def __init__(self, channels: int, norm: str, use_dropout: bool) -> None:
+        super().__init__()
+        bias = conv_bias(norm)
+        norm_layer = get_norm_layer(norm)
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(channels),
+            nn.ReLU(),
+        ]
+        if use_dropout:
+            layers.append(nn.Dropout(0.5))
+        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(channels)]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """The pix2pix ResNet G (SPEC §4.7): 7x7 stem, 2 stride-2 downs, ``n_blocks`` residual blocks, 2 ups."""
+
+    def __init__(
+        self, input_nc: int, output_nc: int, ngf: int = 64, norm: str = "batch", use_dropout: bool = False,
+        n_blocks: int = 9,
+    ) -> None:
+        super().__init__()
+        bias = conv_bias(norm)
+        norm_layer = get_norm_layer(norm)
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7, bias=bias), norm_layer(ngf), nn.ReLU(),
+        ]
+        for mult in (1, 2):
+            layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1, bias=bias),
+                       norm_layer(ngf * mult * 2), nn.ReLU()]
+        layers += [ResnetBlock(ngf * 4, norm, use_dropout) for _ in range(n_blocks)]
+        for mult in (4, 2):
+            layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1,
+                                          output_padding=1, bias=bias),
+                       norm_layer(ngf * mult // 2), nn.ReLU()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, 7)]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.model(x))
+
+
+def define_G(
+    netG: str,
+    input_nc: int = 3,
+    output_nc: int = 3,
+    ngf: int = 64,
+    norm: str = "batch",
+    use_dropout: bool = True,
+    init_type: str = "normal",
+    init_gain: float = 0.02,
+    mask_input: bool = False,
+    noise: str = "none",
+    diff_map: bool = False,
+) -> nn.Module:
+    """Build and initialise a generator. ``input_nc`` counts image channels only; the mask adds one.
+
+    No device placement or DataParallel: the caller owns devices.
+    """
+    in_nc = input_nc + (1 if mask_input else 0)
+    if netG in UNET_DEPTHS:
+        net: nn.Module = UnetGenerator(in_nc, output_nc, UNET_DEPTHS[netG], ngf, norm, use_dropout, noise,
+                                       diff_map)
+    elif netG in RESNET_BLOCKS:
+        if noise != "none" or diff_map:
+            raise ValueError(f"{netG} supports neither noise injection nor the difference map "
+                             f"(got noise={noise!r}, diff_map={diff_map}); use a unet_* generator")
+        net = ResnetGenerator(in_nc, output_nc, ngf, norm, use_dropout, RESNET_BLOCKS[netG])
+    else:
+        names = ", ".join([*UNET_DEPTHS, *RESNET_BLOCKS])
+        raise ValueError(f"generator {netG!r} is not supported; choose one of {names}")
+    init_weights(net, init_type, init_gain)
+    if diff_map:
+        net.zero_init_output()  # after the general init, which would overwrite it
+    return net

@@ -1,0 +1,265 @@
+"""What psgan, progan and pix2pix share: box masks, person crops, composites and the D/G update step.
+
+A *stage* is one generator with its discriminators, objectives and loss weights (psgan and pix2pix have one,
+progan two). ``PersonGANModel.optimize_stage`` runs one training iteration of a stage:
+
+- default order: one generator forward whose output feeds the image-D update, the person-D update and the
+  G update (standard pix2pix practice, SPEC_ORIGINAL §11.10);
+- ``--update_order faithful``: a fresh forward before each of the three updates, as the original did (§6.2).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.base_model import BaseModel
+from models.networks import (
+    GANLoss,
+    clip_gradients_,
+    discriminator_accuracy,
+    feature_matching_loss,
+    gradient_penalty,
+    masked_l1,
+)
+from util.image_pool import ImagePool
+
+
+def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """B×1×H×W float mask, 1 inside each sample's box ``[x1, y1, x2, y2)``, 0 outside."""
+    boxes = boxes.long()
+    rows = torch.arange(height, device=boxes.device).view(1, height, 1)
+    cols = torch.arange(width, device=boxes.device).view(1, 1, width)
+    x1, y1, x2, y2 = (boxes[:, i].view(-1, 1, 1) for i in range(4))
+    inside = (rows >= y1) & (rows < y2) & (cols >= x1) & (cols < x2)
+    return inside.unsqueeze(1).float()
+
+
+def mask_channel(inside: torch.Tensor) -> torch.Tensor:
+    """The generator's mask input: +1 outside the box, −1 inside (SPEC §4.2)."""
+    return 1.0 - 2.0 * inside
+
+
+def person_crops(images: torch.Tensor, boxes: torch.Tensor) -> list[torch.Tensor]:
+    """Each sample's box region as a 1×C×h×w tensor (sizes differ between samples)."""
+    return [images[i:i + 1, :, int(y1):int(y2), int(x1):int(x2)]
+            for i, (x1, y1, x2, y2) in enumerate(boxes.tolist())]
+
+
+def composite(real: torch.Tensor, fake: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """The anonymized image: ``real`` everywhere except the box, which comes from ``fake``."""
+    return real * (1.0 - inside) + fake * inside
+
+
+@dataclass
+class Stage:
+    """One generator with its discriminators, objectives and weights."""
+
+    G: str
+    D_image: str
+    D_person: str | None
+    conditional_image_D: bool
+    gan_image: GANLoss
+    gan_mode_image: str
+    gan_person: GANLoss | None
+    gan_mode_person: str
+    lambda_L1: float
+    lambda_image: float
+    lambda_person: float
+    L1_outside_only: bool
+    image_pool: ImagePool
+    person_pool: ImagePool
+    discriminators: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.discriminators = [self.D_image] + ([self.D_person] if self.D_person else [])
+
+
+@dataclass
+class StageBatch:
+    """One forward of a stage: the conditioning input, target, generated image and box geometry."""
+
+    condition: torch.Tensor
+    real: torch.Tensor
+    fake: torch.Tensor
+    boxes: torch.Tensor
+    inside: torch.Tensor
+
+    @property
+    def composite(self) -> torch.Tensor:
+        return composite(self.real, self.fake, self.inside)
+
+
+def add_update_order_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--update_order", default="default", choices=("default", "faithful"),
+                        help="default: one G forward per iteration shared by all updates; faithful: a fresh "
+                             "forward before each of the D_image, D_person and G updates (the original)")
+
+
+class PersonGANModel(BaseModel):
+    """Shared training machinery; subclasses build their stages and forward passes."""
+
+    # Logged loss names (fixed by the original's loss_log.txt format).
+    LOSS_NAMES_PERSON = ["G_image", "G_person", "G_L1", "D_image_real", "D_image_fake", "D_person_real",
+                         "D_person_fake", "acc_D_image_real", "acc_D_image_fake", "acc_D_person_real",
+                         "acc_D_person_fake"]
+    LOSS_NAMES_IMAGE_ONLY = ["G_image", "G_L1", "D_image_real", "D_image_fake", "acc_D_image_real",
+                             "acc_D_image_fake"]
+
+    def make_pools(self, seed_offset: int) -> tuple[ImagePool, ImagePool]:
+        """Image and person pools with their own seeded generators (saved with the training state)."""
+        pools = []
+        for k, size in enumerate((self.opt.pool_size_image, self.opt.pool_size_person)):
+            generator = torch.Generator().manual_seed(self.opt.seed * 1000 + seed_offset * 10 + k)
+            pools.append(ImagePool(size, generator))
+        return pools[0], pools[1]
+
+    def make_optimizer(self, names: list[str]) -> torch.optim.Optimizer:
+        params = [p for name in names for p in self.network(name).parameters()]
+        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999))
+
+    def generator_input(self, image: torch.Tensor, inside: torch.Tensor, use_mask: bool) -> torch.Tensor:
+        return torch.cat([image, mask_channel(inside)], dim=1) if use_mask else image
+
+    # -- one iteration ------------------------------------------------------------------------------------
+    def optimize_stage(self, stage: Stage, forward: Callable[[], StageBatch], update_generator: bool = True,
+                       person_disc_steps: int = 1, generator_steps: int = 1) -> StageBatch:
+        """D_image step, person-D step(s), G step(s). Returns the batch of the last forward."""
+        faithful = self.opt.update_order == "faithful"
+        batch = forward()
+        self.update_image_discriminator(stage, batch)
+        for _ in range(person_disc_steps if stage.D_person else 0):
+            if faithful:
+                batch = forward()
+            self.update_person_discriminator(stage, batch)
+        for _ in range(generator_steps):
+            if faithful:
+                batch = forward()
+            self.update_generator(stage, batch, apply_step=update_generator)
+        return batch
+
+    def step(self, optimizer_name: str, net_names: list[str], loss: torch.Tensor, apply_step: bool = True) -> None:
+        """zero_grad, backward, element-wise clipping of every gradient, Adam step."""
+        optimizer = self.optimizers[optimizer_name]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for name in net_names:
+            clip_gradients_(self.network(name).parameters(), self.opt.clip_value)
+        if apply_step:
+            optimizer.step()
+
+    # -- image discriminator ------------------------------------------------------------------------------
+    def image_d_input(self, stage: Stage, batch: StageBatch, image: torch.Tensor) -> torch.Tensor:
+        return torch.cat([batch.condition, image], dim=1) if stage.conditional_image_D else image
+
+    def fake_for_image_d(self, batch: StageBatch) -> torch.Tensor:
+        return batch.composite if getattr(self.opt, "fake_B_display", False) else batch.fake
+
+    def image_discriminator_loss(self, stage: Stage, batch: StageBatch, use_pool: bool = True) -> torch.Tensor:
+        """Image-D loss on the batch (sets the logged losses and accuracies)."""
+        netD = self.network(stage.D_image)
+        fake_input = self.image_d_input(stage, batch, self.fake_for_image_d(batch)).detach()
+        real_input = self.image_d_input(stage, batch, batch.real)
+        pred_fake = netD(stage.image_pool.query(fake_input) if use_pool else fake_input)
+        pred_real = netD(real_input)
+        self.loss_D_image_fake = stage.gan_image(pred_fake, False)
+        self.loss_D_image_real = stage.gan_image(pred_real, True)
+        loss = 0.5 * (self.loss_D_image_fake + self.loss_D_image_real)
+        if stage.gan_mode_image == "wgangp" and torch.is_grad_enabled():
+            loss = loss + gradient_penalty(netD, real_input, fake_input)
+        self.acc_D_image_fake = discriminator_accuracy(pred_fake, False, stage.gan_mode_image)
+        self.acc_D_image_real = discriminator_accuracy(pred_real, True, stage.gan_mode_image)
+        return loss
+
+    def update_image_discriminator(self, stage: Stage, batch: StageBatch) -> None:
+        self.set_requires_grad([self.network(stage.D_image)], True)
+        self.step(stage.D_image, [stage.D_image], self.image_discriminator_loss(stage, batch))
+
+    # -- person discriminator -----------------------------------------------------------------------------
+    def person_predictions(self, netD: nn.Module, crops: list[torch.Tensor]) -> list[tuple]:
+        """(logits, features) for each crop; each crop is judged on its own (sizes differ)."""
+        return [netD(crop) for crop in crops]
+
+    def person_gan_loss(self, stage: Stage, predictions: list[tuple], target_is_real: bool) -> torch.Tensor:
+        return torch.stack([stage.gan_person(logits, target_is_real) for logits, _ in predictions]).mean()
+
+    def person_accuracy(self, stage: Stage, predictions: list[tuple], target_is_real: bool) -> float:
+        return sum(discriminator_accuracy(logits, target_is_real, stage.gan_mode_person)
+                   for logits, _ in predictions) / len(predictions)
+
+    def person_discriminator_loss(self, stage: Stage, batch: StageBatch, use_pool: bool = True) -> torch.Tensor:
+        """Person-D loss over the batch's person crops (sets the logged losses and accuracies)."""
+        netD = self.network(stage.D_person)
+        fake_crops = [crop.detach() for crop in person_crops(batch.fake, batch.boxes)]
+        real_crops = person_crops(batch.real, batch.boxes)
+        pred_fake = self.person_predictions(netD, stage.person_pool.query(fake_crops) if use_pool else fake_crops)
+        pred_real = self.person_predictions(netD, real_crops)
+        self.loss_D_person_fake = self.person_gan_loss(stage, pred_fake, False)
+        self.loss_D_person_real = self.person_gan_loss(stage, pred_real, True)
+        loss = 0.5 * (self.loss_D_person_fake + self.loss_D_person_real)
+        if stage.gan_mode_person == "wgangp" and torch.is_grad_enabled():
+            penalties = [gradient_penalty(lambda x: netD(x)[0], real, fake)
+                         for real, fake in zip(real_crops, fake_crops, strict=True)]
+            loss = loss + torch.stack(penalties).mean()
+        self.acc_D_person_fake = self.person_accuracy(stage, pred_fake, False)
+        self.acc_D_person_real = self.person_accuracy(stage, pred_real, True)
+        return loss
+
+    def update_person_discriminator(self, stage: Stage, batch: StageBatch) -> None:
+        self.set_requires_grad([self.network(stage.D_person)], True)
+        self.step(stage.D_person, [stage.D_person], self.person_discriminator_loss(stage, batch))
+
+    def discriminator_losses(self, stage: Stage, batch: StageBatch) -> dict[str, float]:
+        """The D losses and accuracies of a batch without any update or pool (for the val5 log)."""
+        with torch.no_grad():
+            self.image_discriminator_loss(stage, batch, use_pool=False)
+            if stage.D_person:
+                self.person_discriminator_loss(stage, batch, use_pool=False)
+        return {name: value for name, value in self.get_current_losses().items() if not name.startswith("G_")}
+
+    # -- generator ----------------------------------------------------------------------------------------
+    def generator_image_term(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
+        netD = self.network(stage.D_image)
+        pred_fake = netD(self.image_d_input(stage, batch, self.fake_for_image_d(batch)))
+        if getattr(self.opt, "EL_image", False):
+            with torch.no_grad():
+                pred_real = netD(self.image_d_input(stage, batch, batch.real))
+            return F.mse_loss(pred_fake, pred_real)
+        return stage.gan_image(pred_fake, True)
+
+    def generator_person_term(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
+        netD = self.network(stage.D_person)
+        pred_fake = self.person_predictions(netD, person_crops(batch.fake, batch.boxes))
+        if getattr(self.opt, "EL_person", False):
+            with torch.no_grad():
+                pred_real = self.person_predictions(netD, person_crops(batch.real, batch.boxes))
+            return torch.stack([feature_matching_loss(fake_feats, real_feats)
+                                for (_, fake_feats), (_, real_feats) in zip(pred_fake, pred_real, strict=True)
+                                ]).mean()
+        return self.person_gan_loss(stage, pred_fake, True)
+
+    def update_generator(self, stage: Stage, batch: StageBatch, apply_step: bool = True) -> None:
+        self.set_requires_grad([self.network(name) for name in stage.discriminators], False)
+        self.loss_G_image = stage.lambda_image * self.generator_image_term(stage, batch)
+        outside = (1.0 - batch.inside) if stage.L1_outside_only else None
+        self.loss_G_L1 = stage.lambda_L1 * masked_l1(batch.fake, batch.real, outside)
+        loss = self.loss_G_image + self.loss_G_L1
+        if stage.D_person:
+            self.loss_G_person = stage.lambda_person * self.generator_person_term(stage, batch)
+            loss = loss + self.loss_G_person
+        self.step(stage.G, [stage.G], loss, apply_step=apply_step)
+        self.set_requires_grad([self.network(name) for name in stage.discriminators], True)
+
+    def get_current_losses(self) -> dict[str, float]:
+        losses = {}
+        for name in self.loss_names:
+            value = getattr(self, f"loss_{name}", None)
+            if value is None:
+                value = getattr(self, name, 0.0)
+            losses[name] = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+        return losses

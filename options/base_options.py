@@ -1,0 +1,192 @@
+"""Options shared by training and testing, parsed in two passes as in pix2pix.
+
+Pass one reads the base flags leniently to learn ``--model`` and ``--dataset_mode``; the chosen model and dataset
+then add or override their own flags, and the final parse is strict, so unknown flags fail as argparse does.
+The resolved options are printed (non-defaults marked) and saved as ``<phase>_opt.txt`` and ``<phase>_opt.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import data
+import models
+from util.fileio import atomic_write_text
+
+BOX_FILL_MODES = ("none", "random", "original")
+NORM_TYPES = ("batch", "instance", "none")
+INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
+GENERATORS = ("unet_256", "unet_128", "unet_64", "resnet_9blocks", "resnet_6blocks")
+IMAGE_DISCRIMINATORS = ("basic", "n_layers", "pixel")
+PERSON_DISCRIMINATORS = ("spp", "spp_128", "conv", "gap", "none")
+NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
+
+
+class BaseOptions:
+    """Flags common to train.py and test.py (SPEC_ORIGINAL §2.1)."""
+
+    is_train: bool = False
+
+    def initialize(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        basic = parser.add_argument_group("basic")
+        basic.add_argument("--dataroot", required=True,
+                           help="dataset root holding images/<phase>/ and bbox/<phase>/")
+        basic.add_argument("--name", default="experiment_name",
+                           help="experiment name: the folder under checkpoints_dir and results_dir")
+        basic.add_argument("--gpu_ids", default="0",
+                           help="GPU ids, e.g. 0 or 0,1,2; -1 for CPU. Without CUDA the CPU is used")
+        basic.add_argument("--checkpoints_dir", default="./checkpoints", help="where models and logs are saved")
+        basic.add_argument("--seed", type=int, default=42, help="seed for python, numpy and torch")
+        basic.add_argument("--quiet", action="store_true", help="no progress bars (for logs)")
+
+        model = parser.add_argument_group("model")
+        model.add_argument("--model", default="psgan", choices=models.available_models(),
+                           help="which model to train or test")
+        model.add_argument("--input_nc", type=int, default=3, help="input image channels (mask/noise added inside)")
+        model.add_argument("--output_nc", type=int, default=3, help="output image channels")
+        model.add_argument("--ngf", type=int, default=64, help="generator filters in the last conv layer")
+        model.add_argument("--ndf", type=int, default=64, help="discriminator filters in the first conv layer")
+        model.add_argument("--netD_image", default="basic", choices=IMAGE_DISCRIMINATORS,
+                           help="image discriminator: basic = 70x70 PatchGAN, n_layers, pixel")
+        model.add_argument("--netD_person", default="spp", choices=PERSON_DISCRIMINATORS,
+                           help="person discriminator on the box crop (spp: 21 pyramid logits, spp_128: 5)")
+        model.add_argument("--netG", default="unet_256", choices=GENERATORS,
+                           help="generator (G1 for progan)")
+        model.add_argument("--netG2", default="none", choices=("none", *GENERATORS),
+                           help="stage-2 generator (progan)")
+        model.add_argument("--netG_mask_input", action="store_true",
+                           help="add the box mask (+1 outside, -1 inside) as an extra generator input channel")
+        model.add_argument("--netG_noise", default="none", choices=NOISE_MODES,
+                           help="where the generator injects noise")
+        model.add_argument("--n_layers_D", type=int, default=3, help="image D depth when netD_image is n_layers")
+        model.add_argument("--norm", default="batch", choices=NORM_TYPES, help="normalisation of every network")
+        model.add_argument("--init_type", default="normal", choices=INIT_TYPES, help="weight initialisation")
+        model.add_argument("--init_gain", type=float, default=0.02, help="scale for normal, xavier, orthogonal")
+        model.add_argument("--no_dropout", action="store_true", help="no dropout in the U-Net generator")
+
+        dataset = parser.add_argument_group("dataset")
+        dataset.add_argument("--dataset_mode", default="aligned", choices=data.available_dataset_modes(),
+                             help="how the dataset is read")
+        dataset.add_argument("--direction", default="BtoA", choices=("AtoB", "BtoA"),
+                             help="BtoA: the input is the right (box-filled) half, the target the left (clean) half")
+        dataset.add_argument("--serial_batches", action="store_true", help="take samples in order, no shuffle")
+        dataset.add_argument("--num_threads", type=int, default=0, help="data loader worker processes")
+        dataset.add_argument("--batch_size", type=int, default=1, help="input batch size")
+        dataset.add_argument("--load_size", type=int, default=286, help="scale images to this size")
+        dataset.add_argument("--crop_size", type=int, default=256, help="then crop to this size")
+        dataset.add_argument("--max_dataset_size", type=float, default=float("inf"),
+                             help="use at most this many samples")
+        dataset.add_argument("--preprocess", default="resize",
+                             help="tokens: resize, crop, scale_width, color, contrast, none "
+                                  "(e.g. resize_crop_contrast)")
+        dataset.add_argument("--no_flip", action="store_true", help="no horizontal flip augmentation")
+        dataset.add_argument("--bbox_noise", default="none", choices=BOX_FILL_MODES,
+                             help="box fill of the input: none = solid grey (HEAD default), random = fresh "
+                                  "black/grey/white noise, original = the noise baked into the PNG (thesis 2021)")
+        dataset.add_argument("--skip_bad_samples", action="store_true",
+                             help="skip unreadable samples with a warning instead of stopping")
+        dataset.add_argument("--display_winsize", type=int, default=256, help="image width in HTML pages")
+
+        other = parser.add_argument_group("other")
+        other.add_argument("--epoch", default="latest",
+                           help="checkpoint prefix to load: latest, best, stage_one_best or an epoch number")
+        other.add_argument("--load_iter", type=int, default=0, help="if > 0, load iter_<load_iter> instead")
+        other.add_argument("--verbose", action="store_true", help="print the network structures")
+        other.add_argument("--inception_weights", default=None,
+                           help="FID Inception file; default: searched offline (see evaluation/weights.py)")
+        other.add_argument("--suffix", default="",
+                           help="appended to --name, formatted with the options, e.g. {model}_{netG}")
+        return parser
+
+    # -- parsing --------------------------------------------------------------------------------------------
+
+    def build_parser(self, argv: list[str] | None) -> argparse.ArgumentParser:
+        """The full parser for these arguments: base flags, then the chosen model's and dataset's."""
+        return self.build_parser_from(self.initialize(new_parser(Path(sys.argv[0]).name)), argv)
+
+    def build_parser_from(self, parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.ArgumentParser:
+        """Add the chosen model's and dataset's flags to a parser holding the base flags, then help."""
+        parser = models.get_option_setter(probe(parser, argv).model)(parser, self.is_train)
+        parser = data.get_option_setter(probe(parser, argv).dataset_mode)(parser, self.is_train)
+        parser.add_argument("-h", "--help", action="help", help="show this help message and exit")
+        return parser
+
+    def parse(self, argv: list[str] | None = None) -> argparse.Namespace:
+        """Parse, resolve derived values and check consistency; unknown flags exit as argparse does."""
+        parser = self.build_parser(argv)
+        opt = parser.parse_args(argv)
+        opt.isTrain = self.is_train
+        self.finalise(opt, parser)
+        self.parser = parser
+        return opt
+
+    def finalise(self, opt: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+        """Derived values and checks shared by train and test."""
+        if opt.suffix:
+            opt.name = f"{opt.name}_{opt.suffix.format(**vars(opt))}"
+        try:
+            opt.gpu_ids = [int(i) for i in str(opt.gpu_ids).split(",") if i.strip() and int(i) >= 0]
+        except ValueError:
+            parser.error(f"--gpu_ids: expected a comma-separated list of integers, got {opt.gpu_ids!r}")
+        unknown_tokens = set(opt.preprocess.split("_")) - {"resize", "crop", "scale", "width", "color",
+                                                            "contrast", "none"}
+        if unknown_tokens:
+            parser.error(f"--preprocess: unknown token(s) {sorted(unknown_tokens)} in {opt.preprocess!r}")
+        for flag in ("batch_size", "load_size", "crop_size"):
+            if getattr(opt, flag) < 1:
+                parser.error(f"--{flag} must be at least 1, got {getattr(opt, flag)}")
+        if "crop" in opt.preprocess and opt.load_size < opt.crop_size:
+            parser.error(f"--load_size ({opt.load_size}) must be >= --crop_size ({opt.crop_size}) "
+                         f"when --preprocess has 'crop'")
+
+    # -- reporting ------------------------------------------------------------------------------------------
+
+    def format_options(self, opt: argparse.Namespace) -> str:
+        """One line per option; values that differ from the default are marked with their default."""
+        lines = ["----------------- Options ---------------"]
+        for key, value in sorted(vars(opt).items()):
+            default = self.parser.get_default(key)
+            marker = f"\t[default: {default}]" if default is not None and value != default else ""
+            lines.append(f"{key:>25}: {value!s:<30}{marker}")
+        lines.append("----------------- End -------------------")
+        return "\n".join(lines) + "\n"
+
+    def save_options(self, opt: argparse.Namespace, folder: str | Path, phase: str) -> tuple[Path, Path]:
+        """Write ``<phase>_opt.txt`` (human) and ``<phase>_opt.json`` (machine) into ``folder``, atomically."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        text_path = folder / f"{phase}_opt.txt"
+        json_path = folder / f"{phase}_opt.json"
+        atomic_write_text(text_path, self.format_options(opt))
+        atomic_write_text(json_path, json.dumps(options_to_json(opt), indent=2, sort_keys=True) + "\n")
+        return text_path, json_path
+
+
+def new_parser(prog: str) -> argparse.ArgumentParser:
+    # Help is added after the model's and dataset's flags, so that --help lists them too.
+    return argparse.ArgumentParser(prog=prog, add_help=False, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
+def probe(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Read the flags known so far, ignoring the rest and any missing required flag (pass one)."""
+    required = [action for action in parser._actions if action.required]
+    for action in required:
+        action.required = False
+    try:
+        return parser.parse_known_args(argv)[0]
+    finally:
+        for action in required:
+            action.required = True
+
+
+def options_to_json(opt: argparse.Namespace) -> dict:
+    """The options as JSON-safe values (inf becomes the string "inf")."""
+    out = {}
+    for key, value in vars(opt).items():
+        if isinstance(value, float) and value == float("inf"):
+            value = "inf"
+        out[key] = value
+    return out
