@@ -74,6 +74,8 @@ class Stage:
     L1_outside_only: bool
     image_pool: ImagePool
     person_pool: ImagePool
+    # G's image-GAN term sees the fake with its gradient stopped outside the box (progan's composite input).
+    image_grad_inside_only: bool = False
     discriminators: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,12 +121,71 @@ class PersonGANModel(BaseModel):
             pools.append(ImagePool(size, generator))
         return pools[0], pools[1]
 
+    def make_stage(self, *, G: str, D_image: str, D_person: str | None, conditional_image_D: bool,
+                   gan_mode_image: str, gan_mode_person: str, label_noise: float, lambda_L1: float,
+                   lambda_image: float, lambda_person: float, L1_outside_only: bool, pool_seed_offset: int,
+                   image_grad_inside_only: bool = False) -> Stage:
+        """A stage with its GAN objectives and its own seeded pools (label noise on the image objective only)."""
+        image_pool, person_pool = self.make_pools(pool_seed_offset)
+        return Stage(
+            G=G, D_image=D_image, D_person=D_person, conditional_image_D=conditional_image_D,
+            gan_image=GANLoss(gan_mode_image, label_noise).to(self.device), gan_mode_image=gan_mode_image,
+            gan_person=GANLoss(gan_mode_person, 0.0).to(self.device) if D_person else None,
+            gan_mode_person=gan_mode_person, lambda_L1=lambda_L1, lambda_image=lambda_image,
+            lambda_person=lambda_person, L1_outside_only=L1_outside_only, image_pool=image_pool,
+            person_pool=person_pool, image_grad_inside_only=image_grad_inside_only)
+
+    def loss_names_for(self, stage: Stage) -> list[str]:
+        return self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
+
     def make_optimizer(self, names: list[str]) -> torch.optim.Optimizer:
         params = [p for name in names for p in self.network(name).parameters()]
-        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999))
+        # foreach: one fused update over all tensors; the default per-tensor loop is much slower on the CPU.
+        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999), foreach=True)
 
     def generator_input(self, image: torch.Tensor, inside: torch.Tensor, use_mask: bool) -> torch.Tensor:
         return torch.cat([image, mask_channel(inside)], dim=1) if use_mask else image
+
+    def set_full_size_input(self, real_A: torch.Tensor, real_B: torch.Tensor, boxes: torch.Tensor,
+                            paths: list[str]) -> None:
+        """The full-size input, target, boxes and box mask every model keeps (what composites and val use)."""
+        self.real_A = real_A.to(self.device)
+        self.real_B = real_B.to(self.device)
+        self.boxes = boxes.to(self.device)
+        self.inside = box_masks(self.boxes, self.real_A.shape[2], self.real_A.shape[3])
+        self.image_paths = list(paths)
+
+    # -- the stage being trained --------------------------------------------------------------------------
+    def stages(self) -> list[Stage]:
+        """Every training stage (their pools are saved with the training state); [] when testing."""
+        return []
+
+    def active_stage(self) -> tuple[Stage, Callable[[], StageBatch]]:
+        """The stage of the current training step and the forward that produces its batches."""
+        raise NotImplementedError
+
+    def current_discriminator_losses(self) -> dict[str, float]:
+        """D losses and accuracies of the active stage on the current input, no update (the val5 log)."""
+        stage, forward = self.active_stage()
+        with torch.no_grad():
+            batch = forward()
+        return self.discriminator_losses(stage, batch)
+
+    def training_state(self) -> dict:
+        state = super().training_state()
+        state["pools"] = [[s.image_pool.state_dict(), s.person_pool.state_dict()] for s in self.stages()]
+        return state
+
+    def load_training_state(self, state: dict) -> None:
+        super().load_training_state(state)
+        for stage, (image_pool, person_pool) in zip(self.stages(), state["pools"], strict=True):
+            stage.image_pool.load_state_dict(image_pool)
+            stage.person_pool.load_state_dict(person_pool)
+
+    def validation_loss(self) -> torch.Tensor:
+        """Mean absolute error inside the box at full size (the fallback validation score without Inception)."""
+        area = self.inside.sum().clamp(min=1.0)
+        return ((self.fake_B - self.real_B).abs() * self.inside).sum() / (area * self.fake_B.shape[1])
 
     # -- one iteration ------------------------------------------------------------------------------------
     def optimize_stage(self, stage: Stage, forward: Callable[[], StageBatch], update_generator: bool = True,
@@ -137,9 +198,9 @@ class PersonGANModel(BaseModel):
             if faithful:
                 batch = forward()
             self.update_person_discriminator(stage, batch)
-        for _ in range(generator_steps):
-            if faithful:
-                batch = forward()
+        for k in range(generator_steps):
+            if faithful or k > 0:
+                batch = forward()  # a further G step needs a fresh output: the last one's graph is spent
             self.update_generator(stage, batch, apply_step=update_generator)
         return batch
 
@@ -157,13 +218,17 @@ class PersonGANModel(BaseModel):
     def image_d_input(self, stage: Stage, batch: StageBatch, image: torch.Tensor) -> torch.Tensor:
         return torch.cat([batch.condition, image], dim=1) if stage.conditional_image_D else image
 
-    def fake_for_image_d(self, batch: StageBatch) -> torch.Tensor:
-        return batch.composite if getattr(self.opt, "fake_B_display", False) else batch.fake
+    def fake_for_image_d(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
+        fake = batch.composite if getattr(self.opt, "fake_B_display", False) else batch.fake
+        if stage.image_grad_inside_only:
+            # Same values, but G only gets the image-D gradient through its box pixels.
+            fake = composite(fake.detach(), fake, batch.inside)
+        return fake
 
     def image_discriminator_loss(self, stage: Stage, batch: StageBatch, use_pool: bool = True) -> torch.Tensor:
         """Image-D loss on the batch (sets the logged losses and accuracies)."""
         netD = self.network(stage.D_image)
-        fake_input = self.image_d_input(stage, batch, self.fake_for_image_d(batch)).detach()
+        fake_input = self.image_d_input(stage, batch, self.fake_for_image_d(stage, batch)).detach()
         real_input = self.image_d_input(stage, batch, batch.real)
         pred_fake = netD(stage.image_pool.query(fake_input) if use_pool else fake_input)
         pred_real = netD(real_input)
@@ -225,7 +290,7 @@ class PersonGANModel(BaseModel):
     # -- generator ----------------------------------------------------------------------------------------
     def generator_image_term(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
         netD = self.network(stage.D_image)
-        pred_fake = netD(self.image_d_input(stage, batch, self.fake_for_image_d(batch)))
+        pred_fake = netD(self.image_d_input(stage, batch, self.fake_for_image_d(stage, batch)))
         if getattr(self.opt, "EL_image", False):
             with torch.no_grad():
                 pred_real = netD(self.image_d_input(stage, batch, batch.real))

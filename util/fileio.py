@@ -17,6 +17,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp_name)
+    # mkstemp creates 0600 files; give the result the permissions any new file would get under the umask.
+    os.chmod(tmp_path, 0o666 & ~_current_umask())
     try:
         write(tmp_path)
         os.replace(tmp_path, path)
@@ -24,6 +26,12 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         tmp_path.unlink(missing_ok=True)
         raise
     return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: str | Path, payload: bytes) -> Path:

@@ -92,15 +92,23 @@ def run_training(dataroot: Path, checkpoints: Path, *extra: str) -> int:
                                         "--pool_size_person", "3", "--disc_label_noise", "0.05", *extra))
 
 
+@pytest.fixture(scope="module")
+def trained_run(crop_dataroot, tmp_path_factory) -> Path:
+    """One finished 2-epoch run (checkpoints folder), shared by the tests that only read it."""
+    checkpoints = tmp_path_factory.mktemp("trained")
+    assert run_training(crop_dataroot, checkpoints) == 0
+    return checkpoints
+
+
 def final_weights(checkpoints: Path) -> dict[str, dict[str, torch.Tensor]]:
     return {path.name: torch.load(path, weights_only=True)
             for path in sorted((checkpoints / "run").glob("latest_net_*.pth"))}
 
 
 @pytest.mark.parametrize("stop_after_steps", [4, 6], ids=["mid-epoch", "epoch-boundary"])
-def test_interrupted_and_continued_run_ends_bit_identical(crop_dataroot, tmp_path, monkeypatch, stop_after_steps):
-    assert run_training(crop_dataroot, tmp_path / "straight") == 0
-    reference = final_weights(tmp_path / "straight")
+def test_interrupted_and_continued_run_ends_bit_identical(crop_dataroot, trained_run, tmp_path, monkeypatch,
+                                                          stop_after_steps):
+    reference = final_weights(trained_run)
 
     from models.psgan_model import PsganModel
     original_step = PsganModel.optimize_parameters
@@ -129,11 +137,15 @@ LOSS_LINE = re.compile(r"^\(epoch: \d+, iters: \d+, lr: \d\.\d{7}, t_comp: \d+\.
                        r"(?:[A-Za-z0-9_]+: -?\d+\.\d{3} )+$")
 
 
-def test_training_writes_logs_checkpoints_and_pages(crop_dataroot, tmp_path, capsys):
-    assert run_training(crop_dataroot, tmp_path) == 0
-    run = tmp_path / "run"
+def test_training_prints_parameter_counts(crop_dataroot, tmp_path, capsys):
+    build(crop_dataroot, tmp_path)
     out = capsys.readouterr().out
-    assert re.search(r"\[Network G\] Total number of parameters : [\d.]+ M \([\d,]+\)", out)
+    for name in ("G", "D_image", "D_person"):
+        assert re.search(rf"\[Network {name}\] Total number of parameters : [\d.]+ M \([\d,]+\)", out)
+
+
+def test_training_writes_logs_checkpoints_and_pages(trained_run):
+    run = trained_run / "run"
     lines = [line for line in (run / "loss_log.txt").read_text().splitlines() if line.startswith("(")]
     assert len(lines) == 6 and all(LOSS_LINE.match(line) for line in lines)
     assert "G_person:" in lines[0] and "acc_D_person_fake:" in lines[0]
@@ -152,25 +164,22 @@ def run_test(dataroot: Path, tmp_path: Path, *extra: str) -> int:
                              *extra])
 
 
-def test_test_py_writes_every_visual_and_is_reproducible(crop_dataroot, tmp_path):
-    assert run_training(crop_dataroot, tmp_path) == 0
-    assert run_test(crop_dataroot, tmp_path, "--epoch", "best") == 0
-    out = tmp_path / "results" / "run" / "test_best"
+def test_test_py_writes_every_visual_and_is_reproducible(crop_dataroot, trained_run):
+    assert run_test(crop_dataroot, trained_run, "--epoch", "best") == 0
+    out = trained_run / "results" / "run" / "test_best"
     stems = sorted(p.name.split(".")[0] for p in (crop_dataroot / "images" / "test").glob("*.png"))
     for label in ("real_A", "fake_B", "fake_B_display", "real_B"):
         files = sorted(p.name for p in (out / "images" / label).glob("*.png"))
-        assert files == [f"{stem}_{label}.png" for stem in stems]
+        assert files == sorted(f"{stem}_{label}.png" for stem in stems)
     page = (out / "index.html").read_text()
     assert all(f"{stems[0]}_{label}.png" in page for label in ("real_A", "fake_B", "fake_B_display", "real_B"))
     first = {p: p.read_bytes() for p in (out / "images").rglob("*.png")}
-    assert run_test(crop_dataroot, tmp_path, "--epoch", "best") == 0
+    assert run_test(crop_dataroot, trained_run, "--epoch", "best") == 0
     assert {p: p.read_bytes() for p in (out / "images").rglob("*.png")} == first
 
 
-def test_test_py_fails_loudly_on_missing_or_mismatched_checkpoint(crop_dataroot, tmp_path, capsys):
-    assert run_training(crop_dataroot, tmp_path) == 0
-    capsys.readouterr()
-    assert run_test(crop_dataroot, tmp_path, "--epoch", "7") == 2
+def test_test_py_fails_loudly_on_missing_or_mismatched_checkpoint(crop_dataroot, trained_run, capsys):
+    assert run_test(crop_dataroot, trained_run, "--epoch", "7") == 2
     assert "7_net_G.pth: checkpoint not found (available: 2, best, latest)" in capsys.readouterr().err
-    assert run_test(crop_dataroot, tmp_path, "--epoch", "best", "--ngf", "16") == 2
+    assert run_test(crop_dataroot, trained_run, "--epoch", "best", "--ngf", "16") == 2
     assert "best_net_G.pth: does not match the network built from the options" in capsys.readouterr().err

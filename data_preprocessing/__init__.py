@@ -1,0 +1,1 @@
+"""Data preprocessing: Cityscapes + CityPersons to training crops, and synthetic demo data."""

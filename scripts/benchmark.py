@@ -1,0 +1,146 @@
+"""Named benchmarks behind one registry; results print as JSON.
+
+    python scripts/benchmark.py [--only NAME[,NAME]] [--repeats N] [--out FILE.json] [--list]
+
+To add one, decorate a function ``(repeats: int) -> dict`` with ``@register("name")``; it returns its figures
+(medians over the repeats, in seconds or per second, named with their unit). Each run also records the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a plain script from any folder
+    sys.path.insert(0, str(ROOT))
+
+Benchmark = Callable[[int], dict]
+BENCHMARKS: dict[str, Benchmark] = {}
+
+
+def register(name: str) -> Callable[[Benchmark], Benchmark]:
+    """Add a benchmark to the registry under ``name``."""
+
+    def add(fn: Benchmark) -> Benchmark:
+        if name in BENCHMARKS:
+            raise ValueError(f"benchmark {name!r} registered twice")
+        BENCHMARKS[name] = fn
+        return fn
+
+    return add
+
+
+def machine() -> dict:
+    """Where the figures were measured."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "usable_cores": cores,
+        "python": platform.python_version(),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- benchmarks
+
+PREPROCESS_FRAMES = 40
+CITYSCAPES_TRAINVAL_FRAMES = 3475
+
+
+@register("preprocess_cityscapes")
+def preprocess_cityscapes(repeats: int) -> dict:
+    """Frames/s of data_preprocessing.cityscapes on 2048×1024 demo frames, with 1 and 2 workers.
+
+    Also the projected time for the 3,475 Cityscapes train+val frames.
+    """
+    from data_preprocessing.cityscapes import PreprocessConfig, build_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp, "cityscapes")
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "data_preprocessing.make_demo_data",
+                "--out",
+                str(root),
+                "--frames",
+                str(PREPROCESS_FRAMES),
+                "--seed",
+                "0",
+                "--size",
+                "2048x1024",
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        figures: dict = {"frames": PREPROCESS_FRAMES, "frame_size": "2048x1024"}
+        for workers in (1, 2):
+            seconds = []
+            for repeat in range(repeats):
+                config = PreprocessConfig(
+                    str(root),
+                    str(Path(tmp, f"out_{workers}_{repeat}")),
+                    workers=workers,
+                    quiet=True,
+                    source_splits=("train", "val", "test"),
+                )
+                start = time.perf_counter()
+                manifest = build_dataset(config)
+                seconds.append(time.perf_counter() - start)
+            median = statistics.median(seconds)
+            figures[f"workers_{workers}"] = {
+                "median_s": round(median, 3),
+                "frames_per_s": round(PREPROCESS_FRAMES / median, 2),
+                "projected_3475_frames_s": round(CITYSCAPES_TRAINVAL_FRAMES * median / PREPROCESS_FRAMES, 1),
+                "runs_s": [round(s, 3) for s in seconds],
+            }
+        total = manifest["counts"]["total"]
+        figures["persons_annotated"], figures["crops_kept"] = total["annotated"], total["kept"]
+    return figures
+
+
+# ------------------------------------------------------------------------------------------------------ CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/benchmark.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated benchmark names (default: all)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--out", default=None, help="also write the JSON to this file")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, fn in BENCHMARKS.items():
+            print(f"{name}: {(fn.__doc__ or '').split(chr(10))[0]}")
+        return 0
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown or args.repeats < 1:
+        parser.error(
+            f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}" if unknown else "--repeats must be >= 1"
+        )
+    results = {"machine": machine(), "repeats": args.repeats, "benchmarks": {}}
+    for name in names:
+        print(f"running {name} ...", file=sys.stderr)
+        results["benchmarks"][name] = BENCHMARKS[name](args.repeats)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
