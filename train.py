@@ -28,10 +28,12 @@ class Trainer:
         self.opt = opt
         self.dataset = create_dataset(opt)
         self.model = create_model(opt)
+        self.model.set_batches_per_epoch(self.dataset.num_batches())
         self.model.setup()
         self.visualizer = Visualizer(opt)
         self.validator = Validator(opt)
-        self.progress = {"epoch": opt.epoch_count, "batches_done": 0, "total_iters": 0, "best_score": float("inf")}
+        self.progress = {"epoch": opt.epoch_count, "batches_done": 0, "total_iters": 0, "best_score": float("inf"),
+                         "best_stage": None}
         if opt.continue_train:
             self.resume()
 
@@ -88,6 +90,19 @@ class Trainer:
                 self.save(prefix)
             load_started = time.time()
 
+    def track_best(self, epoch: int, score: float) -> None:
+        """`best` per training stage: a new stage restarts the tracker, so its first score always wins."""
+        progress, stage = self.progress, self.model.current_stage()
+        if progress["best_stage"] != stage:
+            progress["best_stage"], progress["best_score"] = stage, float("inf")
+        if is_better(score, progress["best_score"]):
+            progress["best_score"] = score
+            prefixes = self.model.best_prefixes()
+            print(f"[validation] new best {self.validator.metric_name} {score:.4f} at epoch {epoch} (stage {stage}, "
+                  f"saved as {', '.join(prefixes)})")
+            for prefix in prefixes:
+                self.model.save_networks(prefix)
+
     def end_epoch(self, epoch: int) -> None:
         opt, model, progress = self.opt, self.model, self.progress
         model.train()
@@ -95,10 +110,7 @@ class Trainer:
         if self.validator.enabled and epoch % opt.save_val_freq == 0:
             score = self.validator.run(model, epoch)
             self.validator.log(epoch, progress["total_iters"], score)
-            if is_better(score, progress["best_score"]):
-                progress["best_score"] = score
-                print(f"[validation] new best {self.validator.metric_name} {score:.4f} at epoch {epoch}")
-                model.save_networks("best")
+            self.track_best(epoch, score)
         if self.validator.vis_dataset is not None:
             self.validator.visualize(model, epoch, progress["total_iters"], self.visualizer)
         old_lr, new_lr = model.update_learning_rate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,19 @@ class BaseModel:
         """Names of the networks needed to produce outputs (the generators)."""
         return [name for name in self.model_names if name.startswith("G")]
 
+    # -- hooks for multi-stage models (train.py calls them; one-stage models keep the defaults) -------------
+    def set_batches_per_epoch(self, batches: int) -> None:
+        """Told once by the trainer, before training: optimizer steps per epoch (a stage schedule needs it)."""
+
+    def current_stage(self) -> int:
+        """The training stage of the most recent step; `best` is tracked per stage (the tracker restarts
+        when this changes)."""
+        return 1
+
+    def best_prefixes(self) -> list[str]:
+        """Checkpoint prefixes written when validation finds a new best in the current stage."""
+        return ["best"]
+
     # -- set-up -------------------------------------------------------------------------------------------
     def network(self, name: str) -> nn.Module:
         return getattr(self, f"net{name}")
@@ -141,11 +155,14 @@ class BaseModel:
     def update_learning_rate(self, metric: float = 0.0) -> tuple[float, float]:
         """Step every scheduler once (end of an epoch); returns (old, new) learning rate."""
         old_lr = self.current_lr()
-        for scheduler in self.schedulers:
-            if self.opt.lr_policy == "plateau":
-                scheduler.step(metric)
-            else:
-                scheduler.step()
+        with warnings.catch_warnings():
+            # A multi-stage model leaves some optimizers idle for a whole stage; their schedules still advance.
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
+            for scheduler in self.schedulers:
+                if self.opt.lr_policy == "plateau":
+                    scheduler.step(metric)
+                else:
+                    scheduler.step()
         return old_lr, self.current_lr()
 
     # -- checkpoints --------------------------------------------------------------------------------------

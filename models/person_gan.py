@@ -140,8 +140,8 @@ class PersonGANModel(BaseModel):
 
     def make_optimizer(self, names: list[str]) -> torch.optim.Optimizer:
         params = [p for name in names for p in self.network(name).parameters()]
-        # foreach: one fused update over all tensors; the default per-tensor loop is much slower on the CPU.
-        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999), foreach=True)
+        # The fused kernel updates all tensors at once; the default per-tensor loop is several times slower on CPU.
+        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999), fused=True)
 
     def generator_input(self, image: torch.Tensor, inside: torch.Tensor, use_mask: bool) -> torch.Tensor:
         return torch.cat([image, mask_channel(inside)], dim=1) if use_mask else image

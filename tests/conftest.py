@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from data_preprocessing import cityscapes, make_demo_data
+
+# The tests' networks are tiny: one intra-op thread is several times faster than two fighting over 2 cores.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
