@@ -111,6 +111,22 @@ def preprocess_cityscapes(repeats: int) -> dict:
     return figures
 
 
+@register("psgan_iteration")
+def psgan_iteration(repeats: int) -> dict:
+    """psgan s/iteration at the README settings: default vs faithful update order, batch 8, peak memory."""
+    from scripts.bench_models import bench_psgan
+
+    return bench_psgan(max(repeats, 3))
+
+
+@register("progan_iteration")
+def progan_iteration(repeats: int) -> dict:
+    """progan s/iteration at the README settings, stage 1 and stage 2."""
+    from scripts.bench_models import bench_progan
+
+    return bench_progan(max(repeats, 3))
+
+
 # ------------------------------------------------------------------------------------------------------ CLI
 
 
