@@ -12,7 +12,7 @@ The returned dict already applies ``--direction``: ``A`` is the generator input 
 from __future__ import annotations
 
 import re
-import warnings
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +127,7 @@ class AlignedDataset(BaseDataset):
             except DatasetError as err:
                 if not self.skip_bad:
                     raise
-                warnings.warn(f"[dataset] skipping {err}", stacklevel=3)
+                print(f"[dataset] skipping {err}", file=sys.stderr)
                 self.skipped[err.kind] += 1
         if not samples:
             problem = f"no usable samples ({self._skipped_text()})"

@@ -79,7 +79,8 @@ class BaseOptions:
         dataset.add_argument("--crop_size", type=int, default=256, help="then crop to this size")
         dataset.add_argument("--max_dataset_size", type=float, default=float("inf"),
                              help="use at most this many samples")
-        dataset.add_argument("--preprocess", default="resize",
+        # The original's default 'resize' with load_size 286 would feed 286 px images to a 256 px U-Net.
+        dataset.add_argument("--preprocess", default="resize_crop",
                              help="tokens: resize, crop, scale_width, color, contrast, none "
                                   "(e.g. resize_crop_contrast)")
         dataset.add_argument("--no_flip", action="store_true", help="no horizontal flip augmentation")
@@ -138,6 +139,9 @@ class BaseOptions:
         for flag in ("batch_size", "load_size", "crop_size"):
             if getattr(opt, flag) < 1:
                 parser.error(f"--{flag} must be at least 1, got {getattr(opt, flag)}")
+        if "resize" in opt.preprocess and "crop" not in opt.preprocess and opt.load_size != opt.crop_size:
+            parser.error(f"--preprocess {opt.preprocess} feeds the networks --load_size ({opt.load_size}) px images: "
+                         f"set --load_size to --crop_size ({opt.crop_size}) or add 'crop'")
         if "crop" in opt.preprocess and opt.load_size < opt.crop_size:
             parser.error(f"--load_size ({opt.load_size}) must be >= --crop_size ({opt.crop_size}) "
                          f"when --preprocess has 'crop'")
