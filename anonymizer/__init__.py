@@ -1,0 +1,1 @@
+"""Full-frame anonymization: annotation readers, window geometry, GAN and traditional methods, stitching."""

@@ -1,0 +1,243 @@
+"""Anonymize one frame: order, batching, generation, paste-back, fallbacks and the final check.
+
+Order and batching. People are processed in ascending box area (ties: annotation order), so later, larger windows
+see already-anonymized neighbours (SPEC §9.5). Each person *reads* a region (its generator window, or for a
+traditional method just its box) and *writes* its box. The result must equal strictly sequential processing, so
+people are grouped into waves: person j goes into the wave after every earlier person whose box its window reads
+(it must see their result), and no earlier than any earlier person whose window reads j's box (they must see j's
+original). A wave is run as: cut all its windows, apply its traditional boxes, then generate its windows in batches
+of ``--batch_size`` and paste them in order. Within a wave no one reads what another writes (overlapping boxes
+imply a read, since a box lies inside its window), so the order of pastes cannot matter and every window sees
+exactly what it would see sequentially; only the random stream is shared per batch (seeded from the frame and the
+batch's first person, so reruns are identical; a different ``--batch_size`` changes the noise draws).
+
+Fail closed. A person whose window cannot be built, whose generator call raises, whose output is not finite or
+whose pasted box fails the kept-detail check gets the fallback method (recorded with the reason). The frame is
+returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from . import geometry, verify
+from .annotations import Person
+from .generator import Window, WindowGenerator
+from .methods import anonymize_region
+
+Region = tuple[int, int, int, int]
+
+
+class FrameError(Exception):
+    """The frame cannot be anonymized completely; nothing may be written for it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    method: str = "gan"  # "gan" or a traditional method
+    strengths: dict[str, float] = field(default_factory=dict)  # per traditional method; missing = default
+    fallback: str = "pixelate"
+    blend_px: int = 0
+    batch_size: int = 8
+    margin: int | None = None  # None: geometry.default_margin(crop_size)
+    seed: int = 0
+
+
+@dataclass
+class Task:
+    index: int  # in the frame's annotation
+    person: Person
+    region: Region  # the box clipped to the frame
+    rng: np.random.Generator
+    placement: geometry.Placement | None = None
+    window: Window | None = None
+    seconds: float = 0.0
+    record: dict = field(default_factory=dict)
+
+    @property
+    def reads(self) -> Region:
+        return self.placement.window if self.placement and self.placement.path != "fallback" else self.region
+
+
+def frame_seed(relative_path: str) -> int:
+    """A stable per-frame number from the frame's relative path (crc32: unlike hash(), the same in every run)."""
+    return zlib.crc32(relative_path.encode("utf-8"))
+
+
+def batch_seed(seed: int, frame: int, first_index: int) -> int:
+    return int(np.random.SeedSequence([seed, frame, first_index, 1]).generate_state(1, np.uint64)[0] % 2**63)
+
+
+def blend_alpha(height: int, width: int, blend_px: int) -> np.ndarray | None:
+    """H×W×1 weight of the new content: 1 in the interior, ramping to 1/(blend_px+1) on the box's own border
+    pixels, so every box pixel takes some new content (the margin lies inside the box, never outside)."""
+    if blend_px <= 0:
+        return None
+    rows = np.minimum(np.arange(height), np.arange(height)[::-1])
+    cols = np.minimum(np.arange(width), np.arange(width)[::-1])
+    depth = np.minimum(rows[:, None], cols[None, :])
+    return np.minimum((depth + 1.0) / (blend_px + 1.0), 1.0)[..., None].astype(np.float32)
+
+
+class FrameAnonymizer:
+    """One frame's state: the original, the output being built and the provenance mask."""
+
+    def __init__(self, image: np.ndarray, settings: Settings, generator: WindowGenerator | None,
+                 frame: int) -> None:
+        self.original = image
+        self.out = image.copy()
+        self.written = np.zeros(image.shape[:2], dtype=bool)
+        self.settings = settings
+        self.generator = generator
+        self.frame = frame
+        if settings.method == "gan" and generator is None:
+            raise ValueError("method gan needs a generator")
+        self.crop_size = generator.crop_size if generator else 0
+        self.margin = settings.margin if settings.margin is not None else geometry.default_margin(self.crop_size)
+
+    # -- the whole frame -------------------------------------------------------------------------------------
+    def run(self, persons: list[tuple[int, Person]]) -> tuple[np.ndarray, list[dict]]:
+        height, width = self.original.shape[:2]
+        tasks, records = [], []
+        for index, person in persons:
+            region = geometry.clip_region(person.box, width, height)
+            record = {"index": index, "label": person.label, "box": list(person.box)}
+            if person.crowd:
+                record["crowd"] = True
+            records.append(record)
+            if region is None:
+                record.update(method=None, note="outside the frame, nothing to anonymize")
+                continue
+            record["box_in_frame"] = list(region)
+            rng = np.random.default_rng([self.settings.seed, self.frame, index])
+            tasks.append(Task(index, person, region, rng, record=record))
+        tasks.sort(key=lambda t: ((t.region[2] - t.region[0]) * (t.region[3] - t.region[1]), t.index))
+        for wave in self.waves(tasks):
+            self.run_wave(wave)
+        problems = verify.frame_problems(self.original, self.out, [t.region for t in tasks], self.written)
+        if problems:
+            raise FrameError("; ".join(problems))
+        return self.out, records
+
+    def waves(self, tasks: list[Task]) -> list[list[Task]]:
+        """Group the ordered tasks into waves (see the module docstring); each wave keeps the order."""
+        height, width = self.original.shape[:2]
+        levels: list[int] = []
+        for j, task in enumerate(tasks):
+            if self.settings.method == "gan":
+                task.placement = geometry.place(task.region, width, height, self.crop_size, self.margin)
+            level = 0
+            for i in range(j):
+                if geometry.overlaps(task.reads, tasks[i].region):
+                    level = max(level, levels[i] + 1)  # j reads i's result
+                elif geometry.overlaps(tasks[i].reads, task.region):
+                    level = max(level, levels[i])  # i reads j's original: j may not run before i
+            levels.append(level)
+        grouped: list[list[Task]] = [[] for _ in range(max(levels, default=-1) + 1)]
+        for task, level in zip(tasks, levels, strict=True):
+            grouped[level].append(task)
+        return grouped
+
+    def run_wave(self, wave: list[Task]) -> None:
+        generated = [t for t in wave if t.placement is not None and t.placement.path != "fallback"]
+        for task in generated:  # cut before any paste of this wave
+            start = time.perf_counter()
+            task.window = self.cut_window(task)
+            task.seconds += time.perf_counter() - start
+        for task in wave:
+            if task in generated:
+                continue
+            start = time.perf_counter()
+            if task.placement is None:
+                self.traditional(task, self.settings.method, None)
+            else:
+                self.traditional(task, self.settings.fallback, task.placement.reason)
+            task.seconds += time.perf_counter() - start
+            task.record["seconds"] = round(task.seconds, 4)
+        size = self.settings.batch_size
+        for first in range(0, len(generated), size):
+            self.generate(generated[first:first + size])
+
+    # -- GAN ---------------------------------------------------------------------------------------------------
+    def cut_window(self, task: Task) -> Window:
+        x1, y1, x2, y2 = task.placement.window
+        pixels = self.out[y1:y2, x1:x2]
+        if task.placement.path == "scaled":
+            interpolation = cv2.INTER_AREA if x2 - x1 > self.crop_size else cv2.INTER_CUBIC  # antialiased down
+            pixels = cv2.resize(pixels, (self.crop_size, self.crop_size), interpolation=interpolation)
+        return Window(np.array(pixels, copy=True), task.placement.local_box, task.rng)
+
+    def generate(self, tasks: list[Task]) -> None:
+        """Run one batch of windows and paste them back in order."""
+        start = time.perf_counter()
+        seed = batch_seed(self.settings.seed, self.frame, tasks[0].index)
+        try:
+            outputs = self.generator([t.window for t in tasks], seed)
+            failure = "non-finite generator output"
+        except Exception as error:  # noqa: BLE001 - any generator failure means: fall back, never leak
+            outputs = [None] * len(tasks)
+            failure = f"generator error: {type(error).__name__}: {error}"
+        share = (time.perf_counter() - start) / len(tasks)
+        for task, output in zip(tasks, outputs, strict=True):
+            begin = time.perf_counter()
+            if output is None:
+                self.traditional(task, self.settings.fallback, failure)
+            else:
+                self.paste_generated(task, output)
+            task.seconds += share + time.perf_counter() - begin
+            task.record["seconds"] = round(task.seconds, 4)
+
+    def paste_generated(self, task: Task, output: np.ndarray) -> None:
+        placement = task.placement
+        wx1, wy1, wx2, wy2 = placement.window
+        x1, y1, x2, y2 = task.region
+        if placement.path == "scaled":
+            side = wx2 - wx1
+            interpolation = cv2.INTER_CUBIC if side > self.crop_size else cv2.INTER_AREA
+            output = cv2.resize(output, (side, side), interpolation=interpolation)
+        values = output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1]
+        previous = self.out[y1:y2, x1:x2].copy()
+        self.paste(task.region, values)
+        problem = verify.box_problem(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
+        if problem:
+            self.out[y1:y2, x1:x2] = previous
+            self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
+            return
+        task.record.update(method="gan", path=placement.path, window=list(placement.window))
+
+    # -- traditional methods and fallbacks -----------------------------------------------------------------------
+    def traditional(self, task: Task, method: str, reason: str | None) -> None:
+        x1, y1, x2, y2 = task.region
+        previous = self.out[y1:y2, x1:x2].copy()
+        values = anonymize_region(previous, method, self.settings.strengths.get(method), task.rng)
+        self.paste(task.region, values)
+        problem = verify.box_problem(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
+        task.record.update(method=method, path="box")
+        if reason is not None:
+            task.record["fallback_reason"] = reason
+        if problem and method != self.settings.fallback:
+            self.out[y1:y2, x1:x2] = previous
+            self.traditional(task, self.settings.fallback, f"{method} rejected: {problem}")
+        elif problem:
+            task.record["problem"] = problem  # the final check refuses the frame
+
+    def paste(self, region: Region, values: np.ndarray) -> None:
+        x1, y1, x2, y2 = region
+        alpha = blend_alpha(y2 - y1, x2 - x1, self.settings.blend_px)
+        if alpha is not None:
+            values = alpha * values.astype(np.float32) + (1.0 - alpha) * self.out[y1:y2, x1:x2].astype(np.float32)
+        if values.dtype != np.uint8:
+            values = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        self.out[y1:y2, x1:x2] = values
+        self.written[y1:y2, x1:x2] = True
+
+
+def anonymize_frame(image: np.ndarray, persons: list[tuple[int, Person]], settings: Settings,
+                    generator: WindowGenerator | None, relative_path: str) -> tuple[np.ndarray, list[dict]]:
+    """The anonymized copy of ``image`` (H×W×3 uint8 RGB) and one record per person; raises FrameError."""
+    return FrameAnonymizer(image, settings, generator, frame_seed(relative_path)).run(persons)

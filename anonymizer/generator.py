@@ -1,0 +1,198 @@
+"""A trained generator for full-frame use: loading, the box fill the run was trained with, and batched inference.
+
+The model is built and loaded exactly as test.py does (``TestOptions`` reads the network flags from the run's
+``train_opt.json``; ``model.setup()`` loads the ``--epoch`` generators with ``weights_only=True``), and windows go
+through the model's own ``set_input`` / ``test`` so the mask channel, noise and progan's two stages are the model's
+code, not a copy.
+
+BatchNorm / dropout: without ``--eval`` the networks stay in train mode, as test.py and the original do (batch
+statistics, dropout as a noise source). test.py runs one crop at a time, so its BatchNorm statistics are those of a
+single image; to keep that meaning while batching windows, train-mode BatchNorm layers are swapped for the same
+normalisation computed per sample (``F.instance_norm`` with the layer's affine weights — identical to a batch of
+one). A window's output then does not depend on the other windows of its batch, except through the random stream
+(decoder noise and dropout draw from torch's global generator, which is seeded per batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from data.aligned_dataset import small_size_from_netg
+from data.boxes import scale_box
+from data.transforms import downscale, fill_box
+from data_preprocessing import crops
+
+SUPPORTED_MODELS = ("psgan", "pix2pix", "progan")
+Region = tuple[int, int, int, int]
+
+
+class ModelError(RuntimeError):
+    """The run cannot be used for anonymization (missing options, unsupported model, bad checkpoint)."""
+
+
+class PerSampleBatchNorm(nn.Module):
+    """Train-mode BatchNorm of a batch of one, for every sample of a batch (see the module docstring)."""
+
+    def __init__(self, bn: nn.BatchNorm2d) -> None:
+        super().__init__()
+        self.bn = bn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.instance_norm(x, weight=self.bn.weight, bias=self.bn.bias, eps=self.bn.eps)
+
+
+def per_sample_batch_norm_(net: nn.Module) -> int:
+    """Swap every BatchNorm2d of ``net`` for ``PerSampleBatchNorm`` in place; returns how many."""
+    swapped = 0
+    for parent in list(net.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.BatchNorm2d):
+                setattr(parent, name, PerSampleBatchNorm(child))
+                swapped += 1
+    return swapped
+
+
+def parse_model_options(argv: list[str]) -> argparse.Namespace:
+    """TestOptions for inference (``--dataroot`` is not used: windows come from frames)."""
+    from options.test_options import TestOptions
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return TestOptions().parse(["--dataroot", "unused", "--quiet", *argv])
+
+
+def device_flags(device: str) -> list[str]:
+    return ["--gpu_ids", "0" if device == "cuda" else "-1"]
+
+
+def load_model(name: str, checkpoints_dir: str, epoch: str, device: str = "cpu", eval_mode: bool = False):
+    """The run's model with its ``epoch`` generators loaded, ready for windows."""
+    from models import create_model
+    from models.base_model import CheckpointError
+
+    options_file = Path(checkpoints_dir) / name / "train_opt.json"
+    if not options_file.is_file():
+        raise ModelError(f"{options_file}: not found; --name/--checkpoints_dir must point at a trained run "
+                         "(its options give the network, crop size and box fill)")
+    opt = parse_model_options(["--name", name, "--checkpoints_dir", checkpoints_dir, "--epoch", str(epoch),
+                               *device_flags(device)])
+    check_supported(opt)
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = create_model(opt)
+        try:
+            model.setup()
+        except CheckpointError as error:
+            raise ModelError(str(error)) from None
+    return prepare(model, eval_mode)
+
+
+def random_model(argv: list[str], device: str = "cpu", eval_mode: bool = False):
+    """A model with freshly initialised weights from explicit flags — ONLY for benchmarks (timing, not output)."""
+    from models import create_model
+
+    opt = parse_model_options(["--name", "benchmark_untrained", "--checkpoints_dir", "/nonexistent",
+                               *device_flags(device), *argv])
+    check_supported(opt)
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = create_model(opt)
+    return prepare(model, eval_mode)
+
+
+def check_supported(opt: argparse.Namespace) -> None:
+    if opt.model not in SUPPORTED_MODELS:
+        raise ModelError(f"--model {opt.model}: anonymize.py supports {', '.join(SUPPORTED_MODELS)}")
+    if opt.input_nc != 3 or opt.output_nc != 3:
+        raise ModelError(f"run {opt.name}: anonymize.py needs an RGB model (input_nc = output_nc = 3)")
+
+
+def prepare(model, eval_mode: bool):
+    if eval_mode:
+        model.eval()
+    else:
+        model.train()
+        for name in model.inference_networks():
+            per_sample_batch_norm_(model.network(name))
+    for name in model.inference_networks():
+        # channels_last: the CPU (oneDNN) convolutions, the transposed ones above all, run faster in it.
+        model.network(name).to(memory_format=torch.channels_last)
+    return model
+
+
+@dataclass
+class Window:
+    """One person's generator input: the crop (crop × crop × 3 uint8 RGB, box not yet filled) and its box."""
+
+    pixels: np.ndarray
+    box: Region  # in crop pixels
+    rng: np.random.Generator  # the person's own stream for the box fill
+
+
+class WindowGenerator:
+    """Runs batches of windows through a loaded model; outputs are crop × crop × 3 float32 arrays in [0, 255]."""
+
+    def __init__(self, model, amp: bool = False) -> None:
+        self.model = model
+        self.opt = model.opt
+        self.crop_size = int(self.opt.crop_size)
+        self.fill_mode = self.opt.bbox_noise
+        self.small_size = small_size_from_netg(self.opt.netG) if self.opt.model == "progan" else None
+        self.device = model.device
+        self.amp = amp
+
+    def input_tensor(self, window: Window) -> torch.Tensor:
+        """The box filled as in training: none -> 0 (grey), random -> -1/0/+1 noise, original -> the
+        {0, 127, 255} noise that preprocessing baked into the crop PNG."""
+        pixels = window.pixels
+        if self.fill_mode == "original":
+            pixels = pixels.copy()
+            crops.fill_box(pixels, window.box, "noise", window.rng)
+        tensor = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+        return fill_box(tensor, window.box, self.fill_mode, window.rng)
+
+    def batch(self, windows: list[Window]) -> dict:
+        inputs = torch.stack([self.input_tensor(w) for w in windows])
+        boxes = torch.tensor([w.box for w in windows], dtype=torch.int64)
+        paths = [f"window_{k}" for k in range(len(windows))]
+        if self.small_size is None:
+            return {"A": inputs, "B": inputs, "bbox": boxes, "A_paths": paths}
+        # progan: the half-resolution inputs built as the dataset builds them (antialiased downscale, refilled box).
+        small = self.crop_size * self.small_size // self.crop_size
+        small_boxes, small_inputs = [], []
+        for window, tensor in zip(windows, inputs, strict=True):
+            box_small = scale_box(window.box, (self.crop_size, self.crop_size), (small, small))
+            small_inputs.append(fill_box(downscale(tensor, (small, small)), box_small, self.fill_mode, window.rng))
+            small_boxes.append(box_small)
+        small_tensor = torch.stack(small_inputs)
+        return {"A_big": inputs, "B_big": inputs, "bbox_big": boxes, "A_small": small_tensor,
+                "B_small": small_tensor, "bbox_small": torch.tensor(small_boxes, dtype=torch.int64),
+                "A_paths": paths, "B_paths": paths}
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if not self.amp:
+            return contextlib.nullcontext()
+        if self.device.type == "cuda":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        else:
+            dtype = torch.bfloat16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def __call__(self, windows: list[Window], seed: int) -> list[np.ndarray | None]:
+        """Generated crops in [0, 255] (None for a sample with a non-finite output). ``seed`` sets torch's
+        generator for this batch (decoder noise, dropout)."""
+        batch = self.batch(windows)
+        torch.manual_seed(seed)
+        with self.autocast():
+            self.model.set_input(batch)
+            self.model.test()
+        fake = self.model.fake_B.detach().float()
+        finite = torch.isfinite(fake).flatten(1).all(dim=1).tolist()
+        images = ((fake.clamp(-1.0, 1.0) + 1.0) * 127.5).permute(0, 2, 3, 1).cpu().numpy()
+        return [np.ascontiguousarray(img) if ok else None for img, ok in zip(images, finite, strict=True)]
