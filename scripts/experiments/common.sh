@@ -2,7 +2,8 @@
 # Shared by the experiment scripts: environment overrides, --help / --dry-run, and a logged command runner.
 # Every script takes: train | test | all (default all), and the environment variables
 #   DATAROOT (crop dataset), NAME (experiment name), SEED, VARIANT (readme | thesis2021), GPU_IDS, EXTRA (flags
-#   appended to every train.py/test.py command), CHECKPOINTS_DIR, RESULTS_DIR, PYTHON.
+#   appended to every train.py/test.py command), TRAIN_EXTRA / TEST_EXTRA (to train.py / test.py only),
+#   CHECKPOINTS_DIR, RESULTS_DIR, PYTHON.
 set -euo pipefail
 
 AGAN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -12,6 +13,8 @@ SEED="${SEED:-12}"
 VARIANT="${VARIANT:-readme}"
 GPU_IDS="${GPU_IDS:-0}"
 EXTRA="${EXTRA:-}"
+TRAIN_EXTRA="${TRAIN_EXTRA:-}"
+TEST_EXTRA="${TEST_EXTRA:-}"
 CHECKPOINTS_DIR="${CHECKPOINTS_DIR:-./checkpoints}"
 RESULTS_DIR="${RESULTS_DIR:-./results}"
 DRY_RUN=0
@@ -24,7 +27,8 @@ usage() {
 usage: $(basename "$0") [train|test|all] [--dry-run] [--help]
   --dry-run  print the commands without running them
 environment: DATAROOT=$DATAROOT NAME=${NAME:-<default>} SEED=$SEED VARIANT=$VARIANT GPU_IDS=$GPU_IDS
-             EXTRA='$EXTRA' CHECKPOINTS_DIR=$CHECKPOINTS_DIR RESULTS_DIR=$RESULTS_DIR
+             EXTRA='$EXTRA' TRAIN_EXTRA='$TRAIN_EXTRA' TEST_EXTRA='$TEST_EXTRA'
+             CHECKPOINTS_DIR=$CHECKPOINTS_DIR RESULTS_DIR=$RESULTS_DIR
 TXT
 }
 

@@ -11,10 +11,10 @@ if [[ "$STEP" != test ]]; then
         --pretrain_iters_stage_2 1000 --lr 0.00012 --clip_value 10 --lambda_L1 80 --lambda_L1_stage_2 80 \
         --netG unet_128 --netG2 unet_256 --netG_mask_input --netG2_mask_input --netG_noise decoder --unet_diff_map \
         --netD_image n_layers --n_layers_D 2 --netD2_image basic --netD_person spp_128 --netD2_person spp \
-        $(variant_flags) $EXTRA
+        $(variant_flags) $EXTRA $TRAIN_EXTRA
 fi
 # shellcheck disable=SC2046
 if [[ "$STEP" != train ]]; then
     run "$PYTHON" test.py $(common_flags) --results_dir "$RESULTS_DIR" --model progan --phase test --epoch best \
-        --num_test 500 --preprocess resize --load_size 256 --crop_size 256 $EXTRA
+        --num_test 500 --preprocess resize --load_size 256 --crop_size 256 $EXTRA $TEST_EXTRA
 fi
