@@ -8,6 +8,11 @@
         dataset.set_epoch(epoch)           # shuffling order and per-sample randomness of this epoch
         for batch in dataset: ...          # or dataset.iterate(start_batch=k) to resume mid-epoch
 
+Under torchrun the training loader (``create_dataset(opt, shard=True)``) serves rank r the shard
+``padded_order[r::world]`` of the epoch's (seed, epoch) order, padded by wrapping around to a multiple of the
+world size (as ``DistributedSampler``): batch k of all ranks together is batch k of a single process with
+``world x batch_size`` samples per batch, and ``start_batch`` resumes every rank at the same place.
+
 Bad data raises ``DatasetError`` whose message starts with the offending path.
 """
 
@@ -26,6 +31,7 @@ import torch.utils.data
 
 from data.base_dataset import BaseDataset
 from data.errors import DatasetError
+from util import distributed
 
 __all__ = [
     "BaseDataset",
@@ -78,6 +84,36 @@ def _shuffle_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1, dtype=np.uint64)[0])
 
 
+class _EpochIndexed(torch.utils.data.Dataset):
+    """Items addressed by (epoch, index): persistent workers keep their dataset copy between epochs, so the
+    epoch of the per-sample random streams travels with each index instead of through ``set_epoch``."""
+
+    def __init__(self, dataset: BaseDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
+        epoch, index = key
+        if self.dataset.epoch != epoch:
+            self.dataset.set_epoch(epoch)
+        return self.dataset[index]
+
+
+class _ListSampler(torch.utils.data.Sampler):
+    """Serves whatever ``keys`` holds when an iterator is created (one DataLoader serves every epoch)."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(list(self.keys))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 class DatasetLoader:
     """A dataset plus its batching: iterate over it to get collated batches of the current epoch.
 
@@ -85,7 +121,7 @@ class DatasetLoader:
     iterating twice in one epoch, or resuming in the middle of one, gives the same batches.
     """
 
-    def __init__(self, opt: Any) -> None:
+    def __init__(self, opt: Any, shard: bool = False) -> None:
         self.opt = opt
         self.dataset = find_dataset_using_name(getattr(opt, "dataset_mode", "aligned"))(opt)
         self.seed = int(opt.seed)
@@ -93,6 +129,12 @@ class DatasetLoader:
         self.shuffle = not opt.serial_batches
         self.num_workers = int(opt.num_threads)
         self.epoch = 0
+        self.rank, self.world_size = (distributed.rank(), distributed.world_size()) if shard else (0, 1)
+        on_cuda = bool(getattr(opt, "gpu_ids", [])) and torch.cuda.is_available()
+        self.pin_memory = on_cuda  # page-locked batches: the host-to-GPU copy overlaps compute (non_blocking)
+        self.persistent_workers = on_cuda and self.num_workers > 0  # no worker start-up at every epoch
+        self.sampler = _ListSampler()
+        self.loader: torch.utils.data.DataLoader | None = None
 
     def load_data(self) -> DatasetLoader:
         return self
@@ -107,7 +149,11 @@ class DatasetLoader:
         return len(self.dataset)
 
     def num_batches(self) -> int:
-        return math.ceil(len(self.dataset) / self.batch_size)
+        """Batches per epoch on this rank (= optimizer steps per epoch of the whole run)."""
+        return math.ceil(self.shard_size() / self.batch_size)
+
+    def shard_size(self) -> int:
+        return math.ceil(len(self.dataset) / self.world_size)
 
     def order(self) -> list[int]:
         """The sample indices of the current epoch, in the order they are served."""
@@ -116,27 +162,50 @@ class DatasetLoader:
         generator = torch.Generator().manual_seed(_shuffle_seed(self.seed, self.epoch))
         return torch.randperm(len(self.dataset), generator=generator).tolist()
 
+    def shard(self) -> list[int]:
+        """This rank's indices of the current epoch: the order wrapped around to world x shard_size, every
+        world-th from position ``rank`` (the whole order in a single process)."""
+        order = self.order()
+        if self.world_size == 1:
+            return order
+        total = self.shard_size() * self.world_size
+        padded = (order * math.ceil(total / len(order)))[:total]
+        return padded[self.rank :: self.world_size]
+
     def iterate(self, start_batch: int = 0) -> Iterator[dict[str, Any]]:
         """Batches of the current epoch from batch ``start_batch`` on (skipped samples are never loaded)."""
+        self.sampler.keys = [(self.epoch, i) for i in self.shard()[start_batch * self.batch_size :]]
+        loader = self.data_loader()
         # A generator of its own: the DataLoader draws its worker base seed from it, and drawing from the global
         # stream instead would shift the training randomness when a run resumes mid-epoch.
-        loader = torch.utils.data.DataLoader(
-            self.dataset,
-            batch_size=self.batch_size,
-            sampler=self.order()[start_batch * self.batch_size :],
-            num_workers=self.num_workers,
-            collate_fn=collate_samples,
-            generator=torch.Generator().manual_seed(_shuffle_seed(self.seed, self.epoch)),
-        )
+        loader.generator = torch.Generator().manual_seed(_shuffle_seed(self.seed, self.epoch))
         return iter(loader)
+
+    def data_loader(self) -> torch.utils.data.DataLoader:
+        """One DataLoader for every epoch (its sampler's keys change), so persistent workers stay alive."""
+        if self.loader is None:
+            workers = self.num_workers > 0
+            self.loader = torch.utils.data.DataLoader(
+                _EpochIndexed(self.dataset),
+                batch_size=self.batch_size,
+                sampler=self.sampler,
+                num_workers=self.num_workers,
+                collate_fn=collate_samples,
+                pin_memory=self.pin_memory,
+                persistent_workers=self.persistent_workers,
+                prefetch_factor=4 if workers else None,  # batches each worker decodes ahead
+            )
+        return self.loader
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return self.iterate()
 
 
-def create_dataset(opt: Any) -> DatasetLoader:
-    """Build the dataset named by ``opt.dataset_mode`` and its loader; prints the dataset summary line."""
-    loader = DatasetLoader(opt)
+def create_dataset(opt: Any, shard: bool = False) -> DatasetLoader:
+    """Build the dataset named by ``opt.dataset_mode`` and its loader; prints the dataset summary line.
+
+    ``shard``: serve only this torchrun rank's share (the training set; validation and test read everything)."""
+    loader = DatasetLoader(opt, shard)
     summary = getattr(loader.dataset, "summary", None)
     if summary:
         print(summary)

@@ -12,7 +12,9 @@ import torch
 from torch import nn
 
 from models.networks import count_parameters, get_scheduler
+from util import distributed
 from util.fileio import atomic_write
+from util.precision import Precision, resolve_amp, to_float
 
 
 class CheckpointError(RuntimeError):
@@ -20,13 +22,18 @@ class CheckpointError(RuntimeError):
 
 
 def resolve_device(gpu_ids: list[int]) -> torch.device:
-    """The first requested GPU, or the CPU when none is requested or CUDA is absent (said once)."""
+    """The first requested GPU, or the CPU when none is requested or CUDA is absent (said once).
+
+    Under torchrun a GPU run uses the GPU of the process's local rank (one process per GPU)."""
     if not gpu_ids:
         return torch.device("cpu")
     if not torch.cuda.is_available():
         print(f"[device] CUDA is not available; running on the CPU (--gpu_ids {','.join(map(str, gpu_ids))} "
               "ignored, pass --gpu_ids -1 to silence this)")
         return torch.device("cpu")
+    if distributed.launched_by_torchrun():
+        torch.cuda.set_device(distributed.local_rank())
+        return torch.device(f"cuda:{distributed.local_rank()}")
     missing = [i for i in gpu_ids if i >= torch.cuda.device_count()]
     if missing:
         raise ValueError(f"--gpu_ids: GPU {missing} requested but only {torch.cuda.device_count()} visible")
@@ -52,6 +59,11 @@ class BaseModel:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.schedulers: list[Any] = []
         self.image_paths: list[str] = []
+        amp = getattr(opt, "amp", "none")
+        self.precision = Precision(resolve_amp(amp, self.device.type == "cuda"), self.device)
+        # One loss scaler per optimizer (fp16 only), created in setup().
+        self.scalers: dict[str, torch.amp.GradScaler] = {}
+        self.channels_last = bool(getattr(opt, "channels_last", False))
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
@@ -92,6 +104,14 @@ class BaseModel:
     def network(self, name: str) -> nn.Module:
         return getattr(self, f"net{name}")
 
+    def run_network(self, name: str, *inputs: torch.Tensor) -> Any:
+        """A network's forward under the model's autocast; floating outputs come back as fp32 (losses in fp32)."""
+        if self.channels_last:
+            inputs = tuple(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x for x in inputs)
+        with self.precision.autocast():
+            out = self.network(name)(*inputs)
+        return to_float(out)
+
     def setup(self) -> None:
         """Create schedulers; load weights for testing or when continuing."""
         opt = self.opt
@@ -100,10 +120,24 @@ class BaseModel:
                 get_scheduler(optimizer, opt.lr_policy, opt.n_epochs, opt.n_epochs_decay, opt.epoch_count,
                               opt.lr_decay_iters)
                 for optimizer in self.optimizers.values()]
+            self.scalers = {name: scaler for name in self.optimizers
+                            if (scaler := self.precision.make_scaler()) is not None}
+        if self.channels_last:
+            for name in self.model_names:
+                self.network(name).to(memory_format=torch.channels_last)  # in place: optimizers keep their params
         if not self.isTrain or opt.continue_train:
             self.load_networks(self.checkpoint_prefix(), self.training_networks() if self.isTrain
                                else self.inference_networks())
+        if self.isTrain and distributed.is_distributed():
+            self.distribute()
         self.print_networks(opt.verbose)
+
+    def distribute(self) -> None:
+        """Under torchrun: optional SyncBatchNorm, then every rank starts from rank 0's weights and buffers."""
+        for name in self.model_names:
+            if getattr(self.opt, "sync_bn", False):
+                setattr(self, f"net{name}", distributed.convert_sync_batchnorm(self.network(name)))
+            distributed.broadcast_module(self.network(name))
 
     def checkpoint_prefix(self) -> str:
         return f"iter_{self.opt.load_iter}" if self.opt.load_iter > 0 else str(self.opt.epoch)
@@ -172,7 +206,8 @@ class BaseModel:
     def save_networks(self, prefix: str | int) -> None:
         """``<prefix>_net_<Net>.pth``: a CPU state dict of each training network, written atomically."""
         for name in self.training_networks():
-            state = {key: value.detach().cpu() for key, value in self.network(name).state_dict().items()}
+            # contiguous: a plain layout whatever --channels_last did to the live weights
+            state = {key: value.detach().cpu().contiguous() for key, value in self.network(name).state_dict().items()}
             save_torch_atomic(state, self.network_path(str(prefix), name))
 
     def load_networks(self, prefix: str | int, names: list[str]) -> None:
@@ -203,20 +238,38 @@ class BaseModel:
 
     def training_state(self) -> dict[str, Any]:
         """Everything besides the weights that an exact resume needs; subclasses add their pools."""
-        return {
+        state = {
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "schedulers": [scheduler.state_dict() for scheduler in self.schedulers],
         }
+        if self.scalers:
+            state["scalers"] = {name: scaler.state_dict() for name, scaler in self.scalers.items()}
+        return state
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         for name, optimizer in self.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         for scheduler, scheduler_state in zip(self.schedulers, state["schedulers"], strict=True):
             scheduler.load_state_dict(scheduler_state)
+        # A run saved without fp16 (or resumed without it) keeps or starts the scalers fresh.
+        for name, scaler_state in state.get("scalers", {}).items():
+            if name in self.scalers:
+                self.scalers[name].load_state_dict(scaler_state)
 
-    def save_state(self, prefix: str | int, progress: dict[str, Any]) -> None:
-        """``<prefix>_state.pth``: optimizers, schedulers, pools, RNG states and loop progress."""
-        save_torch_atomic({"model": self.training_state(), "progress": progress}, self.state_path(prefix))
+    # Per-rank parts of the training state (pools); every rank keeps its own, rank 0's are also in the model state.
+    def rank_training_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_rank_training_state(self, state: dict[str, Any] | None) -> None:
+        """Restore this rank's own part, or (None) start it fresh for a rank the saved run did not have."""
+
+    def save_state(self, prefix: str | int, progress: dict[str, Any], ranks: list[Any] | None = None) -> None:
+        """``<prefix>_state.pth``: optimizers, schedulers, pools, RNG states and loop progress; ``ranks`` holds
+        every rank's own RNG and pools in a distributed run (rank 0's are also the top-level ones)."""
+        state = {"model": self.training_state(), "progress": progress}
+        if ranks is not None:
+            state["ranks"] = ranks
+        save_torch_atomic(state, self.state_path(prefix))
 
     def load_state(self, prefix: str | int) -> dict[str, Any]:
         """Restore the state saved with ``save_state``; returns the loop progress dict."""
@@ -226,6 +279,7 @@ class BaseModel:
                                   f"written with the weights ({self.available_prefixes_text()})")
         state = torch.load(path, map_location="cpu", weights_only=True)
         self.load_training_state(state["model"])
+        self.saved_ranks = state.get("ranks")
         return state["progress"]
 
 

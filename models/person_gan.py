@@ -6,6 +6,19 @@ progan two). ``PersonGANModel.optimize_stage`` runs one training iteration of a 
 - default order: one generator forward whose output feeds the image-D update, the person-D update and the
   G update (standard pix2pix practice, SPEC_ORIGINAL §11.10);
 - ``--update_order faithful``: a fresh forward before each of the three updates, as the original did (§6.2).
+
+``step`` is the one place where backward, the gradient all-reduce of a torchrun run, unscaling (fp16), clipping
+and the optimizer step happen; every network forward goes through ``run_network`` (autocast, fp32 outputs).
+
+Person-D batching at batch > 1 (``--person_batching``):
+
+- ``per_sample`` (default, exact): each crop is its own D call, as the original; with ``--norm batch`` each crop
+  is normalised with its own statistics.
+- ``grouped``: crops of equal size share one D call. Identical to per_sample (up to float rounding) with
+  ``--norm instance`` or ``none``; with ``--norm batch`` the group shares BatchNorm statistics (different maths).
+  Boxes rarely share a size, so it rarely groups at small batches.
+- ``padded``: crops grey-padded (bottom/right) to the batch's largest box, one D call for all. Always
+  approximate: D sees the padding and its pyramid pooling covers it; with ``--norm batch`` statistics are shared.
 """
 
 from __future__ import annotations
@@ -16,7 +29,6 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from models.base_model import BaseModel
 from models.networks import (
@@ -27,7 +39,10 @@ from models.networks import (
     gradient_penalty,
     masked_l1,
 )
+from util import distributed
 from util.image_pool import ImagePool
+
+PERSON_BATCHING = ("per_sample", "grouped", "padded")
 
 
 def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -49,6 +64,27 @@ def person_crops(images: torch.Tensor, boxes: torch.Tensor) -> list[torch.Tensor
     """Each sample's box region as a 1×C×h×w tensor (sizes differ between samples)."""
     return [images[i:i + 1, :, int(y1):int(y2), int(x1):int(x2)]
             for i, (x1, y1, x2, y2) in enumerate(boxes.tolist())]
+
+
+def grouped_by_size(crops: list[torch.Tensor]) -> list[list[int]]:
+    """Indices of the crops, grouped by crop size (first-seen order)."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, crop in enumerate(crops):
+        groups.setdefault(tuple(crop.shape[-2:]), []).append(i)
+    return list(groups.values())
+
+
+def pad_crops(crops: list[torch.Tensor]) -> torch.Tensor:
+    """The crops grey-padded (0 in [-1, 1]) at the bottom and right to the largest height and width, stacked."""
+    height = max(crop.shape[-2] for crop in crops)
+    width = max(crop.shape[-1] for crop in crops)
+    return torch.cat([F.pad(crop, (0, width - crop.shape[-1], 0, height - crop.shape[-2])) for crop in crops])
+
+
+def split_prediction(prediction: tuple, index: int) -> tuple:
+    """Sample ``index`` of a batched person-D output ``(logits, features)``, keeping a batch dimension of 1."""
+    logits, features = prediction
+    return logits[index:index + 1], [feature[index:index + 1] for feature in features]
 
 
 def composite(real: torch.Tensor, fake: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
@@ -76,6 +112,7 @@ class Stage:
     person_pool: ImagePool
     # G's image-GAN term sees the fake with its gradient stopped outside the box (progan's composite input).
     image_grad_inside_only: bool = False
+    pool_seed_offset: int = 0
     discriminators: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +140,13 @@ def add_update_order_option(parser: argparse.ArgumentParser) -> None:
                              "forward before each of the D_image, D_person and G updates (the original)")
 
 
+def add_person_batching_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--person_batching", default="per_sample", choices=PERSON_BATCHING,
+                        help="batch > 1: per_sample = one person-D call per crop (exact, the original); grouped = "
+                             "equal-size crops share a call (exact unless --norm batch); padded = crops padded to "
+                             "a common size, one call (approximate, fastest)")
+
+
 class PersonGANModel(BaseModel):
     """Shared training machinery; subclasses build their stages and forward passes."""
 
@@ -117,7 +161,9 @@ class PersonGANModel(BaseModel):
         """Image and person pools with their own seeded generators (saved with the training state)."""
         pools = []
         for k, size in enumerate((self.opt.pool_size_image, self.opt.pool_size_person)):
-            generator = torch.Generator().manual_seed(self.opt.seed * 1000 + seed_offset * 10 + k)
+            # Each torchrun rank has its own pools and streams (rank 0's seed is the single-process one).
+            generator = torch.Generator().manual_seed(distributed.rank_seed(self.opt.seed) * 1000
+                                                      + seed_offset * 10 + k)
             pools.append(ImagePool(size, generator))
         return pools[0], pools[1]
 
@@ -133,7 +179,8 @@ class PersonGANModel(BaseModel):
             gan_person=GANLoss(gan_mode_person, 0.0).to(self.device) if D_person else None,
             gan_mode_person=gan_mode_person, lambda_L1=lambda_L1, lambda_image=lambda_image,
             lambda_person=lambda_person, L1_outside_only=L1_outside_only, image_pool=image_pool,
-            person_pool=person_pool, image_grad_inside_only=image_grad_inside_only)
+            person_pool=person_pool, image_grad_inside_only=image_grad_inside_only,
+            pool_seed_offset=pool_seed_offset)
 
     def loss_names_for(self, stage: Stage) -> list[str]:
         return self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
@@ -149,8 +196,8 @@ class PersonGANModel(BaseModel):
     def set_full_size_input(self, real_A: torch.Tensor, real_B: torch.Tensor, boxes: torch.Tensor,
                             paths: list[str]) -> None:
         """The full-size input, target, boxes and box mask every model keeps (what composites and val use)."""
-        self.real_A = real_A.to(self.device)
-        self.real_B = real_B.to(self.device)
+        self.real_A = real_A.to(self.device, non_blocking=True)  # overlaps a pinned-memory copy
+        self.real_B = real_B.to(self.device, non_blocking=True)
         self.boxes = boxes.to(self.device)
         self.inside = box_masks(self.boxes, self.real_A.shape[2], self.real_A.shape[3])
         self.image_paths = list(paths)
@@ -173,14 +220,30 @@ class PersonGANModel(BaseModel):
 
     def training_state(self) -> dict:
         state = super().training_state()
-        state["pools"] = [[s.image_pool.state_dict(), s.person_pool.state_dict()] for s in self.stages()]
+        state["pools"] = self.pool_states()
         return state
 
     def load_training_state(self, state: dict) -> None:
         super().load_training_state(state)
-        for stage, (image_pool, person_pool) in zip(self.stages(), state["pools"], strict=True):
+        self.load_pool_states(state["pools"])
+
+    def pool_states(self) -> list:
+        return [[s.image_pool.state_dict(), s.person_pool.state_dict()] for s in self.stages()]
+
+    def load_pool_states(self, states: list) -> None:
+        for stage, (image_pool, person_pool) in zip(self.stages(), states, strict=True):
             stage.image_pool.load_state_dict(image_pool)
             stage.person_pool.load_state_dict(person_pool)
+
+    def rank_training_state(self) -> dict:
+        return {"pools": self.pool_states()}
+
+    def load_rank_training_state(self, state: dict | None) -> None:
+        if state is not None:
+            self.load_pool_states(state["pools"])
+            return
+        for stage in self.stages():  # a rank the saved run did not have: fresh pools of its own
+            stage.image_pool, stage.person_pool = self.make_pools(stage.pool_seed_offset)
 
     def validation_loss(self) -> torch.Tensor:
         """Mean absolute error inside the box at full size (the fallback validation score without Inception)."""
@@ -202,17 +265,33 @@ class PersonGANModel(BaseModel):
             if faithful or k > 0:
                 batch = forward()  # a further G step needs a fresh output: the last one's graph is spent
             self.update_generator(stage, batch, apply_step=update_generator)
+        self.synchronise_buffers()
         return batch
 
     def step(self, optimizer_name: str, net_names: list[str], loss: torch.Tensor, apply_step: bool = True) -> None:
-        """zero_grad, backward, element-wise clipping of every gradient, Adam step."""
+        """zero_grad, backward, gradient average over the ranks, [unscale], element-wise clipping, Adam step."""
         optimizer = self.optimizers[optimizer_name]
+        scaler = self.scalers.get(optimizer_name)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+        # Averaged before unscaling: an overflow on any rank reaches all, so all skip the step together.
+        distributed.all_reduce_gradients(p for name in net_names for p in self.network(name).parameters())
+        if scaler is not None:
+            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
         for name in net_names:
             clip_gradients_(self.network(name).parameters(), self.opt.clip_value)
-        if apply_step:
+        if apply_step and scaler is not None:
+            scaler.step(optimizer)  # skipped when the unscaled gradients hold inf/nan
+        elif apply_step:
             optimizer.step()
+        if scaler is not None:
+            scaler.update()
+
+    def synchronise_buffers(self) -> None:
+        """torchrun: rank 0's BatchNorm statistics to every rank after each iteration (DDP's broadcast_buffers
+        semantics; with --sync_bn they already agree)."""
+        if distributed.world_size() > 1:
+            distributed.broadcast_tensors([b for name in self.model_names for b in self.network(name).buffers()])
 
     # -- image discriminator ------------------------------------------------------------------------------
     def image_d_input(self, stage: Stage, batch: StageBatch, image: torch.Tensor) -> torch.Tensor:
@@ -227,7 +306,9 @@ class PersonGANModel(BaseModel):
 
     def image_discriminator_loss(self, stage: Stage, batch: StageBatch, use_pool: bool = True) -> torch.Tensor:
         """Image-D loss on the batch (sets the logged losses and accuracies)."""
-        netD = self.network(stage.D_image)
+        def netD(x: torch.Tensor) -> torch.Tensor:
+            return self.run_network(stage.D_image, x)
+
         fake_input = self.image_d_input(stage, batch, self.fake_for_image_d(stage, batch)).detach()
         real_input = self.image_d_input(stage, batch, batch.real)
         pred_fake = netD(stage.image_pool.query(fake_input) if use_pool else fake_input)
@@ -246,9 +327,20 @@ class PersonGANModel(BaseModel):
         self.step(stage.D_image, [stage.D_image], self.image_discriminator_loss(stage, batch))
 
     # -- person discriminator -----------------------------------------------------------------------------
-    def person_predictions(self, netD: nn.Module, crops: list[torch.Tensor]) -> list[tuple]:
-        """(logits, features) for each crop; each crop is judged on its own (sizes differ)."""
-        return [netD(crop) for crop in crops]
+    def person_predictions(self, name: str, crops: list[torch.Tensor]) -> list[tuple]:
+        """(logits, features) for each crop, batched per ``--person_batching`` (see the module docstring)."""
+        mode = getattr(self.opt, "person_batching", "per_sample")
+        if mode == "per_sample" or len(crops) == 1:
+            return [self.run_network(name, crop) for crop in crops]
+        if mode == "padded":
+            batched = self.run_network(name, pad_crops(crops))
+            return [split_prediction(batched, i) for i in range(len(crops))]
+        predictions: list[tuple | None] = [None] * len(crops)
+        for group in grouped_by_size(crops):
+            batched = self.run_network(name, torch.cat([crops[i] for i in group]))
+            for k, i in enumerate(group):
+                predictions[i] = split_prediction(batched, k)
+        return predictions
 
     def person_gan_loss(self, stage: Stage, predictions: list[tuple], target_is_real: bool) -> torch.Tensor:
         return torch.stack([stage.gan_person(logits, target_is_real) for logits, _ in predictions]).mean()
@@ -259,16 +351,16 @@ class PersonGANModel(BaseModel):
 
     def person_discriminator_loss(self, stage: Stage, batch: StageBatch, use_pool: bool = True) -> torch.Tensor:
         """Person-D loss over the batch's person crops (sets the logged losses and accuracies)."""
-        netD = self.network(stage.D_person)
+        name = stage.D_person
         fake_crops = [crop.detach() for crop in person_crops(batch.fake, batch.boxes)]
         real_crops = person_crops(batch.real, batch.boxes)
-        pred_fake = self.person_predictions(netD, stage.person_pool.query(fake_crops) if use_pool else fake_crops)
-        pred_real = self.person_predictions(netD, real_crops)
+        pred_fake = self.person_predictions(name, stage.person_pool.query(fake_crops) if use_pool else fake_crops)
+        pred_real = self.person_predictions(name, real_crops)
         self.loss_D_person_fake = self.person_gan_loss(stage, pred_fake, False)
         self.loss_D_person_real = self.person_gan_loss(stage, pred_real, True)
         loss = 0.5 * (self.loss_D_person_fake + self.loss_D_person_real)
         if stage.gan_mode_person == "wgangp" and torch.is_grad_enabled():
-            penalties = [gradient_penalty(lambda x: netD(x)[0], real, fake)
+            penalties = [gradient_penalty(lambda x: self.run_network(name, x)[0], real, fake)
                          for real, fake in zip(real_crops, fake_crops, strict=True)]
             loss = loss + torch.stack(penalties).mean()
         self.acc_D_person_fake = self.person_accuracy(stage, pred_fake, False)
@@ -289,20 +381,19 @@ class PersonGANModel(BaseModel):
 
     # -- generator ----------------------------------------------------------------------------------------
     def generator_image_term(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
-        netD = self.network(stage.D_image)
-        pred_fake = netD(self.image_d_input(stage, batch, self.fake_for_image_d(stage, batch)))
+        fake_input = self.image_d_input(stage, batch, self.fake_for_image_d(stage, batch))
+        pred_fake = self.run_network(stage.D_image, fake_input)
         if getattr(self.opt, "EL_image", False):
             with torch.no_grad():
-                pred_real = netD(self.image_d_input(stage, batch, batch.real))
+                pred_real = self.run_network(stage.D_image, self.image_d_input(stage, batch, batch.real))
             return F.mse_loss(pred_fake, pred_real)
         return stage.gan_image(pred_fake, True)
 
     def generator_person_term(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
-        netD = self.network(stage.D_person)
-        pred_fake = self.person_predictions(netD, person_crops(batch.fake, batch.boxes))
+        pred_fake = self.person_predictions(stage.D_person, person_crops(batch.fake, batch.boxes))
         if getattr(self.opt, "EL_person", False):
             with torch.no_grad():
-                pred_real = self.person_predictions(netD, person_crops(batch.real, batch.boxes))
+                pred_real = self.person_predictions(stage.D_person, person_crops(batch.real, batch.boxes))
             return torch.stack([feature_matching_loss(fake_feats, real_feats)
                                 for (_, fake_feats), (_, real_feats) in zip(pred_fake, pred_real, strict=True)
                                 ]).mean()

@@ -29,7 +29,15 @@ from models.base_model import CheckpointError
 from models.networks import define_D_image, define_D_person, define_G
 from util.validation import preserved_buffers
 
-from .person_gan import PersonGANModel, Stage, StageBatch, add_update_order_option, box_masks, composite
+from .person_gan import (
+    PersonGANModel,
+    Stage,
+    StageBatch,
+    add_person_batching_option,
+    add_update_order_option,
+    box_masks,
+    composite,
+)
 from .person_gan_options import add_person_gan_options
 
 GAN_MODES = ("vanilla", "lsgan", "wgangp")
@@ -75,6 +83,7 @@ class ProganModel(PersonGANModel):
             stage2.add_argument("--pretrain_iters_stage_2", type=int, default=0,
                                 help="first stage-2 iterations in which only the stage-2 Ds learn")
             add_update_order_option(parser)
+            add_person_batching_option(parser)
         return parser
 
     def __init__(self, opt: argparse.Namespace) -> None:
@@ -211,14 +220,14 @@ class ProganModel(PersonGANModel):
     def set_input(self, batch: dict) -> None:
         """Training and test batches alike: the full-size ``*_big`` and the half-resolution ``*_small`` tensors."""
         self.set_full_size_input(batch["A_big"], batch["B_big"], batch["bbox_big"], batch["A_paths"])
-        self.real_A_small = batch["A_small"].to(self.device)
-        self.real_B_small = batch["B_small"].to(self.device)
+        self.real_A_small = batch["A_small"].to(self.device, non_blocking=True)
+        self.real_B_small = batch["B_small"].to(self.device, non_blocking=True)
         self.boxes_small = batch["bbox_small"].to(self.device)
         self.inside_small = box_masks(self.boxes_small, self.real_A_small.shape[2], self.real_A_small.shape[3])
 
     def run_stage_one(self) -> None:
-        self.fake_B_small = self.netG1(self.generator_input(self.real_A_small, self.inside_small,
-                                                            self.opt.netG_mask_input))
+        self.fake_B_small = self.run_network("G1", self.generator_input(self.real_A_small, self.inside_small,
+                                                                         self.opt.netG_mask_input))
 
     def run_stage_two(self) -> None:
         """G2 on G1's output upsampled to full size (or on the real input with only its box replaced by it)."""
@@ -226,7 +235,7 @@ class ProganModel(PersonGANModel):
                                          align_corners=False)
         self.stage2_input = (composite(self.real_A, self.stage1_fake, self.inside)
                              if self.opt.stage_2_composite_input else self.stage1_fake)
-        out = self.netG2(self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
+        out = self.run_network("G2", self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
         self.fake_B, self.diff_B = out if self.opt.unet_diff_map else (out, None)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
         self.visuals_pending = False

@@ -7,7 +7,14 @@ from collections.abc import Callable
 
 from models.networks import define_D_image, define_D_person, define_G
 
-from .person_gan import PersonGANModel, Stage, StageBatch, add_update_order_option, composite
+from .person_gan import (
+    PersonGANModel,
+    Stage,
+    StageBatch,
+    add_person_batching_option,
+    add_update_order_option,
+    composite,
+)
 from .person_gan_options import add_person_gan_options
 
 
@@ -26,6 +33,7 @@ class PsganModel(PersonGANModel):
             parser.add_argument("--use_L1_mask", action="store_true",
                                 help="L1 on the region outside the box only")
             add_update_order_option(parser)
+            add_person_batching_option(parser)
         return parser
 
     def __init__(self, opt: argparse.Namespace) -> None:
@@ -72,7 +80,7 @@ class PsganModel(PersonGANModel):
         self.set_full_size_input(batch["A"], batch["B"], batch["bbox"], batch["A_paths"])
 
     def forward(self) -> None:
-        self.fake_B = self.netG(self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input))
+        self.fake_B = self.run_network("G", self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input))
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
 
     def stage_batch(self) -> StageBatch:

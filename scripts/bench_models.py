@@ -8,6 +8,13 @@ Peak memory of each configuration comes from a separate process (``python script
 ``bench_progan(repeats)`` times one progan iteration (set_input + optimize_parameters) at the thesis README
 settings: unet_128 G1 + unet_256 diff-map G2 (ngf 64, mask inputs, decoder noise), n_layers-2 D_image1, basic
 D_image2, spp_128 / spp person Ds, batch 1, 256 px, one 40 x 120 person box.
+
+``bench_training_throughput(repeats)`` measures images/s and peak memory of psgan and progan (stage 2) training
+steps at batch 1, 8 and 32, fp32 and bf16 autocast, each configuration in a fresh process (``throughput``
+sub-command), single-process and under torchrun (2 gloo processes on the CPU, per-rank batch = batch / 2), and
+on CUDA when a GPU is present (skipped with a note otherwise). Boxes are random, 40-100 x 120-250 px at 256 px.
+
+``bench_person_batching(repeats)`` times a psgan step at batch 8 for each ``--person_batching`` scheme.
 """
 
 from __future__ import annotations
@@ -174,8 +181,147 @@ def bench_progan(repeats: int = 5) -> dict:
     return figures
 
 
+def random_boxes(batch_size: int, size: int, generator: torch.Generator) -> torch.Tensor:
+    """Boxes of 40-100 x 120-250 px at 256 px (scaled to ``size``), placed at random inside the image."""
+    scale = size / 256
+    rows = []
+    for _ in range(batch_size):
+        w = int(torch.randint(40, 101, (1,), generator=generator)) * scale
+        h = int(torch.randint(120, 251, (1,), generator=generator)) * scale
+        x1 = int(torch.randint(0, int(size - w) + 1, (1,), generator=generator))
+        y1 = int(torch.randint(0, int(size - h) + 1, (1,), generator=generator))
+        rows.append([x1, y1, x1 + int(w), y1 + int(h)])
+    return torch.tensor(rows)
+
+
+def training_batch(model_name: str, batch_size: int, size: int = 256, seed: int = 0) -> dict:
+    """A psgan or progan training batch: random images, random boxes grey-filled in the input."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def pair(side: int, boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        real = torch.rand(batch_size, 3, side, side, generator=generator) * 2 - 1
+        filled = real.clone()
+        for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
+            filled[i, :, y1:y2, x1:x2] = 0.0
+        return filled, real
+
+    boxes = random_boxes(batch_size, size, generator)
+    filled, real = pair(size, boxes)
+    paths = ["synthetic.png"] * batch_size
+    if model_name == "psgan":
+        return {"A": filled, "B": real, "bbox": boxes, "A_paths": paths}
+    small_boxes = boxes // 2
+    small_filled, small_real = pair(size // 2, small_boxes)
+    return {"A_big": filled, "B_big": real, "bbox_big": boxes, "A_small": small_filled, "B_small": small_real,
+            "bbox_small": small_boxes, "A_paths": paths, "B_paths": paths}
+
+
+def measure_throughput(model_name: str, batch_size: int, amp: str, repeats: int, device: str = "cpu") -> dict:
+    """One configuration in this process (joins the torchrun group when launched by torchrun): s/iteration,
+    images/s of the global batch, peak memory."""
+    from util import distributed
+
+    on_cuda = device == "cuda"
+    distributed.init_distributed(use_cuda=on_cuda)
+    flags = PSGAN_README_FLAGS if model_name == "psgan" else PROGAN_README_FLAGS
+    model = build_model([*flags, "--batch_size", str(batch_size), "--amp", amp,
+                         "--gpu_ids", "0" if on_cuda else "-1"])
+    model.set_batches_per_epoch(1)
+    model.setup()
+    if model_name == "progan":
+        model.steps_done = model.stage_1_steps + model.opt.pretrain_iters_stage_2  # stage 2, G2 trained
+    batch = training_batch(model_name, batch_size, seed=distributed.rank())
+    if on_cuda:
+        torch.cuda.reset_peak_memory_stats()
+    times = seconds_per_iteration(model, batch, repeats, warmup=1)
+    if on_cuda:
+        torch.cuda.synchronize()
+    median = statistics.median(times)
+    world = distributed.world_size()
+    result = {"s_per_iter": round(median, 4), "images_per_s": round(batch_size * world / median, 3),
+              "global_batch": batch_size * world, "processes": world, "repeats": repeats,
+              "peak_rss_mb_per_process": round(peak_rss_mb(), 1)}
+    if on_cuda:
+        result["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    distributed.destroy_distributed()
+    return result
+
+
+def throughput_in_subprocess(model_name: str, batch_size: int, amp: str, repeats: int, processes: int = 1,
+                             device: str = "cpu") -> dict:
+    """``measure_throughput`` in a fresh process (peak memory of that configuration alone), or under torchrun."""
+    import os
+    import socket
+
+    args = [__file__, "throughput", model_name, str(batch_size), amp, str(repeats), device]
+    env = dict(os.environ)
+    if processes > 1:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        args = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_addr", "127.0.0.1",
+                "--master_port", str(port), *args]
+        env["OMP_NUM_THREADS"] = str(max(1, torch.get_num_threads() // processes))
+    result = subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True, env=env, cwd=ROOT)
+    return json.loads([line for line in result.stdout.splitlines() if line.startswith("{")][-1])
+
+
+def bench_training_throughput(repeats: int = 2, batches: tuple[int, ...] = (1, 8, 32),
+                              amps: tuple[str, ...] = ("none", "bf16"), torchrun_batches: tuple[int, ...] = (2, 8)
+                              ) -> dict:
+    """Images/s and peak memory, psgan and progan, per batch size and precision; single process and torchrun."""
+    figures: dict = {"settings": "README flags, 256 px, random boxes 40-100 x 120-250, median of the repeats after "
+                                 "1 warm-up iteration; progan = stage 2 (G2 trained)",
+                     "repeats": repeats, "threads": torch.get_num_threads()}
+    for device in ("cpu", "cuda"):
+        if device == "cuda" and not torch.cuda.is_available():
+            figures["cuda"] = "skipped: no CUDA GPU on this machine"
+            continue
+        for model_name in ("psgan", "progan"):
+            for amp in amps:
+                for batch in batches:
+                    key = f"{device}/{model_name}/{amp}/batch{batch}/1proc"
+                    figures[key] = throughput_in_subprocess(model_name, batch, amp, repeats, device=device)
+                    print(key, figures[key], file=sys.stderr)
+            for batch in torchrun_batches if device == "cpu" else ():
+                key = f"{device}/{model_name}/none/batch{batch}/torchrun2"
+                figures[key] = throughput_in_subprocess(model_name, batch // 2, "none", repeats, processes=2)
+                print(key, figures[key], file=sys.stderr)
+    return figures
+
+
+def bench_person_batching(repeats: int = 3, batch_size: int = 8) -> dict:
+    """psgan step at batch 8 (README sizes) per --person_batching scheme, interleaved; also D_person alone."""
+    batch = training_batch("psgan", batch_size)
+    models = {mode: build_model([*PSGAN_README_FLAGS, "--batch_size", str(batch_size), "--person_batching", mode])
+              for mode in ("per_sample", "grouped", "padded")}
+    times: dict[str, list[float]] = {mode: [] for mode in models}
+    for i in range(1 + repeats):
+        for mode, model in models.items():
+            elapsed = seconds_per_iteration(model, batch, 1, warmup=0)[0]
+            if i > 0:
+                times[mode].append(elapsed)
+    figures: dict = {"batch": batch_size, "boxes": batch["bbox"].tolist(), "threads": torch.get_num_threads()}
+    for mode, model in models.items():
+        crops = [batch["B"][i:i + 1, :, y1:y2, x1:x2] for i, (x1, y1, x2, y2) in enumerate(batch["bbox"].tolist())]
+        d_times = []
+        for _ in range(1 + repeats):
+            start = time.perf_counter()
+            predictions = model.person_predictions("D_person", crops)
+            sum(logits.sum() for logits, _ in predictions).backward()
+            d_times.append(time.perf_counter() - start)
+        figures[mode] = {"step_median_s": round(statistics.median(times[mode]), 3),
+                         "person_d_fwd_bwd_median_s": round(statistics.median(d_times[1:]), 4)}
+    return figures
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["psgan-peak"]:
+    if sys.argv[1:2] == ["throughput"]:
+        name, batch_arg, amp_arg, repeats_arg, device_arg = sys.argv[2:7]
+        print(json.dumps(measure_throughput(name, int(batch_arg), amp_arg, int(repeats_arg), device_arg)))
+    elif sys.argv[1:2] == ["person-batching"]:
+        print(json.dumps(bench_person_batching(), indent=2))
+    elif sys.argv[1:2] == ["psgan-peak"]:
         print(json.dumps(psgan_peak(sys.argv[2], int(sys.argv[3]))))
     else:
         print(json.dumps(bench_progan(int(sys.argv[1]) if len(sys.argv) > 1 else 5), indent=2))

@@ -127,6 +127,71 @@ def progan_iteration(repeats: int) -> dict:
     return bench_progan(max(repeats, 3))
 
 
+ANONYMIZE_PERSONS = 12
+
+
+@register("anonymize_frame")
+def anonymize_frame_benchmark(repeats: int) -> dict:
+    """s/frame of anonymize.py on a 2048×1024 demo frame with 12 pedestrians: GAN at the README psgan settings
+    (unet_256, ngf 64, mask input, decoder noise; random weights), batch 8, fp32 and --amp; each traditional method.
+    """
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from anonymizer.annotations import Person, load_annotations
+    from anonymizer.frame import Settings, anonymize_frame
+    from anonymizer.generator import WindowGenerator, random_model
+    from anonymizer.methods import TRADITIONAL_METHODS
+    from data_preprocessing import make_demo_data
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_demo_data.main(["--out", tmp, "--frames", "3", "--size", "2048x1024", "--seed", "0", "--quiet"])
+        index = load_annotations(Path(tmp, "gtBboxCityPersons"))
+        frames = sorted(Path(tmp, "leftImg8bit").rglob("*.png"))
+        best = max(frames, key=lambda f: sum(p.label == "pedestrian" for p in index.lookup(Path(f.name)).persons))
+        image = np.asarray(Image.open(best).convert("RGB")).copy()
+    persons = [p for p in index.lookup(Path(best.name)).persons if p.label == "pedestrian"][:ANONYMIZE_PERSONS]
+    # Top up with pedestrian-sized boxes along the sidewalk if the frame has fewer than 12.
+    for k in range(ANONYMIZE_PERSONS - len(persons)):
+        x = 80 + 170 * k
+        persons.append(Person((x, 560, x + 60, 760), "pedestrian"))
+    people = list(enumerate(persons))
+    figures: dict = {"frame": "2048x1024", "persons": len(people), "torch_threads": torch.get_num_threads()}
+
+    def timed(settings: Settings, generator) -> float:
+        _, records = anonymize_frame(image, people, settings, generator, "bench.png")  # warm-up
+        figures[f"persons_by_{settings.method}"] = sum(r["method"] == settings.method for r in records)
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            anonymize_frame(image, people, settings, generator, "bench.png")
+            seconds.append(time.perf_counter() - start)
+        return round(statistics.median(seconds), 3)
+
+    readme = ["--model", "psgan", "--netG", "unet_256", "--ngf", "64", "--netG_mask_input", "--netG_noise",
+              "decoder", "--bbox_noise", "none"]
+    for label, amp in (("gan_fp32_s", False), ("gan_amp_bf16_s", True)):
+        generator = WindowGenerator(random_model(readme), amp=amp)
+        figures[label] = timed(Settings(method="gan", batch_size=8), generator)
+    generator = WindowGenerator(random_model(readme, eval_mode=True))
+    figures["gan_fp32_eval_s"] = timed(Settings(method="gan", batch_size=8), generator)
+    for method in TRADITIONAL_METHODS:
+        figures[f"{method}_s"] = timed(Settings(method=method), None)
+    return figures
+
+
+@register("training_throughput")
+def training_throughput(repeats: int) -> dict:
+    """Training images/s and peak memory: psgan/progan, batch 1/8/32, fp32/bf16, 1 process and torchrun."""
+    from scripts.bench_models import bench_person_batching, bench_training_throughput
+
+    # Batch 32 at 256 px is slow on a CPU: 2 timed iterations after 1 warm-up, whatever --repeats says.
+    figures = bench_training_throughput(min(repeats, 2))
+    figures["person_batching_batch8"] = bench_person_batching(min(repeats, 2))
+    return figures
+
+
 # ------------------------------------------------------------------------------------------------------ CLI
 
 
