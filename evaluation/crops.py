@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from data.boxes import load_box, validate_box
+from data.boxes import load_box, scale_box, validate_box
 
 Box = tuple[int, int, int, int]
 
@@ -58,6 +58,18 @@ def load_phase(dataroot: Path, phase: str, stems: list[str] | None = None, flag:
         boxes.append(validate_box(load_box(json_path), half.shape[1], half.shape[0], json_path))
         clean.append(np.ascontiguousarray(half))
     return CropSet(phase, list(stems), boxes, clean)
+
+
+def at_size(crops: CropSet, width: int, height: int) -> CropSet:
+    """The crop set at the results' resolution (test.py with a --load_size/--crop_size below the dataset's):
+    images resized bicubically and boxes scaled outward, exactly as the data transforms do."""
+    if not crops.clean or crops.clean[0].shape[:2] == (height, width):
+        return crops
+    old = (crops.clean[0].shape[1], crops.clean[0].shape[0])
+    clean = [np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BICUBIC))
+             for image in crops.clean]
+    boxes = [scale_box(box, old, (width, height)) for box in crops.boxes]
+    return CropSet(crops.phase, crops.stems, boxes, clean)
 
 
 def result_stems(results_dir: Path, label: str = "fake_B_display") -> list[str]:

@@ -39,15 +39,16 @@ def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None)
 
 
 def build_reference(args: argparse.Namespace, tools: Tools, stems: list[str]) -> Reference:
-    test = crops.load_phase(args.dataroot, args.phase, stems)
     real_files = crops.result_files(args.results_dir, "real_B", stems)
     real_images = [crops.read_rgb(p) for p in real_files]
+    height, width = real_images[0].shape[:2]
+    test = crops.at_size(crops.load_phase(args.dataroot, args.phase, stems), width, height)
     real_features, key, hit = tools.cache.features(real_files, real_images, tools.inception)
     orig = pipeline.reid_of(tools, test.clean, test.boxes)
     train_stems: list[str] = []
     train_features = None
     if args.train_phase and (args.dataroot / "images" / args.train_phase).is_dir():
-        train = crops.load_phase(args.dataroot, args.train_phase, flag="--train_phase")
+        train = crops.at_size(crops.load_phase(args.dataroot, args.train_phase, flag="--train_phase"), width, height)
         train_stems, train_features = train.stems, pipeline.reid_of(tools, train.clean, train.boxes)
     identities, id_source = crops.crop_identities(args.dataroot, stems + train_stems)
     gallery_ids = [identities.get(s, f"crop:{s}") for s in stems]
