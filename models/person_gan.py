@@ -37,6 +37,7 @@ from models.networks import (
     discriminator_accuracy,
     feature_matching_loss,
     gradient_penalty,
+    mask_channel,
     masked_l1,
 )
 from util import distributed
@@ -53,11 +54,6 @@ def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
     x1, y1, x2, y2 = (boxes[:, i].view(-1, 1, 1) for i in range(4))
     inside = (rows >= y1) & (rows < y2) & (cols >= x1) & (cols < x2)
     return inside.unsqueeze(1).float()
-
-
-def mask_channel(inside: torch.Tensor) -> torch.Tensor:
-    """The generator's mask input: +1 outside the box, −1 inside (SPEC §4.2)."""
-    return 1.0 - 2.0 * inside
 
 
 def person_crops(images: torch.Tensor, boxes: torch.Tensor) -> list[torch.Tensor]:
