@@ -1,4 +1,4 @@
-"""Before | after picture of one frame: ``python -m anonymizer.compare BEFORE AFTER OUT.png [--width 1600]``.
+"""Before | after picture of one frame: ``python -m anonymizer.compare BEFORE AFTER OUT.png [--width 900]``.
 
 Frames are stacked vertically (street frames are wide), each labelled, and the picture is downscaled
 (antialiased) to ``--width`` so it stays small enough for a README.
@@ -35,7 +35,7 @@ def comparison(before: np.ndarray, after: np.ndarray, width: int, labels: tuple[
     return np.concatenate(parts, axis=0)
 
 
-def save_comparison(before: str | Path, after: str | Path, target: str | Path, width: int = 1600,
+def save_comparison(before: str | Path, after: str | Path, target: str | Path, width: int = 900,
                     labels: tuple[str, str] = ("before", "after (anonymized)")) -> Path:
     images = []
     for path in (before, after):
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before", help="the original frame")
     parser.add_argument("after", help="the anonymized frame")
     parser.add_argument("out", help="PNG to write")
-    parser.add_argument("--width", type=int, default=1600, help="width of the picture in pixels")
+    parser.add_argument("--width", type=int, default=900, help="width of the picture in pixels")
     parser.add_argument("--label", nargs=2, default=["before", "after (anonymized)"], metavar=("BEFORE", "AFTER"),
                         help="captions")
     args = parser.parse_args(argv)
