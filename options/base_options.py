@@ -171,6 +171,10 @@ class BaseOptions:
         if "crop" in opt.preprocess and opt.load_size < opt.crop_size:
             parser.error(f"--load_size ({opt.load_size}) must be >= --crop_size ({opt.crop_size}) "
                          f"when --preprocess has 'crop'")
+        try:
+            opt.small_input_size = models.find_model_using_name(opt.model).small_input_size(opt)
+        except ValueError as error:
+            parser.error(str(error))
 
     # -- reporting ------------------------------------------------------------------------------------------
 
