@@ -142,6 +142,8 @@ def add_person_batching_option(parser: argparse.ArgumentParser) -> None:
                         help="batch > 1: per_sample = one person-D call per crop (exact, the original); grouped = "
                              "equal-size crops share a call (exact unless --norm batch); padded = crops padded to "
                              "a common size, one call (approximate, fastest)")
+    parser.add_argument("--use_padding", dest="person_batching", action="store_const", const="padded",
+                        help="the original's flag for padded person crops: the same as --person_batching padded")
 
 
 class PersonGANModel(BaseModel):

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from data.batch import Batch
 from models.base_model import CheckpointError
 from models.modes import preserved_buffers
-from models.networks import define_D_image, define_D_person, define_G
+from models.networks import GAN_MODES, IMAGE_D_NAMES, PERSON_D_NAMES, define_D_image, define_D_person, define_G
 
 from .person_gan import (
     PersonGANModel,
@@ -42,7 +42,6 @@ from .person_gan import (
 )
 from .person_gan_options import add_person_gan_options
 
-GAN_MODES = ("vanilla", "lsgan", "wgangp")
 # Where --stage_1_epochs 0 looks for the trained G1, in order.
 STAGE_ONE_PREFIXES = ("stage_one_best", "best")
 
@@ -59,9 +58,9 @@ class ProganModel(PersonGANModel):
         stage2 = parser.add_argument_group("progan stage 2")
         stage2.add_argument("--unet_diff_map", action="store_true",
                             help="G2 predicts a difference map added to its input (identity at initialisation)")
-        stage2.add_argument("--netD2_person", default="spp", choices=("spp", "spp_128", "conv", "gap"),
+        stage2.add_argument("--netD2_person", default="spp", choices=PERSON_D_NAMES,
                             help="stage-2 person discriminator")
-        stage2.add_argument("--netD2_image", default="basic", choices=("basic", "n_layers", "pixel"),
+        stage2.add_argument("--netD2_image", default="basic", choices=IMAGE_D_NAMES,
                             help="stage-2 image discriminator (unconditional)")
         stage2.add_argument("--n_layers_D2", type=int, default=3, help="depth when netD2_image is n_layers")
         stage2.add_argument("--stage_2_composite_input", action="store_true",
