@@ -213,7 +213,7 @@ class BaseModel:
     def load_networks(self, prefix: str | int, names: list[str]) -> None:
         """Load ``names`` from ``<prefix>_net_<Net>.pth``; any missing or mismatching file is an error."""
         for name in names:
-            path = self.network_path(str(prefix), name)
+            path = self.network_path(str(prefix), self.checkpoint_network_name(str(prefix), name))
             if not path.is_file():
                 raise CheckpointError(f"{path}: checkpoint not found ({self.available_prefixes_text()})")
             try:
@@ -227,6 +227,10 @@ class BaseModel:
                                       f"({problems}); check --netG/--ngf/--norm/--netG_mask_input/--netG_noise")
             net.load_state_dict(state)
             print(f"[checkpoint] loaded {path}")
+
+    def checkpoint_network_name(self, prefix: str, name: str) -> str:
+        """The saved network whose weights network ``name`` loads (itself unless a model says otherwise)."""
+        return name
 
     def available_prefixes_text(self) -> str:
         prefixes = sorted({p.name.split("_net_")[0] for p in self.save_dir.glob("*_net_*.pth")})
