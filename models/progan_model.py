@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from models.base_model import CheckpointError
+from models.modes import preserved_buffers
 from models.networks import define_D_image, define_D_person, define_G
-from util.validation import preserved_buffers
 
 from .person_gan import (
     PersonGANModel,
@@ -146,8 +146,8 @@ class ProganModel(PersonGANModel):
         opt = self.opt
         return define_D_person(name, opt.output_nc, opt.ndf, opt.norm, opt.init_type, opt.init_gain)
 
-    def setup(self) -> None:
-        super().setup()
+    def setup(self, load_weights: bool = True) -> None:
+        super().setup(load_weights)
         if self.isTrain and not self.opt.continue_train and self.opt.stage_1_epochs == 0:
             self.load_stage_one_generator()
 
