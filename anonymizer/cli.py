@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from util.fileio import atomic_write, atomic_write_json
+from util.image_files import ImageReadError, read_rgb
 from util.progress import progress_bar
 
 from .annotations import BOX_KINDS, DEFAULT_LABELS, AnnotationError, AnnotationIndex, load_annotations
@@ -131,13 +132,6 @@ def find_images(source: Path, out: Path) -> tuple[Path, list[Path]]:
     return source, images
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise FrameError(f"{path}: cannot be read as an image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
 def write_png(path: Path, rgb: np.ndarray) -> None:
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), PNG_PARAMS)
     if not ok:
@@ -183,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 entry.update(process_one(path, relative, target, index, labels, settings, generator))
                 entry["status"] = "written"
-            except (FrameError, AnnotationError, OSError) as error:
+            except (FrameError, AnnotationError, ImageReadError, OSError) as error:
                 failed += 1
                 entry.update(status="failed", error=str(error))
                 print(f"error: {path}: {error}", file=sys.stderr)

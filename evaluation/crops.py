@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from data.boxes import load_box, scale_box, validate_box
+from util.image_files import read_rgb
 
 Box = tuple[int, int, int, int]
 
@@ -31,11 +32,6 @@ class CropSet:
     stems: list[str]
     boxes: list[Box]
     clean: list[np.ndarray] = field(repr=False)
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def load_phase(dataroot: Path, phase: str, stems: list[str] | None = None, flag: str = "--phase") -> CropSet:

@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from evaluation import anonymity
-from evaluation.crops import EvaluationInputError, read_rgb
+from evaluation.crops import EvaluationInputError
 from evaluation.fidelity_sets import fidelity_scores, run_inception
 from evaluation.pipeline import _jsonable, choose_threshold, describe_reid, describe_weights, person_crops
 from evaluation.reid import extract_features as reid_features
 from evaluation.runner import build_tools
 from util.fileio import atomic_write_json, atomic_write_text
+from util.image_files import read_rgb
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 

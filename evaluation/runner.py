@@ -17,6 +17,7 @@ from evaluation import anonymity, baselines, crops, pipeline, report
 from evaluation.fidelity_sets import RealFeatureCache, cache_dir
 from evaluation.inception import load_fid_extractor
 from evaluation.pipeline import Reference, Tools
+from util.image_files import read_rgb
 
 
 def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None) -> Tools:
@@ -40,7 +41,7 @@ def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None)
 
 def build_reference(args: argparse.Namespace, tools: Tools, stems: list[str]) -> Reference:
     real_files = crops.result_files(args.results_dir, "real_B", stems)
-    real_images = [crops.read_rgb(p) for p in real_files]
+    real_images = [read_rgb(p) for p in real_files]
     height, width = real_images[0].shape[:2]
     test = crops.at_size(crops.load_phase(args.dataroot, args.phase, stems), width, height)
     real_features, key, hit = tools.cache.features(real_files, real_images, tools.inception)

@@ -120,7 +120,7 @@ def test_corrupt_frame_fails_alone_with_nonzero_exit(demo_frames, tmp_path, caps
     images = sorted((frames / "leftImg8bit").rglob("*.png"))
     images[0].write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")
     assert run(frames, tmp_path / "out", "--method", "pixelate") == 1
-    assert "cannot be read as an image" in capsys.readouterr().err
+    assert "not an image file" in capsys.readouterr().err
     statuses = {Path(f["image"]).name: f["status"] for f in report(tmp_path / "out")["frames"]}
     assert statuses[images[0].name] == "failed"
     assert [s for name, s in statuses.items() if name != images[0].name] == ["written"] * (len(images) - 1)
