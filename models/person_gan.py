@@ -117,6 +117,8 @@ class Stage:
     # The realism recipe (docs/realism_recipe.md); 0 = off, the thesis's behaviour.
     lambda_mode_seeking: float = 0.0
     r1_gamma: float = 0.0
+    # Weight of the L1 term inside the box relative to outside (1 = the thesis; L1_outside_only means 0).
+    L1_box_weight: float = 1.0
     discriminators: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -186,7 +188,8 @@ class PersonGANModel(BaseModel):
             person_pool=person_pool, image_grad_inside_only=image_grad_inside_only,
             pool_seed_offset=pool_seed_offset,
             lambda_mode_seeking=getattr(self.opt, "lambda_mode_seeking", 0.0),
-            r1_gamma=getattr(self.opt, "r1_gamma", 0.0))
+            r1_gamma=getattr(self.opt, "r1_gamma", 0.0),
+            L1_box_weight=0.0 if L1_outside_only else getattr(self.opt, "L1_box_weight", 1.0))
 
     def loss_names_for(self, stage: Stage) -> list[str]:
         names = self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
@@ -465,8 +468,8 @@ class PersonGANModel(BaseModel):
         """G step on the batch; ``other_fake`` (same input, other noise) feeds the mode-seeking term."""
         self.set_requires_grad([self.network(name) for name in stage.discriminators], False)
         self.loss_G_image = stage.lambda_image * self.generator_image_term(stage, batch)
-        outside = (1.0 - batch.inside) if stage.L1_outside_only else None
-        self.loss_G_L1 = stage.lambda_L1 * masked_l1(batch.fake, batch.real, outside)
+        weights = None if stage.L1_box_weight == 1.0 else 1.0 - (1.0 - stage.L1_box_weight) * batch.inside
+        self.loss_G_L1 = stage.lambda_L1 * masked_l1(batch.fake, batch.real, weights)
         loss = self.loss_G_image + self.loss_G_L1
         if stage.D_person:
             self.loss_G_person = stage.lambda_person * self.generator_person_term(stage, batch)

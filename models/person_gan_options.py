@@ -13,6 +13,13 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def unit_interval(text: str) -> float:
+    value = float(text)
+    if not (0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
+    return value
+
+
 def ema_decay(text: str) -> float:
     value = float(text)
     if not (0.0 <= value < 1.0):
@@ -42,6 +49,10 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
         recipe.add_argument("--lambda_mode_seeking", type=non_negative_float, default=0.0,
                             help="weight of the mode-seeking term (a second G forward with fresh noise; pushes "
                                  "different seeds to different people)")
+        recipe.add_argument("--L1_box_weight", type=unit_interval, default=1.0,
+                            help="weight of the L1 term inside the box relative to outside: 1 = the thesis (a "
+                                 "strong pull toward the original person, which teaches the mean person), 0 = "
+                                 "outside only (as --use_L1_mask)")
         recipe.add_argument("--r1_gamma", type=non_negative_float, default=0.0,
                             help="R1 penalty on both discriminators' gradients at real inputs (weight gamma)")
     return parser

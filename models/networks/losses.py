@@ -119,8 +119,9 @@ def feature_matching_loss(
 def masked_l1(
     fake: torch.Tensor, real: torch.Tensor, outside_mask: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """mean |fake - real| over all pixels; with ``outside_mask`` (1 outside the box) both are multiplied by it
-    first and the mean is still over all pixels, as the original (so the box pixels count as zeros)."""
+    """mean |fake - real| over all pixels; with ``outside_mask`` (1 outside the box; or any per-pixel weights
+    >= 0) both are multiplied by it first and the mean is still over all pixels, as the original (so masked-out
+    box pixels count as zeros)."""
     if outside_mask is not None:
         fake = fake * outside_mask
         real = real * outside_mask
