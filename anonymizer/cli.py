@@ -25,16 +25,19 @@ import cv2
 import numpy as np
 
 from util.fileio import atomic_write, atomic_write_json
+from util.image_files import ImageReadError, read_rgb
 from util.progress import progress_bar
 
 from .annotations import BOX_KINDS, DEFAULT_LABELS, AnnotationError, AnnotationIndex, load_annotations
 from .frame import FrameError, Settings, anonymize_frame
-from .generator import ModelError, WindowGenerator, load_model
+from .generator import ModelError, WindowGenerator, load_model, load_model_file
 from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, TRADITIONAL_METHODS
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 METHODS = ("gan", *TRADITIONAL_METHODS)
 STRENGTH_FLAGS = {"blur": "blur_sigma", "pixelate": "pixelate_block", "mask": "mask_value", "noise": "noise_amplitude"}
+# The generator anonymize.py uses without --name: trained by scripts/train_demo_model.sh (models/shipped/MODEL_CARD.md).
+SHIPPED_DEMO_MODEL = Path(__file__).resolve().parent.parent / "models" / "shipped" / "demo_psgan.pth"
 PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]  # fixed settings: same pixels -> same bytes
 
 
@@ -74,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--seed", type=int, default=0, help="same seed -> same output bytes")
 
     gan = parser.add_argument_group("GAN")
-    gan.add_argument("--name", default=None, help="trained run under --checkpoints_dir (needed for --method gan)")
+    gan.add_argument("--name", default=None,
+                     help="trained run under --checkpoints_dir (default: the shipped demo model, see --model_file)")
+    gan.add_argument("--model_file", default=None,
+                     help=f"a shipped generator <stem>.pth with its <stem>.json (used when --name is not given; "
+                          f"default {SHIPPED_DEMO_MODEL}, trained on synthetic street data only)")
     gan.add_argument("--epoch", default="best", help="checkpoint prefix to load")
     gan.add_argument("--checkpoints_dir", default="./checkpoints", help="where runs are saved")
     gan.add_argument("--batch_size", type=int, default=8, help="windows per generator call")
@@ -90,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if args.method == "gan" and not args.name:
-        parser.error("--method gan needs --name (a trained run under --checkpoints_dir)")
+    if args.name and args.model_file:
+        parser.error("give either --name (a trained run) or --model_file (a shipped generator), not both")
     if args.batch_size < 1:
         parser.error(f"--batch_size must be at least 1, got {args.batch_size}")
     if args.blend_px < 0:
@@ -131,13 +138,6 @@ def find_images(source: Path, out: Path) -> tuple[Path, list[Path]]:
     return source, images
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise FrameError(f"{path}: cannot be read as an image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
 def write_png(path: Path, rgb: np.ndarray) -> None:
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), PNG_PARAMS)
     if not ok:
@@ -166,8 +166,9 @@ def run(args: argparse.Namespace) -> int:
     index = load_annotations(args.annotations, args.box_kind)
     generator = None
     if args.method == "gan":
-        generator = WindowGenerator(load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval),
-                                    amp=args.amp)
+        model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval) if args.name
+                 else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, args.eval))
+        generator = WindowGenerator(model, amp=args.amp)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin, seed=args.seed)
     labels = set(args.labels)
@@ -183,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 entry.update(process_one(path, relative, target, index, labels, settings, generator))
                 entry["status"] = "written"
-            except (FrameError, AnnotationError, OSError) as error:
+            except (FrameError, AnnotationError, ImageReadError, OSError) as error:
                 failed += 1
                 entry.update(status="failed", error=str(error))
                 print(f"error: {path}: {error}", file=sys.stderr)
@@ -210,7 +211,9 @@ def build_report(args: argparse.Namespace, frames: list[dict], elapsed: float,
         opt = generator.opt
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
-                            "netG_noise": opt.netG_noise, "epoch": opt.epoch,
+                            "netG_noise": opt.netG_noise,
+                            "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
+                                        else str(args.model_file or SHIPPED_DEMO_MODEL)),
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if args.eval
                             else "train (per-window BatchNorm statistics, dropout on; as test.py)"}
     return {

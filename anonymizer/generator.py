@@ -77,6 +77,23 @@ def load_model(name: str, checkpoints_dir: str, epoch: str, device: str = "cpu",
     return prepare(model, eval_mode)
 
 
+def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool = False):
+    """A shipped generator file (``<stem>.pth`` + ``<stem>.json``, e.g. the demo model), ready for windows."""
+    from models import CheckpointError
+    from models import load_model as load_any_model
+    from options import OptionsError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found (a shipped generator is <stem>.pth beside <stem>.json)")
+    try:
+        model = load_any_model(path, device=device, eval_mode=eval_mode, quiet=True)
+        check_supported(model.opt)
+    except (OptionsError, CheckpointError) as error:
+        raise ModelError(str(error)) from None
+    return prepare(model, eval_mode)
+
+
 def random_model(options: dict, device: str = "cpu", eval_mode: bool = False):
     """A model with freshly initialised weights from keyword options — ONLY for benchmarks (timing, not output)."""
     from models import untrained_model

@@ -221,11 +221,15 @@ class BaseModel:
     def load_networks(self, prefix: str | int, names: list[str]) -> None:
         """Load ``names`` from ``<prefix>_net_<Net>.pth``; any missing or mismatching file is an error."""
         for name in names:
-            path = self.network_path(str(prefix), name)
+            path = self.network_path(str(prefix), self.checkpoint_network_name(str(prefix), name))
             if not path.is_file():
                 raise CheckpointError(f"{path}: checkpoint not found ({self.available_prefixes_text()})")
             self.load_network_state(name, self.read_checkpoint(path), path)
             print(f"[checkpoint] loaded {path}")
+
+    def checkpoint_network_name(self, prefix: str, name: str) -> str:
+        """The saved network whose weights network ``name`` loads (itself unless a model says otherwise)."""
+        return name
 
     def read_checkpoint(self, path: Path) -> Any:
         try:

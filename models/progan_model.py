@@ -139,6 +139,7 @@ class ProganModel(PersonGANModel):
             image_grad_inside_only=opt.stage_2_composite_input)
         self.loss_names = self.loss_names_for(self.stage1)
         self.optimizers = {name: self.make_optimizer([name]) for name in self.model_names}
+        self.build_ema(["G1", "G2"])
 
     def person_discriminator(self, name: str, gan_mode: str) -> torch.nn.Module | None:
         if name == "none" or gan_mode == "none":
@@ -238,8 +239,8 @@ class ProganModel(PersonGANModel):
         self.inside_small = box_masks(self.boxes_small, self.real_A_small.shape[2], self.real_A_small.shape[3])
 
     def run_stage_one(self) -> None:
-        self.fake_B_small = self.run_network("G1", self.generator_input(self.real_A_small, self.inside_small,
-                                                                         self.opt.netG_mask_input))
+        g1_input = self.generator_input(self.real_A_small, self.inside_small, self.opt.netG_mask_input)
+        self.fake_B_small = self.run_network(self.sampling_network("G1"), g1_input)
 
     def run_stage_two(self) -> None:
         """G2 on G1's output upsampled to full size (or on the real input with only its box replaced by it)."""
@@ -247,7 +248,8 @@ class ProganModel(PersonGANModel):
                                          align_corners=False)
         self.stage2_input = (composite(self.real_A, self.stage1_fake, self.inside)
                              if self.opt.stage_2_composite_input else self.stage1_fake)
-        out = self.run_network("G2", self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
+        out = self.run_network(self.sampling_network("G2"),
+                               self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
         self.fake_B, self.diff_B = out if self.opt.unet_diff_map else (out, None)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
         self.visuals_pending = False
