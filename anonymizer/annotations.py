@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-Region = tuple[int, int, int, int]
+from data.boxes import Box, outward_box
+from data.citypersons import ANNOTATION_SUFFIX, CityPersonsError, frame_key, parse_citypersons
 
-CITYPERSONS_SUFFIX = "_gtBboxCityPersons.json"
-IMAGE_SUFFIX = "_leftImg8bit"
 # Every person-like label of CityPersons, plus "person" (COCO and the simple format). Not "ignore".
 DEFAULT_LABELS = ("pedestrian", "rider", "sitting person", "person (other)", "person group", "person")
 BOX_KINDS = ("full", "visible")
@@ -39,7 +38,7 @@ class AnnotationError(Exception):
 
 @dataclass(frozen=True)
 class Person:
-    box: Region  # x1, y1, x2, y2 (exclusive), frame pixels, unclipped
+    box: Box  # x1, y1, x2, y2 (exclusive), frame pixels, unclipped
     label: str
     crowd: bool = False
 
@@ -49,19 +48,6 @@ class FrameAnnotation:
     source: str  # the annotation file
     persons: list[Person] = field(default_factory=list)
     error: str | None = None  # set when this frame's annotation file is broken (the frame then fails alone)
-
-
-def frame_key(name: str) -> str:
-    """``aachen_000024_000019`` from ``aachen_000024_000019_leftImg8bit.png`` or ``..._gtBboxCityPersons.json``;
-    otherwise the file name up to its first dot."""
-    if name.endswith(CITYPERSONS_SUFFIX):
-        return name[: -len(CITYPERSONS_SUFFIX)]
-    stem = name.split(".", 1)[0]
-    return stem[: -len(IMAGE_SUFFIX)] if stem.endswith(IMAGE_SUFFIX) else stem
-
-
-def _outward(x1: float, y1: float, x2: float, y2: float) -> Region:
-    return math.floor(x1), math.floor(y1), math.ceil(x2), math.ceil(y2)
 
 
 def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
@@ -76,15 +62,20 @@ def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
 
 def citypersons_persons(data: dict, path: Path, box_kind: str) -> list[Person]:
     key = "bbox" if box_kind == "full" else "bboxVis"
+    try:
+        objects = parse_citypersons(data, path).objects
+    except CityPersonsError as error:
+        raise AnnotationError(str(error)) from None
     persons = []
-    for k, obj in enumerate(data["objects"]):
-        if not isinstance(obj, dict) or key not in obj or "label" not in obj:
-            raise AnnotationError(f"{path}: object {k} has no {key!r} or 'label'")
-        x, y, w, h = _numbers(obj[key], 4, f"object {k} {key}", path)
+    for k, obj in enumerate(objects):
+        box = obj.bbox if box_kind == "full" else obj.bbox_vis
+        if box is None:
+            raise AnnotationError(f"{path}: object {k} has no {key!r}")
+        x, y, w, h = box
         if w < 0 or h < 0:
-            raise AnnotationError(f"{path}: object {k} {key} has a negative size: {obj[key]}")
+            raise AnnotationError(f"{path}: object {k} {key} has a negative size: {list(box)}")
         # Inclusive convention of the thesis: (w+1) x (h+1) pixels.
-        persons.append(Person(_outward(x, y, x + w + 1, y + h + 1), str(obj["label"])))
+        persons.append(Person(outward_box(x, y, x + w + 1, y + h + 1), obj.label))
     return persons
 
 
@@ -100,7 +91,7 @@ def coco_frames(data: dict, path: Path) -> dict[str, FrameAnnotation]:
                 raise AnnotationError(f"{path}: annotation {k} refers to unknown image_id {ann['image_id']}")
             x, y, w, h = _numbers(ann["bbox"], 4, f"annotation {k} bbox", path)
             frames[ann["image_id"]][1].persons.append(
-                Person(_outward(x, y, x + w, y + h), "person", crowd=bool(ann.get("iscrowd", 0))))
+                Person(outward_box(x, y, x + w, y + h), "person", crowd=bool(ann.get("iscrowd", 0))))
     except (KeyError, TypeError, AttributeError) as error:
         raise AnnotationError(f"{path}: not a COCO instances file ({type(error).__name__}: {error})") from None
     if not person_ids:
@@ -122,7 +113,7 @@ def simple_frames(data: Any, path: Path) -> dict[str, FrameAnnotation]:
             x1, y1, x2, y2 = _numbers(box, 4, f"entry {n} box {k}", path)
             if x2 <= x1 or y2 <= y1:
                 raise AnnotationError(f"{path}: entry {n} box {k} {box} is empty (need x1 < x2, y1 < y2)")
-            persons.append(Person(_outward(x1, y1, x2, y2), str(label)))
+            persons.append(Person(outward_box(x1, y1, x2, y2), str(label)))
         name = str(entry["image"])
         if name in frames:
             raise AnnotationError(f"{path}: image {name!r} listed twice")
@@ -185,7 +176,7 @@ def _read_json(path: Path) -> Any:
 def add_file(index: AnnotationIndex, path: Path, box_kind: str, in_folder: bool) -> None:
     """Add one file. In a folder, a broken CityPersons file only fails its own frame, and JSON files of no known
     format are ignored; a file named on the command line must be a valid annotation."""
-    is_citypersons_name = path.name.endswith(CITYPERSONS_SUFFIX)
+    is_citypersons_name = path.name.endswith(ANNOTATION_SUFFIX)
     try:
         data = _read_json(path)
         kind = detect_format(data)

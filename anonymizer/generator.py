@@ -26,11 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from data.batch import Batch, make_batch
-from data.transforms import fill_box
-from data_preprocessing import crops
+from data.boxes import Box, fill_box, fill_box_pixels
 
 SUPPORTED_MODELS = ("psgan", "pix2pix", "progan")
-Region = tuple[int, int, int, int]
 
 
 class ModelError(RuntimeError):
@@ -128,7 +126,7 @@ class Window:
     """One person's generator input: the crop (crop × crop × 3 uint8 RGB, box not yet filled) and its box."""
 
     pixels: np.ndarray
-    box: Region  # in crop pixels
+    box: Box  # in crop pixels
     rng: np.random.Generator  # the person's own stream for the box fill
 
 
@@ -150,7 +148,7 @@ class WindowGenerator:
         pixels = window.pixels
         if self.fill_mode == "original":
             pixels = pixels.copy()
-            crops.fill_box(pixels, window.box, "noise", window.rng)
+            fill_box_pixels(pixels, window.box, "noise", window.rng)
         tensor = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
         return fill_box(tensor, window.box, self.fill_mode, window.rng)
 

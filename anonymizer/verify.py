@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-Region = tuple[int, int, int, int]
+from data.boxes import Box
 
 MAX_KEPT_DETAIL = 0.5
 MIN_DETAIL_PIXELS = 16
@@ -57,7 +57,7 @@ def box_problem(original: np.ndarray, result: np.ndarray) -> str | None:
     return None
 
 
-def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Region],
+def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Box],
                    written: np.ndarray) -> list[str]:
     """Every reason not to write ``result`` (empty when it passes conditions 1-3)."""
     problems = []

@@ -1,6 +1,6 @@
 """The crop dataset: AB images (clean | box filled) plus one JSON box per image, paired by stem.
 
-On disk (SPEC_ORIGINAL §3.1-3.3)::
+On disk (the original's layout)::
 
     <dataroot>/images/<phase>/<stem>.png  W = 2 H: left half clean, right half with the person's box filled
     <dataroot>/bbox/<phase>/<stem>.json   {"x1","y1","x2","y2"} (x2, y2 exclusive) or legacy {"x","y","w","h"}
@@ -23,13 +23,11 @@ from PIL import Image
 
 from data.base_dataset import BaseDataset
 from data.batch import Batch, make_batch
-from data.boxes import Box, Size, load_box, validate_box
+from data.boxes import FILL_MODES, Box, Size, fill_box, load_box, validate_box
 from data.errors import DatasetError
 from data.transforms import (
-    FILL_MODES,
     TransformConfig,
     check_box_feasible,
-    fill_box,
     sample_params,
     transform_box,
     transform_image,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from data.boxes import Box, scale_box
-from data.transforms import downscale, fill_box
+from data.boxes import Box, fill_box, scale_box
+from data.transforms import downscale
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Flags shared by the person-aware models (psgan and progan), SPEC_ORIGINAL §2.4."""
+"""Flags shared by the person-aware models (psgan and progan)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""progan: the thesis's two-stage anonymizer (128 px generation, then 256 px refinement), SPEC_ORIGINAL §6.8.
+"""progan: the thesis's two-stage anonymizer (128 px generation, then 256 px refinement).
 
 Stage 1 trains G1 on the half-resolution input with D_image1 (conditional) and D_person1. Stage 2 freezes G1,
 upsamples its output (bilinear) to full size and trains G2 on it with D_image2 (unconditional) and D_person2; its
@@ -6,7 +6,8 @@ first ``--pretrain_iters_stage_2`` steps update only the stage-2 discriminators.
 
 The stage is derived from the number of optimizer steps taken (``steps_done``, saved with the training state) on
 every step: stage 1 while ``steps_done < stage_1_epochs x batches per epoch``. Each stage owns its pools and loss
-weights from construction on, so a run resumed anywhere, in either stage, continues exactly (fixing §11.12).
+weights from construction on, so a run resumed anywhere, in either stage, continues exactly
+(docs/differences_from_original.md#exact-resume).
 
 ``--stage_1_epochs 0`` trains stage 2 from the first step on a trained G1 read from the run folder:
 ``stage_one_best_net_G1.pth``, else ``best_net_G1.pth`` (unless ``--continue_train`` loads every network).
@@ -27,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from data.batch import Batch
+from data.boxes import box_masks
 from models.base_model import CheckpointError
 from models.modes import preserved_buffers
 from models.networks import GAN_MODES, IMAGE_D_NAMES, PERSON_D_NAMES, define_D_image, define_D_person, define_G
@@ -37,7 +39,6 @@ from .person_gan import (
     StageBatch,
     add_person_batching_option,
     add_update_order_option,
-    box_masks,
     composite,
 )
 from .person_gan_options import add_person_gan_options

@@ -17,7 +17,7 @@ from typing import Any
 import data
 import models
 from data.aligned_dataset import DIRECTIONS
-from data.transforms import FILL_MODES
+from data.boxes import FILL_MODES
 from models.networks import GENERATOR_NAMES, IMAGE_D_NAMES, INIT_TYPES, NOISE_MODES, NORM_TYPES, PERSON_D_NAMES
 from util.fileio import atomic_write_text
 
@@ -32,7 +32,7 @@ class OptionsError(ValueError):
 
 
 class BaseOptions:
-    """Flags common to train.py and test.py (SPEC_ORIGINAL §2.1)."""
+    """Flags common to train.py and test.py (the original's names and defaults)."""
 
     is_train: bool = False
 

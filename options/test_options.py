@@ -1,4 +1,4 @@
-"""Test flags (SPEC_ORIGINAL §2.3)."""
+"""Test flags; the network flags come from the trained run (docs/differences_from_original.md#test-options)."""
 
 from __future__ import annotations
 

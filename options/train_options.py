@@ -1,4 +1,4 @@
-"""Training flags (SPEC_ORIGINAL §2.2)."""
+"""Training flags: the original's names and defaults, plus validation, speed and scale."""
 
 from __future__ import annotations
 

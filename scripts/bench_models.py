@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # importable when run as a plain script from any folder
     sys.path.insert(0, str(ROOT))
 
-# The README two-stage training command (SPEC_ORIGINAL §2.5), minus the data and schedule flags.
+# The thesis README's two-stage training command, minus the data and schedule flags.
 PROGAN_README_OPTIONS = {
     "model": "progan", "load_size": 286, "crop_size": 256, "batch_size": 1, "lr": 0.00012, "clip_value": 10.0,
     "lambda_L1": 80.0, "lambda_L1_stage_2": 80.0, "stage_1_epochs": 100, "pretrain_iters_stage_2": 1000,
@@ -46,7 +46,7 @@ BOX = (108, 68, 148, 188)  # x1, y1, x2, y2 at 256 px: a 40 x 120 pedestrian
 WARMUP_ITERATIONS = 2
 
 
-# The README single-stage training command (SPEC_ORIGINAL §2.5), minus the data and schedule flags.
+# The thesis README's single-stage training command, minus the data and schedule flags.
 PSGAN_README_OPTIONS = {
     "model": "psgan", "preprocess": "resize_crop_contrast", "lr": 0.0002, "clip_value": 100.0, "netG": "unet_256",
     "netG_mask_input": True, "netG_noise": "decoder", "pool_size_image": 50, "pool_size_person": 50,

@@ -71,7 +71,7 @@ def preprocess_cityscapes(repeats: int) -> dict:
             [
                 sys.executable,
                 "-m",
-                "data_preprocessing.make_demo_data",
+                "synthetic.make_demo_data",
                 "--out",
                 str(root),
                 "--frames",
@@ -141,7 +141,7 @@ def anonymize_frame_benchmark(repeats: int) -> dict:
     from anonymizer.frame import Settings, anonymize_frame
     from anonymizer.generator import WindowGenerator, random_model
     from anonymizer.methods import TRADITIONAL_METHODS
-    from data_preprocessing import make_demo_data
+    from synthetic import make_demo_data
     from util.image_files import read_rgb
 
     with tempfile.TemporaryDirectory() as tmp:

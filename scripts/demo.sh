@@ -12,7 +12,7 @@ seed="${DEMO_SEED:-0}"
 epochs="${DEMO_EPOCHS:-3}"
 
 echo "== 1/4 synthetic street frames -> $demo_dir/cityscapes"
-"$AGAN_PYTHON" -m data_preprocessing.make_demo_data --out "$demo_dir/cityscapes" --frames "$frames" --seed "$seed"
+"$AGAN_PYTHON" -m synthetic.make_demo_data --out "$demo_dir/cityscapes" --frames "$frames" --seed "$seed"
 
 echo "== 2/4 frames + person boxes -> training crops in $demo_dir/crops"
 "$AGAN_PYTHON" -m data_preprocessing.cityscapes --cityscapes_root "$demo_dir/cityscapes" --out "$demo_dir/crops" \

@@ -19,7 +19,7 @@ seed=1501
 
 echo "== 1/3 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
 if [[ ! -f "$work_dir/cityscapes/identities.json" ]]; then
-    "$AGAN_PYTHON" -m data_preprocessing.make_demo_data --out "$work_dir/cityscapes" --frames "$frames" \
+    "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$work_dir/cityscapes" --frames "$frames" \
         --seed "$seed" --quiet
 fi
 

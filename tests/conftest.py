@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from data_preprocessing import cityscapes, make_demo_data
+from data_preprocessing import cityscapes
+from synthetic import make_demo_data
 
 # The tests' networks are tiny: one intra-op thread is several times faster than two fighting over 2 cores.
 torch.set_num_threads(1)

@@ -73,7 +73,8 @@ def to_float(value: Any) -> Any:
 
 
 def configure_backends(deterministic: bool, tf32: bool = True) -> None:
-    """Determinism switches (SPEC §6.10, §11.9: the original misspelt the cuDNN flag) or cuDNN autotuning; TF32.
+    """Determinism switches (the original misspelt the cuDNN flag: docs/differences_from_original.md#determinism) or
+    cuDNN autotuning; TF32.
 
     ``deterministic``: deterministic algorithms everywhere (ops without one raise), cuDNN deterministic and not
     benchmarking, and the cuBLAS workspace setting its deterministic mode needs (set before cuBLAS starts).

@@ -1,4 +1,4 @@
-"""Networks, losses, initialisation and schedulers of A-GAN (SPEC §4-§6)."""
+"""Networks, losses, initialisation and schedulers of A-GAN."""
 
 from .discriminators import (
     IMAGE_D_NAMES,

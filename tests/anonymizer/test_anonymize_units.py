@@ -14,13 +14,14 @@ from anonymizer.annotations import AnnotationError, Person, frame_key, load_anno
 from anonymizer.frame import FrameAnonymizer, Settings, Task, blend_alpha
 from anonymizer.generator import PerSampleBatchNorm, per_sample_batch_norm_
 from anonymizer.methods import anonymize_box, anonymize_region
+from data.boxes import box_to_xywh
 from data_preprocessing import crops
 
 
 def test_window_path_matches_the_training_crop_window():
     region = (300, 400, 361, 601)  # 60 x 200 inclusive box, as preprocessing fills it
     placement = geometry.place(region, 2048, 1024, 256, 8)
-    corner = crops.crop_window(geometry.as_xywh(region), 2048, 1024, 256)
+    corner = crops.crop_window(box_to_xywh(region, inclusive=True), 2048, 1024, 256)
     assert placement.path == "window"
     assert placement.window[:2] == corner
     assert placement.local_box == crops.region_in_window(region, corner, 256)
