@@ -16,11 +16,13 @@ from evaluation.fidelity import InceptionFeatures, compute_fid_kid
 from evaluation.weights import WeightsNotFoundError, sha256_of
 from models import create_model
 from models.base_model import CheckpointError
+from models.networks.inference import prepack_inference_networks
 from options.test_options import TestOptions
 from util.fileio import atomic_write_json
 from util.html import HTMLPage
 from util.progress import progress_bar
 from util.seed import seed_everything
+from util.threads import configure_threads
 from util.visualizer import append_fidelity_log, save_images
 
 FIDELITY_LOGS = {"fake_B": "fidelity_log.txt", "fake_B_display": "fidelity_log_display.txt"}
@@ -41,6 +43,7 @@ def run_test(opt) -> Path:
     model.setup()
     if opt.eval:
         model.eval()
+    prepack_inference_networks(model)
     prefix = model.checkpoint_prefix()
     web_dir = Path(opt.results_dir) / opt.name / f"{opt.phase}_{prefix}"
     page = HTMLPage(web_dir, f"Experiment = {opt.name}, Phase = {opt.phase}, Epoch = {prefix}")
@@ -58,6 +61,7 @@ def run_test(opt) -> Path:
         "epoch": prefix, "phase": opt.phase, "num_images": count, "seed": opt.seed,
         "network_mode": "eval (BatchNorm running statistics, no dropout)" if opt.eval
         else "train (BatchNorm per-image statistics, dropout on; the original's default)",
+        "precision": opt.amp,
         "checkpoints": {str(path): sha256_of(path) for path in checkpoints},
     })
     write_fidelity(opt, web_dir, prefix)
@@ -92,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.inherited:
         print(f"[options] from train_opt.json: {', '.join(options.inherited)}")
     print(options.format_options(opt), end="")
+    print(f"[threads] {configure_threads(opt.threads).describe()}, precision {opt.amp}")
     options.save_options(opt, Path(opt.results_dir) / opt.name, "test")
     seed_everything(opt.seed)
     try:

@@ -27,6 +27,7 @@ from util import distributed
 from util.precision import configure_backends, cuda_requested
 from util.progress import progress_bar
 from util.seed import rng_state, seed_everything, set_rng_state
+from util.threads import configure_threads
 from util.validation import Validator, is_better
 from util.visualizer import Visualizer, plot_losses
 
@@ -201,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def train(options: TrainOptions, opt) -> int:
     print(options.format_options(opt), end="")
+    print(f"[threads] {configure_threads(opt.threads, loader_workers=opt.num_threads).describe()}, "
+          f"precision {opt.amp}")
     if distributed.is_main_process():
         options.save_options(opt, Path(opt.checkpoints_dir) / opt.name, "train")
     if distributed.world_size() > 1:

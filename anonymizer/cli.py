@@ -2,7 +2,8 @@
 
     python anonymize.py -i IMAGE_OR_FOLDER -a ANNOTATIONS -o OUT [--method gan|blur|pixelate|mask|noise]
         [--name EXP --epoch best --checkpoints_dir DIR] [--labels ...] [--box_kind full|visible]
-        [--batch_size 8] [--device cpu|cuda] [--amp] [--eval] [--blend_px 0] [--fallback pixelate]
+        [--batch_size 8] [--device cpu|cuda] [--amp auto|bf16|fp16|none] [--threads N] [--eval] [--blend_px 0]
+        [--fallback pixelate]
         [--strength S | --blur_sigma --pixelate_block --mask_value --noise_amplitude] [--seed 0]
         [--overwrite] [--quiet] [--compare PNG]
 
@@ -25,7 +26,9 @@ import cv2
 import numpy as np
 
 from util.fileio import atomic_write, atomic_write_json
+from util.precision import AMP_MODES, amp_problem, choose_amp
 from util.progress import progress_bar
+from util.threads import configure_threads
 
 from .annotations import BOX_KINDS, DEFAULT_LABELS, AnnotationError, AnnotationIndex, load_annotations
 from .frame import FrameError, Settings, anonymize_frame
@@ -81,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     gan.add_argument("--margin", type=int, default=None,
                      help="context pixels a box needs on each side to use the plain window (default crop/32)")
     gan.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where the generator runs")
-    gan.add_argument("--amp", action="store_true",
-                     help="mixed precision: autocast bf16 (fp16 on CUDA GPUs without bf16)")
+    gan.add_argument("--amp", default="auto", choices=AMP_MODES,
+                     help="generator precision: auto = bf16 on a bf16-capable GPU, or on a CPU with native bf16 "
+                          "where a cached micro-benchmark measured it faster, else fp32; fp16 needs CUDA")
+    gan.add_argument("--threads", type=int, default=None,
+                     help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
     gan.add_argument("--eval", action="store_true",
                      help="eval mode (BatchNorm running statistics, no dropout); default: train mode like "
                           "test.py, with per-window BatchNorm statistics")
@@ -98,6 +104,8 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error(f"--blend_px must be >= 0, got {args.blend_px}")
     if args.margin is not None and args.margin < 0:
         parser.error(f"--margin must be >= 0, got {args.margin}")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
     if args.strength is not None and args.method == "gan":
         parser.error("--strength applies to a traditional --method; use --blur_sigma etc. for the fallback")
     if args.device == "cuda":
@@ -105,6 +113,10 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
         if not torch.cuda.is_available():
             parser.error("--device cuda: CUDA is not available on this machine")
+    if args.method == "gan":
+        args.amp = choose_amp(args.amp, args.device == "cuda")
+        if amp_problem(args.amp, args.device == "cuda"):
+            parser.error(amp_problem(args.amp, args.device == "cuda"))
 
 
 def strengths(args: argparse.Namespace) -> dict[str, float]:
@@ -164,10 +176,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     root, images = find_images(Path(args.input), out)
     index = load_annotations(args.annotations, args.box_kind)
+    plan = configure_threads(args.threads)
+    if not args.quiet:
+        print(f"[threads] {plan.describe()}" + (f", precision {args.amp}" if args.method == "gan" else ""))
     generator = None
     if args.method == "gan":
-        generator = WindowGenerator(load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval),
-                                    amp=args.amp)
+        generator = WindowGenerator(load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval,
+                                               args.amp))
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin, seed=args.seed)
     labels = set(args.labels)
@@ -210,7 +225,7 @@ def build_report(args: argparse.Namespace, frames: list[dict], elapsed: float,
         opt = generator.opt
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
-                            "netG_noise": opt.netG_noise, "epoch": opt.epoch,
+                            "netG_noise": opt.netG_noise, "epoch": opt.epoch, "precision": opt.amp,
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if args.eval
                             else "train (per-window BatchNorm statistics, dropout on; as test.py)"}
     return {

@@ -14,6 +14,7 @@ import numpy as np
 from data import create_dataset
 from evaluation.crops import EvaluationInputError
 from models import create_model
+from models.networks.inference import prepack_inference_networks
 from options.test_options import TestOptions
 from util.images import tensor_to_image
 from util.progress import progress_bar
@@ -28,13 +29,14 @@ def network_mode_is_eval(results_dir: Path) -> bool:
 
 
 def generate_samples(checkpoints_dir: Path, name: str, epoch: str, dataroot: Path, phase: str, stems: list[str],
-                     k: int, seed: int, eval_mode: bool, quiet: bool = False) -> tuple[list[list[np.ndarray]], dict]:
+                     k: int, seed: int, eval_mode: bool, quiet: bool = False, amp: str = "auto"
+                     ) -> tuple[list[list[np.ndarray]], dict]:
     """``samples[i][j]``: the j-th composite (fake_B_display, uint8) of ``stems[i]``; and a description."""
     if not (checkpoints_dir / name).is_dir():
         raise EvaluationInputError(f"--checkpoints_dir/--name: {checkpoints_dir / name} not found")
     argv = ["--dataroot", str(dataroot), "--name", name, "--checkpoints_dir", str(checkpoints_dir),
             "--epoch", epoch, "--phase", phase, "--gpu_ids", "-1", "--num_threads", "0", "--batch_size", "1",
-            "--serial_batches", "--no_flip", "--quiet"] + (["--eval"] if eval_mode else [])
+            "--serial_batches", "--no_flip", "--quiet", "--amp", amp] + (["--eval"] if eval_mode else [])
     opt = TestOptions().parse(argv)
     dataset = create_dataset(opt)
     index = {Path(s.path).stem: i for i, s in enumerate(dataset.dataset.samples)} if hasattr(
@@ -47,6 +49,7 @@ def generate_samples(checkpoints_dir: Path, name: str, epoch: str, dataroot: Pat
     model.setup()
     if eval_mode:
         model.eval()
+    prepack_inference_networks(model)
     items = dataset.dataset if hasattr(dataset, "dataset") else dataset
     samples: list[list[np.ndarray]] = [[] for _ in stems]
     for j in range(k):
@@ -60,4 +63,4 @@ def generate_samples(checkpoints_dir: Path, name: str, epoch: str, dataroot: Pat
             samples[i].append(tensor_to_image(model.get_current_visuals()["fake_B_display"][0]))
     checkpoints = [str(model.network_path(model.checkpoint_prefix(), n)) for n in model.inference_networks()]
     return samples, {"k": k, "seeds": [seed + j for j in range(k)], "epoch": epoch, "checkpoints": checkpoints,
-                     "network_mode": "eval" if eval_mode else "train (as test.py's default)"}
+                     "network_mode": "eval" if eval_mode else "train (as test.py's default)", "precision": opt.amp}

@@ -15,6 +15,7 @@ from pathlib import Path
 import data
 import models
 from util.fileio import atomic_write_text
+from util.precision import AMP_MODES, amp_problem, choose_amp, cuda_requested
 
 BOX_FILL_MODES = ("none", "random", "original")
 NORM_TYPES = ("batch", "instance", "none")
@@ -100,6 +101,15 @@ class BaseOptions:
                            help="FID Inception file; default: searched offline (see evaluation/weights.py)")
         other.add_argument("--suffix", default="",
                            help="appended to --name, formatted with the options, e.g. {model}_{netG}")
+
+        speed = parser.add_argument_group("precision and threads")
+        speed.add_argument("--amp", default="auto", choices=AMP_MODES,
+                           help="mixed precision of the forward passes; auto = bf16 on a bf16-capable GPU, or on a "
+                                "CPU with native bf16 where a cached micro-benchmark measured it faster, else none "
+                                "(the resolved value is saved with the options); fp16 needs CUDA")
+        speed.add_argument("--threads", type=int, default=None,
+                           help="torch intra-op threads of this process; default: OMP_NUM_THREADS if set, else "
+                                "usable cores / processes on this machine (torchrun) - data-loader workers")
         return parser
 
     # -- parsing --------------------------------------------------------------------------------------------
@@ -145,6 +155,17 @@ class BaseOptions:
         if "crop" in opt.preprocess and opt.load_size < opt.crop_size:
             parser.error(f"--load_size ({opt.load_size}) must be >= --crop_size ({opt.crop_size}) "
                          f"when --preprocess has 'crop'")
+        if opt.threads is not None and opt.threads < 1:
+            parser.error(f"--threads must be at least 1, got {opt.threads}")
+        on_cuda = cuda_requested(opt.gpu_ids)
+        opt.amp = choose_amp(opt.amp, on_cuda)
+        problem = amp_problem(opt.amp, on_cuda, self.gan_modes(opt))
+        if problem:
+            parser.error(problem)
+
+    def gan_modes(self, opt: argparse.Namespace) -> tuple[str, ...]:
+        """The GAN objectives in use (training only: fp16 cannot scale the WGAN-GP penalty's inner gradient)."""
+        return ()
 
     # -- reporting ------------------------------------------------------------------------------------------
 
