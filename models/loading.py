@@ -85,3 +85,26 @@ def ready_model(opt: argparse.Namespace, *, eval_mode: bool = False, amp: str = 
         model.train()
     model.precision = Precision(resolve_amp(amp, model.device.type == "cuda"), model.device)
     return model
+
+
+def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool = True) -> Path:
+    """Write a run's generators as a shipped model file: ``out`` (``<stem>.pth``, the state dict of the only
+    generator or ``{name: state dict}``; the moving average ``<G>_ema`` when the run kept one; fp16 with ``half``)
+    and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``)."""
+    import json
+
+    from models.base_model import save_torch_atomic
+    from util.fileio import atomic_write_text
+
+    run, out = Path(run), Path(out)
+    model = load_model(run, epoch=epoch, quiet=True)
+    states = {}
+    for name in model.inference_networks():
+        state = model.network(name).state_dict()
+        states[name] = {key: (value.half() if half and value.is_floating_point() else value).contiguous()
+                        for key, value in state.items()}
+    save_torch_atomic(states[name] if len(states) == 1 else states, out)
+    saved = json.loads((run / "train_opt.json").read_text(encoding="utf-8"))
+    saved["exported_from"] = {"run": str(run), "epoch": str(epoch), "fp16": half}
+    atomic_write_text(out.with_suffix(".json"), json.dumps(saved, indent=1, sort_keys=True) + "\n")
+    return out
