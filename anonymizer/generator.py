@@ -25,9 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from data.aligned_dataset import small_size_from_netg
-from data.boxes import scale_box
-from data.transforms import downscale, fill_box
+from data.batch import Batch, make_batch
+from data.transforms import fill_box
 from data_preprocessing import crops
 
 SUPPORTED_MODELS = ("psgan", "pix2pix", "progan")
@@ -141,7 +140,7 @@ class WindowGenerator:
         self.opt = model.opt
         self.crop_size = int(self.opt.crop_size)
         self.fill_mode = self.opt.bbox_noise
-        self.small_size = small_size_from_netg(self.opt.netG) if self.opt.model == "progan" else None
+        self.small_size = self.opt.small_input_size
         self.device = model.device
         self.amp = amp
 
@@ -155,23 +154,12 @@ class WindowGenerator:
         tensor = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
         return fill_box(tensor, window.box, self.fill_mode, window.rng)
 
-    def batch(self, windows: list[Window]) -> dict:
+    def batch(self, windows: list[Window]) -> Batch:
+        """The windows as the model's batch; progan's small part is built as the dataset builds it."""
         inputs = torch.stack([self.input_tensor(w) for w in windows])
-        boxes = torch.tensor([w.box for w in windows], dtype=torch.int64)
-        paths = [f"window_{k}" for k in range(len(windows))]
-        if self.small_size is None:
-            return {"A": inputs, "B": inputs, "bbox": boxes, "A_paths": paths}
-        # progan: the half-resolution inputs built as the dataset builds them (antialiased downscale, refilled box).
-        small = self.crop_size * self.small_size // self.crop_size
-        small_boxes, small_inputs = [], []
-        for window, tensor in zip(windows, inputs, strict=True):
-            box_small = scale_box(window.box, (self.crop_size, self.crop_size), (small, small))
-            small_inputs.append(fill_box(downscale(tensor, (small, small)), box_small, self.fill_mode, window.rng))
-            small_boxes.append(box_small)
-        small_tensor = torch.stack(small_inputs)
-        return {"A_big": inputs, "B_big": inputs, "bbox_big": boxes, "A_small": small_tensor,
-                "B_small": small_tensor, "bbox_small": torch.tensor(small_boxes, dtype=torch.int64),
-                "A_paths": paths, "B_paths": paths}
+        return make_batch(inputs, inputs, [w.box for w in windows], [f"window_{k}" for k in range(len(windows))],
+                          small_size=self.small_size, crop_size=self.crop_size, fill_mode=self.fill_mode,
+                          rngs=[w.rng for w in windows])
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if not self.amp:

@@ -50,10 +50,7 @@ def generate_samples(checkpoints_dir: Path, name: str, epoch: str, dataroot: Pat
     for j in range(k):
         seed_everything(seed + j)  # sample j of every input draws from seed + j
         for i, stem in enumerate(progress_bar(stems, desc=f"generate sample {j + 1}/{k}", quiet=quiet)):
-            batch = items[index[stem]]
-            batch = {key: (value.unsqueeze(0) if hasattr(value, "unsqueeze") else [value])
-                     for key, value in batch.items()}
-            model.set_input(batch)
+            model.set_input(items[index[stem]])  # a batch of one
             model.test()
             samples[i].append(tensor_to_image(model.get_current_visuals()["fake_B_display"][0]))
     checkpoints = [str(model.network_path(model.checkpoint_prefix(), n)) for n in model.inference_networks()]

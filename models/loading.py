@@ -3,7 +3,7 @@
     from models import load_model
     model = load_model("checkpoints/demo_psgan", epoch="best")   # a run folder: train_opt.json + best_net_G.pth
     model = load_model("weights/demo_psgan.pth")                  # a shipped model file + weights/demo_psgan.json
-    model.set_input(batch)                                        # a batch as the dataset yields it
+    model.set_input(batch)                                        # a data.Batch (data/batch.py)
     model.test()                                                  # model.fake_B, model.get_current_visuals()
 
 The options are resolved as ``test.py`` resolves them (``options.run_options``); keyword overrides set any test

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from data.batch import Batch
 from models.base_model import BaseModel
 from models.networks import (
     GANLoss,
@@ -151,6 +152,8 @@ def add_person_batching_option(parser: argparse.ArgumentParser) -> None:
                         help="batch > 1: per_sample = one person-D call per crop (exact, the original); grouped = "
                              "equal-size crops share a call (exact unless --norm batch); padded = crops padded to "
                              "a common size, one call (approximate, fastest)")
+    parser.add_argument("--use_padding", dest="person_batching", action="store_const", const="padded",
+                        help="the original's flag for padded person crops: the same as --person_batching padded")
 
 
 class PersonGANModel(BaseModel):
@@ -247,14 +250,13 @@ class PersonGANModel(BaseModel):
     def generator_input(self, image: torch.Tensor, inside: torch.Tensor, use_mask: bool) -> torch.Tensor:
         return torch.cat([image, mask_channel(inside)], dim=1) if use_mask else image
 
-    def set_full_size_input(self, real_A: torch.Tensor, real_B: torch.Tensor, boxes: torch.Tensor,
-                            paths: list[str]) -> None:
+    def set_full_size_input(self, batch: Batch) -> None:
         """The full-size input, target, boxes and box mask every model keeps (what composites and val use)."""
-        self.real_A = real_A.to(self.device, non_blocking=True)  # overlaps a pinned-memory copy
-        self.real_B = real_B.to(self.device, non_blocking=True)
-        self.boxes = boxes.to(self.device)
+        self.real_A = batch.A.to(self.device, non_blocking=True)  # overlaps a pinned-memory copy
+        self.real_B = batch.B.to(self.device, non_blocking=True)
+        self.boxes = batch.boxes.to(self.device)
         self.inside = box_masks(self.boxes, self.real_A.shape[2], self.real_A.shape[3])
-        self.image_paths = list(paths)
+        self.image_paths = list(batch.paths)
 
     # -- the stage being trained --------------------------------------------------------------------------
     def stages(self) -> list[Stage]:

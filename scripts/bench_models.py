@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,15 +53,21 @@ PSGAN_README_OPTIONS = {
 }
 
 
-def synthetic_batch(batch_size: int, size: int = 256, seed: int = 0) -> dict:
-    """A psgan batch: random images with the box grey-filled in A; boxes shifted per sample so sizes differ."""
+def synthetic_batch(batch_size: int, size: int = 256, seed: int = 0, small: bool = False,
+                    boxes: list[tuple[int, int, int, int]] | None = None):
+    """Random images with the boxes grey-filled in the input (default boxes: shifted per sample so sizes differ);
+    ``small``: with the half-size part progan takes."""
+    from data.batch import make_batch
+
     generator = torch.Generator().manual_seed(seed)
     real = torch.rand(batch_size, 3, size, size, generator=generator) * 2 - 1
-    boxes = torch.tensor([[BOX[0] + 4 * i, BOX[1], BOX[2] + 6 * i, BOX[3] - 2 * i] for i in range(batch_size)])
+    if boxes is None:
+        boxes = [(BOX[0] + 4 * i, BOX[1], BOX[2] + 6 * i, BOX[3] - 2 * i) for i in range(batch_size)]
     filled = real.clone()
-    for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
         filled[i, :, y1:y2, x1:x2] = 0.0
-    return {"A": filled, "B": real, "bbox": boxes, "A_paths": ["synthetic.png"] * batch_size}
+    return make_batch(filled, real, boxes, ["synthetic.png"] * batch_size, small_size=size // 2 if small else None,
+                      crop_size=size, rngs=[np.random.default_rng(seed)] * batch_size)
 
 
 def build_model(options: dict, **extra):
@@ -123,27 +130,6 @@ def psgan_peak(order: str, batch_size: int) -> dict:
     return {"peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-def synthetic_progan_batch(size: int = 256, box: tuple[int, int, int, int] = BOX, seed: int = 0) -> dict:
-    """A batch with the keys the aligned dataset gives progan: random images, the box grey-filled in A."""
-    generator = torch.Generator().manual_seed(seed)
-    small, half_box = size // 2, tuple(v // 2 for v in box)
-
-    def image(side: int) -> torch.Tensor:
-        return torch.rand(1, 3, side, side, generator=generator) * 2 - 1
-
-    def filled(real: torch.Tensor, b: tuple[int, int, int, int]) -> torch.Tensor:
-        out = real.clone()
-        out[:, :, b[1]:b[3], b[0]:b[2]] = 0.0
-        return out
-
-    real_big, real_small = image(size), image(small)
-    return {
-        "A_big": filled(real_big, box), "B_big": real_big, "bbox_big": torch.tensor([box]),
-        "A_small": filled(real_small, half_box), "B_small": real_small, "bbox_small": torch.tensor([half_box]),
-        "A_paths": ["synthetic.png"], "B_paths": ["synthetic.png"],
-    }
-
-
 def build_progan(**extra):
     """A training-mode progan at the README settings, on the CPU, told it has one batch per epoch."""
     model = build_model(PROGAN_README_OPTIONS, **extra)
@@ -151,7 +137,7 @@ def build_progan(**extra):
     return model
 
 
-def seconds_per_iteration(model, batch: dict, repeats: int, warmup: int = WARMUP_ITERATIONS) -> list[float]:
+def seconds_per_iteration(model, batch, repeats: int, warmup: int = WARMUP_ITERATIONS) -> list[float]:
     """Wall time of ``repeats`` iterations after ``warmup`` untimed ones."""
     times = []
     for i in range(warmup + repeats):
@@ -166,7 +152,7 @@ def seconds_per_iteration(model, batch: dict, repeats: int, warmup: int = WARMUP
 def bench_progan(repeats: int = 5) -> dict:
     """progan seconds per training iteration: stage 1 (G1 at 128 px) and stage 2 after its D-only pretraining."""
     model = build_progan()
-    batch = synthetic_progan_batch()
+    batch = synthetic_batch(1, boxes=[BOX], small=True)
     figures: dict = {"settings": "README two-stage, batch 1, 256 px, box 40x120", "threads": torch.get_num_threads()}
     model.steps_done = 0
     stage_1 = seconds_per_iteration(model, batch, repeats)
@@ -193,26 +179,11 @@ def random_boxes(batch_size: int, size: int, generator: torch.Generator) -> torc
     return torch.tensor(rows)
 
 
-def training_batch(model_name: str, batch_size: int, size: int = 256, seed: int = 0) -> dict:
+def training_batch(model_name: str, batch_size: int, size: int = 256, seed: int = 0):
     """A psgan or progan training batch: random images, random boxes grey-filled in the input."""
-    generator = torch.Generator().manual_seed(seed)
-
-    def pair(side: int, boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        real = torch.rand(batch_size, 3, side, side, generator=generator) * 2 - 1
-        filled = real.clone()
-        for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
-            filled[i, :, y1:y2, x1:x2] = 0.0
-        return filled, real
-
-    boxes = random_boxes(batch_size, size, generator)
-    filled, real = pair(size, boxes)
-    paths = ["synthetic.png"] * batch_size
-    if model_name == "psgan":
-        return {"A": filled, "B": real, "bbox": boxes, "A_paths": paths}
-    small_boxes = boxes // 2
-    small_filled, small_real = pair(size // 2, small_boxes)
-    return {"A_big": filled, "B_big": real, "bbox_big": boxes, "A_small": small_filled, "B_small": small_real,
-            "bbox_small": small_boxes, "A_paths": paths, "B_paths": paths}
+    boxes = random_boxes(batch_size, size, torch.Generator().manual_seed(seed))
+    return synthetic_batch(batch_size, size, seed, small=model_name == "progan",
+                           boxes=[tuple(box) for box in boxes.tolist()])
 
 
 def measure_throughput(model_name: str, batch_size: int, amp: str, repeats: int, device: str = "cpu") -> dict:
@@ -299,9 +270,9 @@ def bench_person_batching(repeats: int = 3, batch_size: int = 8) -> dict:
             elapsed = seconds_per_iteration(model, batch, 1, warmup=0)[0]
             if i > 0:
                 times[mode].append(elapsed)
-    figures: dict = {"batch": batch_size, "boxes": batch["bbox"].tolist(), "threads": torch.get_num_threads()}
+    figures: dict = {"batch": batch_size, "boxes": batch.boxes.tolist(), "threads": torch.get_num_threads()}
     for mode, model in models.items():
-        crops = [batch["B"][i:i + 1, :, y1:y2, x1:x2] for i, (x1, y1, x2, y2) in enumerate(batch["bbox"].tolist())]
+        crops = [batch.B[i:i + 1, :, y1:y2, x1:x2] for i, (x1, y1, x2, y2) in enumerate(batch.boxes.tolist())]
         d_times = []
         for _ in range(1 + repeats):
             start = time.perf_counter()

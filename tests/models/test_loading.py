@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 
+from data.batch import Batch, make_batch
 from models import CheckpointError, create_model, load_model, untrained_model
 from options import OptionsError
 from options.train_options import TrainOptions
@@ -28,14 +29,13 @@ def trained_run(tmp_path, options: dict, prefix: str = "best"):
     return tmp_path / "run", model
 
 
-def window_batch(crop: int = 64) -> dict:
+def window_batch(crop: int = 64) -> Batch:
     generator = torch.Generator().manual_seed(0)
     image = torch.rand(2, 3, crop, crop, generator=generator) * 2 - 1
-    boxes = torch.tensor([[20, 8, 40, 56], [10, 4, 30, 60]])
-    return {"A": image, "B": image, "bbox": boxes, "A_paths": ["a", "b"]}
+    return make_batch(image, image, [(20, 8, 40, 56), (10, 4, 30, 60)], ["a", "b"])
 
 
-def generate(model, batch: dict) -> torch.Tensor:
+def generate(model, batch: Batch) -> torch.Tensor:
     torch.manual_seed(5)
     model.set_input(batch)
     model.test()
