@@ -27,7 +27,10 @@ def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None)
     if reid is None:
         from evaluation.reid import load_reid_extractor
 
-        reid = load_reid_extractor(args.reid_model, args.reid_weights, allow_random=args.allow_random_reid)
+        frame_paths = (args.original_frames, args.annotations) if args.mode == "frames" else ()
+        demo_seed = crops.demo_data_seed(args.dataroot if args.mode == "crops" else None, frame_paths)
+        reid = load_reid_extractor(args.reid_model, args.reid_weights, allow_random=args.allow_random_reid,
+                                   demo_seed=demo_seed)
     if lpips is None and args.samples_per_input > 1:
         from evaluation.lpips import LPIPS
         from evaluation.weights import WeightsNotFoundError

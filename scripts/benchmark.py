@@ -168,8 +168,8 @@ def anonymize_frame_benchmark(repeats: int) -> dict:
             seconds.append(time.perf_counter() - start)
         return round(statistics.median(seconds), 3)
 
-    readme = ["--model", "psgan", "--netG", "unet_256", "--ngf", "64", "--netG_mask_input", "--netG_noise",
-              "decoder", "--bbox_noise", "none"]
+    readme = {"model": "psgan", "netG": "unet_256", "ngf": 64, "netG_mask_input": True, "netG_noise": "decoder",
+              "bbox_noise": "none"}
     for label, amp in (("gan_fp32_s", False), ("gan_amp_bf16_s", True)):
         generator = WindowGenerator(random_model(readme), amp=amp)
         figures[label] = timed(Settings(method="gan", batch_size=8), generator)
