@@ -160,7 +160,7 @@ def test_warmup_then_cosine():
 def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_path: Path, capsys):
     out = tmp_path / "osnet.pth"
     assert train_reid.main(["--data", str(market), "--out", str(out), "--epochs", "12", "--eval_every", "0",
-                            "--lr", "0.003", *TINY]) == 0
+                            "--lr", "0.003", *TINY, "--crops_per_id", "4"]) == 0
     printed = capsys.readouterr().out
     assert "held-out rank-1" in printed and not train_reid.state_path(out).exists()
     checkpoint = read_reid_checkpoint(out)
@@ -223,7 +223,7 @@ def test_continuing_with_other_options_is_refused(market: Path, tmp_path: Path, 
                           train_reid.Progress(), None, [])
     assert train_reid.main(["--data", str(market), "--out", str(out), *TINY, "--lr", "0.01"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {state}: ") and "--lr (was 0.001, now 0.01)" in err
+    assert err.startswith(f"error: {state}: ") and "--lr (was 0.0015, now 0.01)" in err
 
 
 def test_eval_only_and_bad_input(market: Path, demo_root: Path, tmp_path: Path, capsys):
