@@ -14,9 +14,7 @@ from pathlib import Path
 from data import DatasetError, create_dataset
 from evaluation.fidelity import InceptionFeatures, compute_fid_kid
 from evaluation.weights import WeightsNotFoundError, sha256_of
-from models import create_model
-from models.base_model import CheckpointError
-from models.networks.inference import prepack_inference_networks
+from models import CheckpointError, ready_model
 from options.test_options import TestOptions
 from util.fileio import atomic_write_json
 from util.html import HTMLPage
@@ -39,11 +37,7 @@ def fixed_test_settings(opt) -> None:
 
 def run_test(opt) -> Path:
     dataset = create_dataset(opt)
-    model = create_model(opt)
-    model.setup()
-    if opt.eval:
-        model.eval()
-    prepack_inference_networks(model)
+    model = ready_model(opt, eval_mode=opt.eval, amp=opt.amp)
     prefix = model.checkpoint_prefix()
     web_dir = Path(opt.results_dir) / opt.name / f"{opt.phase}_{prefix}"
     page = HTMLPage(web_dir, f"Experiment = {opt.name}, Phase = {opt.phase}, Epoch = {prefix}")
@@ -61,7 +55,7 @@ def run_test(opt) -> Path:
         "epoch": prefix, "phase": opt.phase, "num_images": count, "seed": opt.seed,
         "network_mode": "eval (BatchNorm running statistics, no dropout)" if opt.eval
         else "train (BatchNorm per-image statistics, dropout on; the original's default)",
-        "precision": opt.amp,
+        "precision": model.precision.amp,
         "checkpoints": {str(path): sha256_of(path) for path in checkpoints},
     })
     write_fidelity(opt, web_dir, prefix)

@@ -1,9 +1,9 @@
 """A trained generator for full-frame use: loading, the box fill the run was trained with, and batched inference.
 
-The model is built and loaded exactly as test.py does (``TestOptions`` reads the network flags from the run's
-``train_opt.json``; ``model.setup()`` loads the ``--epoch`` generators with ``weights_only=True``), and windows go
-through the model's own ``set_input`` / ``test`` so the mask channel, noise and progan's two stages are the model's
-code, not a copy.
+The model is built and loaded exactly as test.py does (``options.run_options`` reads the network flags from the
+run's ``train_opt.json``; ``models.ready_model`` loads the ``--epoch`` generators with ``weights_only=True``), and
+windows go through the model's own ``set_input`` / ``test`` so the mask channel, noise and progan's two stages are
+the model's code, not a copy.
 
 BatchNorm / dropout: without ``--eval`` the networks stay in train mode, as test.py and the original do (batch
 statistics, dropout as a noise source). test.py runs one crop at a time, so its BatchNorm statistics are those of a
@@ -16,8 +16,6 @@ stream (decoder noise and dropout draw from torch's global generator, which is s
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from data.aligned_dataset import small_size_from_netg
-from data.boxes import scale_box
-from data.transforms import downscale, fill_box
+from data.batch import Batch, make_batch
+from data.transforms import fill_box
 from data_preprocessing import crops
-from models.networks.inference import prepack_inference_networks
 
 SUPPORTED_MODELS = ("psgan", "pix2pix", "progan")
 Region = tuple[int, int, int, int]
@@ -64,51 +60,51 @@ def per_sample_batch_norm_(net: nn.Module) -> int:
     return swapped
 
 
-def parse_model_options(argv: list[str]) -> argparse.Namespace:
-    """TestOptions for inference (``--dataroot`` is not used: windows come from frames)."""
-    from options.test_options import TestOptions
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return TestOptions().parse(["--dataroot", "unused", "--quiet", *argv])
-
-
-def device_flags(device: str) -> list[str]:
-    return ["--gpu_ids", "0" if device == "cuda" else "-1"]
-
-
 def load_model(name: str, checkpoints_dir: str, epoch: str, device: str = "cpu", eval_mode: bool = False,
-               amp: str = "auto"):
-    """The run's model with its ``epoch`` generators loaded, ready for windows; ``amp`` is its ``--amp``."""
-    from models import create_model
-    from models.base_model import CheckpointError
+               amp: str = "none"):
+    """The run's model with its ``epoch`` generators loaded, ready for windows; ``amp`` sets its precision."""
+    from models import CheckpointError, gpu_ids_for, ready_model
+    from options import OptionsError, run_options
 
-    options_file = Path(checkpoints_dir) / name / "train_opt.json"
-    if not options_file.is_file():
-        raise ModelError(f"{options_file}: not found; --name/--checkpoints_dir must point at a trained run "
+    run = Path(checkpoints_dir) / name
+    if not (run / "train_opt.json").is_file():
+        raise ModelError(f"{run / 'train_opt.json'}: not found; --name/--checkpoints_dir must point at a trained run "
                          "(its options give the network, crop size and box fill)")
-    opt = parse_model_options(["--name", name, "--checkpoints_dir", checkpoints_dir, "--epoch", str(epoch),
-                               "--amp", amp, *device_flags(device)])
-    check_supported(opt)
-    with contextlib.redirect_stdout(io.StringIO()):
-        model = create_model(opt)
-        try:
-            model.setup()
-        except CheckpointError as error:
-            raise ModelError(str(error)) from None
+    try:
+        opt = run_options(run, epoch=str(epoch), gpu_ids=gpu_ids_for(device), quiet=True)
+        check_supported(opt)
+        model = ready_model(opt, eval_mode=eval_mode, amp=amp, quiet=True)
+    except (OptionsError, CheckpointError) as error:
+        raise ModelError(str(error)) from None
     return prepare(model, eval_mode)
 
 
-def random_model(argv: list[str], device: str = "cpu", eval_mode: bool = False, prepack: bool = True):
-    """A model with freshly initialised weights from explicit flags — ONLY for benchmarks (timing, not output);
-    ``prepack=False`` keeps the plain convolutions (to measure what prepacking gains)."""
-    from models import create_model
+def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool = False, amp: str = "none"):
+    """A shipped generator file (``<stem>.pth`` + ``<stem>.json``, e.g. the demo model), ready for windows."""
+    from models import CheckpointError
+    from models import load_model as load_any_model
+    from options import OptionsError
 
-    opt = parse_model_options(["--name", "benchmark_untrained", "--checkpoints_dir", "/nonexistent",
-                               *device_flags(device), *argv])
-    check_supported(opt)
-    with contextlib.redirect_stdout(io.StringIO()):
-        model = create_model(opt)
-    return prepare(model, eval_mode, prepack)
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found (a shipped generator is <stem>.pth beside <stem>.json)")
+    try:
+        model = load_any_model(path, device=device, eval_mode=eval_mode, amp=amp, quiet=True)
+        check_supported(model.opt)
+    except (OptionsError, CheckpointError) as error:
+        raise ModelError(str(error)) from None
+    return prepare(model, eval_mode)
+
+
+def random_model(options: dict, device: str = "cpu", eval_mode: bool = False, prepack: bool = True):
+    """A model with freshly initialised weights from keyword options (``amp`` among them) — ONLY for benchmarks
+    (timing, not output); ``prepack=False`` keeps the plain convolutions (to measure what prepacking gains)."""
+    from models import untrained_model
+
+    model = untrained_model(device=device, eval_mode=eval_mode, name="benchmark_untrained", prepack=prepack,
+                            **options)
+    check_supported(model.opt)
+    return prepare(model, eval_mode)
 
 
 def check_supported(opt: argparse.Namespace) -> None:
@@ -118,7 +114,7 @@ def check_supported(opt: argparse.Namespace) -> None:
         raise ModelError(f"run {opt.name}: anonymize.py needs an RGB model (input_nc = output_nc = 3)")
 
 
-def prepare(model, eval_mode: bool, prepack: bool = True):
+def prepare(model, eval_mode: bool):
     if eval_mode:
         model.eval()
     else:
@@ -128,8 +124,6 @@ def prepare(model, eval_mode: bool, prepack: bool = True):
     for name in model.inference_networks():
         # channels_last: the CPU (oneDNN) convolutions, the transposed ones above all, run faster in it.
         model.network(name).to(memory_format=torch.channels_last)
-    if prepack:  # weights reordered for oneDNN once instead of on every call (models/networks/inference.py)
-        prepack_inference_networks(model)
     return model
 
 
@@ -150,7 +144,7 @@ class WindowGenerator:
         self.opt = model.opt
         self.crop_size = int(self.opt.crop_size)
         self.fill_mode = self.opt.bbox_noise
-        self.small_size = small_size_from_netg(self.opt.netG) if self.opt.model == "progan" else None
+        self.small_size = self.opt.small_input_size
         self.device = model.device
 
     def input_tensor(self, window: Window) -> torch.Tensor:
@@ -163,23 +157,12 @@ class WindowGenerator:
         tensor = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
         return fill_box(tensor, window.box, self.fill_mode, window.rng)
 
-    def batch(self, windows: list[Window]) -> dict:
+    def batch(self, windows: list[Window]) -> Batch:
+        """The windows as the model's batch; progan's small part is built as the dataset builds it."""
         inputs = torch.stack([self.input_tensor(w) for w in windows])
-        boxes = torch.tensor([w.box for w in windows], dtype=torch.int64)
-        paths = [f"window_{k}" for k in range(len(windows))]
-        if self.small_size is None:
-            return {"A": inputs, "B": inputs, "bbox": boxes, "A_paths": paths}
-        # progan: the half-resolution inputs built as the dataset builds them (antialiased downscale, refilled box).
-        small = self.crop_size * self.small_size // self.crop_size
-        small_boxes, small_inputs = [], []
-        for window, tensor in zip(windows, inputs, strict=True):
-            box_small = scale_box(window.box, (self.crop_size, self.crop_size), (small, small))
-            small_inputs.append(fill_box(downscale(tensor, (small, small)), box_small, self.fill_mode, window.rng))
-            small_boxes.append(box_small)
-        small_tensor = torch.stack(small_inputs)
-        return {"A_big": inputs, "B_big": inputs, "bbox_big": boxes, "A_small": small_tensor,
-                "B_small": small_tensor, "bbox_small": torch.tensor(small_boxes, dtype=torch.int64),
-                "A_paths": paths, "B_paths": paths}
+        return make_batch(inputs, inputs, [w.box for w in windows], [f"window_{k}" for k in range(len(windows))],
+                          small_size=self.small_size, crop_size=self.crop_size, fill_mode=self.fill_mode,
+                          rngs=[w.rng for w in windows])
 
     def __call__(self, windows: list[Window], seed: int) -> list[np.ndarray | None]:
         """Generated crops in [0, 255] (None for a sample with a non-finite output). ``seed`` sets torch's

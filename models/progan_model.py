@@ -19,15 +19,17 @@ Label noise (``--disc_label_noise[_stage_2]``) applies to the image objective on
 from __future__ import annotations
 
 import argparse
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
+from data.batch import Batch
 from models.base_model import CheckpointError
-from models.networks import define_D_image, define_D_person, define_G
-from util.validation import preserved_buffers
+from models.modes import preserved_buffers
+from models.networks import GAN_MODES, IMAGE_D_NAMES, PERSON_D_NAMES, define_D_image, define_D_person, define_G
 
 from .person_gan import (
     PersonGANModel,
@@ -40,7 +42,6 @@ from .person_gan import (
 )
 from .person_gan_options import add_person_gan_options
 
-GAN_MODES = ("vanilla", "lsgan", "wgangp")
 # Where --stage_1_epochs 0 looks for the trained G1, in order.
 STAGE_ONE_PREFIXES = ("stage_one_best", "best")
 
@@ -57,9 +58,9 @@ class ProganModel(PersonGANModel):
         stage2 = parser.add_argument_group("progan stage 2")
         stage2.add_argument("--unet_diff_map", action="store_true",
                             help="G2 predicts a difference map added to its input (identity at initialisation)")
-        stage2.add_argument("--netD2_person", default="spp", choices=("spp", "spp_128", "conv", "gap"),
+        stage2.add_argument("--netD2_person", default="spp", choices=PERSON_D_NAMES,
                             help="stage-2 person discriminator")
-        stage2.add_argument("--netD2_image", default="basic", choices=("basic", "n_layers", "pixel"),
+        stage2.add_argument("--netD2_image", default="basic", choices=IMAGE_D_NAMES,
                             help="stage-2 image discriminator (unconditional)")
         stage2.add_argument("--n_layers_D2", type=int, default=3, help="depth when netD2_image is n_layers")
         stage2.add_argument("--stage_2_composite_input", action="store_true",
@@ -138,6 +139,7 @@ class ProganModel(PersonGANModel):
             image_grad_inside_only=opt.stage_2_composite_input)
         self.loss_names = self.loss_names_for(self.stage1)
         self.optimizers = {name: self.make_optimizer([name]) for name in self.model_names}
+        self.build_ema(["G1", "G2"])
 
     def person_discriminator(self, name: str, gan_mode: str) -> torch.nn.Module | None:
         if name == "none" or gan_mode == "none":
@@ -145,8 +147,8 @@ class ProganModel(PersonGANModel):
         opt = self.opt
         return define_D_person(name, opt.output_nc, opt.ndf, opt.norm, opt.init_type, opt.init_gain)
 
-    def setup(self) -> None:
-        super().setup()
+    def setup(self, load_weights: bool = True) -> None:
+        super().setup(load_weights)
         if self.isTrain and not self.opt.continue_train and self.opt.stage_1_epochs == 0:
             self.load_stage_one_generator()
 
@@ -217,17 +219,28 @@ class ProganModel(PersonGANModel):
         self.steps_done = int(state["steps_done"])
 
     # -- inputs and forward passes ------------------------------------------------------------------------
-    def set_input(self, batch: dict) -> None:
-        """Training and test batches alike: the full-size ``*_big`` and the half-resolution ``*_small`` tensors."""
-        self.set_full_size_input(batch["A_big"], batch["B_big"], batch["bbox_big"], batch["A_paths"])
-        self.real_A_small = batch["A_small"].to(self.device, non_blocking=True)
-        self.real_B_small = batch["B_small"].to(self.device, non_blocking=True)
-        self.boxes_small = batch["bbox_small"].to(self.device)
+    @staticmethod
+    def small_input_size(opt: argparse.Namespace) -> int:
+        """G1 works at the size in its name (``unet_128`` -> 128): the batches carry crops down-scaled to it."""
+        match = re.search(r"(\d+)$", opt.netG)
+        if match is None:
+            raise ValueError(f"--model progan needs a generator name ending in its size (e.g. unet_128), "
+                             f"got --netG {opt.netG}")
+        return int(match.group(1))
+
+    def set_input(self, batch: Batch) -> None:
+        """Training and test batches alike: the full-size crops and their small part (G1's input)."""
+        if batch.small is None:
+            raise ValueError("progan needs batches with a small part (make_batch with small_size)")
+        self.set_full_size_input(batch)
+        self.real_A_small = batch.small.A.to(self.device, non_blocking=True)
+        self.real_B_small = batch.small.B.to(self.device, non_blocking=True)
+        self.boxes_small = batch.small.boxes.to(self.device)
         self.inside_small = box_masks(self.boxes_small, self.real_A_small.shape[2], self.real_A_small.shape[3])
 
     def run_stage_one(self) -> None:
-        self.fake_B_small = self.run_network("G1", self.generator_input(self.real_A_small, self.inside_small,
-                                                                         self.opt.netG_mask_input))
+        g1_input = self.generator_input(self.real_A_small, self.inside_small, self.opt.netG_mask_input)
+        self.fake_B_small = self.run_network(self.sampling_network("G1"), g1_input)
 
     def run_stage_two(self) -> None:
         """G2 on G1's output upsampled to full size (or on the real input with only its box replaced by it)."""
@@ -235,7 +248,8 @@ class ProganModel(PersonGANModel):
                                          align_corners=False)
         self.stage2_input = (composite(self.real_A, self.stage1_fake, self.inside)
                              if self.opt.stage_2_composite_input else self.stage1_fake)
-        out = self.run_network("G2", self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
+        out = self.run_network(self.sampling_network("G2"),
+                               self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
         self.fake_B, self.diff_B = out if self.opt.unet_diff_map else (out, None)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
         self.visuals_pending = False

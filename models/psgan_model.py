@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from data.batch import Batch
 from models.networks import define_D_image, define_D_person, define_G
 
 from .person_gan import (
@@ -45,6 +46,7 @@ class PsganModel(PersonGANModel):
         self.model_names = ["G"]
         if self.isTrain:
             self.build_training_stage()
+        self.build_ema(["G"])
 
     def uses_person_discriminator(self) -> bool:
         return self.opt.netD_person != "none" and self.opt.gan_mode_person != "none"
@@ -76,11 +78,12 @@ class PsganModel(PersonGANModel):
     def active_stage(self) -> tuple[Stage, Callable[[], StageBatch]]:
         return self.stage, self.stage_batch
 
-    def set_input(self, batch: dict) -> None:
-        self.set_full_size_input(batch["A"], batch["B"], batch["bbox"], batch["A_paths"])
+    def set_input(self, batch: Batch) -> None:
+        self.set_full_size_input(batch)
 
     def forward(self) -> None:
-        self.fake_B = self.run_network("G", self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input))
+        g_input = self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input)
+        self.fake_B = self.run_network(self.sampling_network("G"), g_input)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
 
     def stage_batch(self) -> StageBatch:

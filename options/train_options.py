@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from models.networks import GAN_MODES, LR_POLICIES
 from util.distributed import launched_by_torchrun, sync_batchnorm_possible
 from util.precision import cuda_requested
 
@@ -45,16 +46,16 @@ class TrainOptions(BaseOptions):
         training.add_argument("--n_epochs_decay", type=int, default=100, help="epochs of linear decay to zero")
         training.add_argument("--beta1", type=float, default=0.5, help="Adam beta1")
         training.add_argument("--lr", type=float, default=0.0002, help="Adam learning rate of every network")
-        training.add_argument("--gan_mode_image", default="lsgan", choices=("vanilla", "lsgan", "wgangp"),
+        training.add_argument("--gan_mode_image", default="lsgan", choices=GAN_MODES,
                               help="image discriminator objective")
         training.add_argument("--gan_mode_person", default="vanilla",
-                              choices=("vanilla", "lsgan", "wgangp", "none"),
+                              choices=(*GAN_MODES, "none"),
                               help="person discriminator objective")
         training.add_argument("--pool_size_image", type=int, default=0,
                               help="history of generated pairs shown to the image D (0: none)")
         training.add_argument("--pool_size_person", type=int, default=0,
                               help="history of generated person crops shown to the person D (0: none)")
-        training.add_argument("--lr_policy", default="linear", choices=("linear", "step", "plateau", "cosine"),
+        training.add_argument("--lr_policy", default="linear", choices=LR_POLICIES,
                               help="learning-rate schedule")
         training.add_argument("--lr_decay_iters", type=int, default=50, help="epochs per step of the step policy")
         training.add_argument("--clip_value", type=float, default=100.0,
@@ -64,8 +65,6 @@ class TrainOptions(BaseOptions):
                               help="person D updates per iteration (progan)")
         training.add_argument("--disc_label_noise", type=float, default=0.0,
                               help="uniform +-noise on real/fake targets (lsgan)")
-        training.add_argument("--save_grads", action="store_true",
-                              help="log gradient norms of three G layers per loss term")
 
         scale = parser.add_argument_group("speed and scale (torchrun, mixed precision)")
         scale.add_argument("--channels_last", action="store_true",

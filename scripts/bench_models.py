@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,41 +41,46 @@ from scripts.bench_timing import Budget, figure, interleaved, ratio, timed  # no
 from util.precision import cpu_info, native_bf16  # noqa: E402
 
 # The README two-stage training command (SPEC_ORIGINAL §2.5), minus the data and schedule flags.
-PROGAN_README_FLAGS = [
-    "--model", "progan", "--load_size", "286", "--crop_size", "256", "--batch_size", "1", "--lr", "0.00012",
-    "--clip_value", "10", "--lambda_L1", "80", "--lambda_L1_stage_2", "80", "--stage_1_epochs", "100",
-    "--pretrain_iters_stage_2", "1000", "--netG", "unet_128", "--netG2", "unet_256", "--netG_mask_input",
-    "--netG2_mask_input", "--netG_noise", "decoder", "--unet_diff_map", "--netD_image", "n_layers",
-    "--n_layers_D", "2", "--netD2_image", "basic", "--netD_person", "spp_128", "--netD2_person", "spp",
-]
+PROGAN_README_OPTIONS = {
+    "model": "progan", "load_size": 286, "crop_size": 256, "batch_size": 1, "lr": 0.00012, "clip_value": 10.0,
+    "lambda_L1": 80.0, "lambda_L1_stage_2": 80.0, "stage_1_epochs": 100, "pretrain_iters_stage_2": 1000,
+    "netG": "unet_128", "netG2": "unet_256", "netG_mask_input": True, "netG2_mask_input": True,
+    "netG_noise": "decoder", "unet_diff_map": True, "netD_image": "n_layers", "n_layers_D": 2,
+    "netD2_image": "basic", "netD_person": "spp_128", "netD2_person": "spp",
+}
 BOX = (108, 68, 148, 188)  # x1, y1, x2, y2 at 256 px: a 40 x 120 pedestrian
 
 
 # The README single-stage training command (SPEC_ORIGINAL §2.5), minus the data and schedule flags.
-PSGAN_README_FLAGS = [
-    "--model", "psgan", "--preprocess", "resize_crop_contrast", "--lr", "0.0002", "--clip_value", "100",
-    "--netG", "unet_256", "--netG_mask_input", "--netG_noise", "decoder", "--pool_size_image", "50",
-    "--pool_size_person", "50",
-]
+PSGAN_README_OPTIONS = {
+    "model": "psgan", "preprocess": "resize_crop_contrast", "lr": 0.0002, "clip_value": 100.0, "netG": "unet_256",
+    "netG_mask_input": True, "netG_noise": "decoder", "pool_size_image": 50, "pool_size_person": 50,
+}
 
 
-def synthetic_batch(batch_size: int, size: int = 256, seed: int = 0) -> dict:
-    """A psgan batch: random images with the box grey-filled in A; boxes shifted per sample so sizes differ."""
+def synthetic_batch(batch_size: int, size: int = 256, seed: int = 0, small: bool = False,
+                    boxes: list[tuple[int, int, int, int]] | None = None):
+    """Random images with the boxes grey-filled in the input (default boxes: shifted per sample so sizes differ);
+    ``small``: with the half-size part progan takes."""
+    from data.batch import make_batch
+
     generator = torch.Generator().manual_seed(seed)
     real = torch.rand(batch_size, 3, size, size, generator=generator) * 2 - 1
-    boxes = torch.tensor([[BOX[0] + 4 * i, BOX[1], BOX[2] + 6 * i, BOX[3] - 2 * i] for i in range(batch_size)])
+    if boxes is None:
+        boxes = [(BOX[0] + 4 * i, BOX[1], BOX[2] + 6 * i, BOX[3] - 2 * i) for i in range(batch_size)]
     filled = real.clone()
-    for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
         filled[i, :, y1:y2, x1:x2] = 0.0
-    return {"A": filled, "B": real, "bbox": boxes, "A_paths": ["synthetic.png"] * batch_size}
+    return make_batch(filled, real, boxes, ["synthetic.png"] * batch_size, small_size=size // 2 if small else None,
+                      crop_size=size, rngs=[np.random.default_rng(seed)] * batch_size)
 
 
-def build_model(flags: list[str]):
-    """A training-mode model on the CPU from command-line flags."""
+def build_model(options: dict, **extra):
+    """A training-mode model (on the CPU unless ``gpu_ids`` says otherwise) from keyword options."""
     from models import create_model
     from options.train_options import TrainOptions
 
-    opt = TrainOptions().parse(["--dataroot", "unused", "--gpu_ids", "-1", "--quiet", *flags])
+    opt = TrainOptions().parse_keywords(**{"gpu_ids": "-1", "quiet": True, **options, **extra})
     torch.manual_seed(opt.seed)
     return create_model(opt)
 
@@ -88,7 +94,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def iteration(model, batch: dict) -> None:
+def iteration(model, batch) -> None:
     model.set_input(batch)
     model.optimize_parameters()
 
@@ -96,10 +102,9 @@ def iteration(model, batch: dict) -> None:
 def bench_psgan(repeats: int, budget: Budget) -> dict:
     """psgan s/iteration: default vs faithful update order and batch 8, interleaved; peak memory per configuration."""
     started = time.perf_counter()
-    configs = {"batch1_default": (build_model([*PSGAN_README_FLAGS, "--update_order", "default"]), synthetic_batch(1)),
-               "batch1_faithful": (build_model([*PSGAN_README_FLAGS, "--update_order", "faithful"]),
-                                   synthetic_batch(1)),
-               "batch8_default": (build_model([*PSGAN_README_FLAGS, "--batch_size", "8"]), synthetic_batch(8))}
+    configs = {"batch1_default": (build_model(PSGAN_README_OPTIONS, update_order="default"), synthetic_batch(1)),
+               "batch1_faithful": (build_model(PSGAN_README_OPTIONS, update_order="faithful"), synthetic_batch(1)),
+               "batch8_default": (build_model(PSGAN_README_OPTIONS, batch_size=8), synthetic_batch(8))}
     build_s = (time.perf_counter() - started) / len(configs)
     times = interleaved({name: timed(lambda m=m, b=b: iteration(m, b)) for name, (m, b) in configs.items()},
                         repeats, budget)
@@ -127,40 +132,19 @@ def peak_memory_of(order: str, batch_size: int) -> float:
 
 
 def psgan_peak(order: str, batch_size: int) -> dict:
-    model = build_model([*PSGAN_README_FLAGS, "--update_order", order, "--batch_size", str(batch_size)])
+    model = build_model(PSGAN_README_OPTIONS, update_order=order, batch_size=batch_size)
     iteration(model, synthetic_batch(batch_size))
     return {"peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-def synthetic_progan_batch(size: int = 256, box: tuple[int, int, int, int] = BOX, seed: int = 0) -> dict:
-    """A batch with the keys the aligned dataset gives progan: random images, the box grey-filled in A."""
-    generator = torch.Generator().manual_seed(seed)
-    small, half_box = size // 2, tuple(v // 2 for v in box)
-
-    def image(side: int) -> torch.Tensor:
-        return torch.rand(1, 3, side, side, generator=generator) * 2 - 1
-
-    def filled(real: torch.Tensor, b: tuple[int, int, int, int]) -> torch.Tensor:
-        out = real.clone()
-        out[:, :, b[1]:b[3], b[0]:b[2]] = 0.0
-        return out
-
-    real_big, real_small = image(size), image(small)
-    return {
-        "A_big": filled(real_big, box), "B_big": real_big, "bbox_big": torch.tensor([box]),
-        "A_small": filled(real_small, half_box), "B_small": real_small, "bbox_small": torch.tensor([half_box]),
-        "A_paths": ["synthetic.png"], "B_paths": ["synthetic.png"],
-    }
-
-
-def build_progan(extra: list[str] | None = None):
+def build_progan(**extra):
     """A training-mode progan at the README settings, on the CPU, told it has one batch per epoch."""
-    model = build_model([*PROGAN_README_FLAGS, *(extra or [])])
+    model = build_model(PROGAN_README_OPTIONS, **extra)
     model.set_batches_per_epoch(1)
     return model
 
 
-def seconds_per_iteration(model, batch: dict, repeats: int, warmup: int = 1) -> list[float]:
+def seconds_per_iteration(model, batch, repeats: int, warmup: int = 1) -> list[float]:
     """Wall time of ``repeats`` iterations after ``warmup`` untimed ones (one configuration in a process)."""
     times = []
     for i in range(warmup + repeats):
@@ -174,7 +158,7 @@ def seconds_per_iteration(model, batch: dict, repeats: int, warmup: int = 1) -> 
 def bench_progan(repeats: int, budget: Budget) -> dict:
     """progan s/iteration, stage 1 (G1 at 128 px) and stage 2 after its D-only pretraining, interleaved."""
     model = build_progan()
-    batch = synthetic_progan_batch()
+    batch = synthetic_batch(1, boxes=[BOX], small=True)
     stage_2_step = model.stage_1_steps + model.opt.pretrain_iters_stage_2  # G2 steps from here on
 
     def stage(steps_done: int, expected: int):
@@ -206,26 +190,11 @@ def random_boxes(batch_size: int, size: int, generator: torch.Generator) -> torc
     return torch.tensor(rows)
 
 
-def training_batch(model_name: str, batch_size: int, size: int = 256, seed: int = 0) -> dict:
+def training_batch(model_name: str, batch_size: int, size: int = 256, seed: int = 0):
     """A psgan or progan training batch: random images, random boxes grey-filled in the input."""
-    generator = torch.Generator().manual_seed(seed)
-
-    def pair(side: int, boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        real = torch.rand(batch_size, 3, side, side, generator=generator) * 2 - 1
-        filled = real.clone()
-        for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
-            filled[i, :, y1:y2, x1:x2] = 0.0
-        return filled, real
-
-    boxes = random_boxes(batch_size, size, generator)
-    filled, real = pair(size, boxes)
-    paths = ["synthetic.png"] * batch_size
-    if model_name == "psgan":
-        return {"A": filled, "B": real, "bbox": boxes, "A_paths": paths}
-    small_boxes = boxes // 2
-    small_filled, small_real = pair(size // 2, small_boxes)
-    return {"A_big": filled, "B_big": real, "bbox_big": boxes, "A_small": small_filled, "B_small": small_real,
-            "bbox_small": small_boxes, "A_paths": paths, "B_paths": paths}
+    boxes = random_boxes(batch_size, size, torch.Generator().manual_seed(seed))
+    return synthetic_batch(batch_size, size, seed, small=model_name == "progan",
+                           boxes=[tuple(box) for box in boxes.tolist()])
 
 
 def measure_throughput(model_name: str, batch_size: int, amp: str, repeats: int, device: str = "cpu") -> dict:
@@ -237,9 +206,8 @@ def measure_throughput(model_name: str, batch_size: int, amp: str, repeats: int,
     on_cuda = device == "cuda"
     configure_threads()  # under torchrun: usable cores / local processes
     distributed.init_distributed(use_cuda=on_cuda)
-    flags = PSGAN_README_FLAGS if model_name == "psgan" else PROGAN_README_FLAGS
-    model = build_model([*flags, "--batch_size", str(batch_size), "--amp", amp,
-                         "--gpu_ids", "0" if on_cuda else "-1"])
+    options = PSGAN_README_OPTIONS if model_name == "psgan" else PROGAN_README_OPTIONS
+    model = build_model(options, batch_size=batch_size, amp=amp, gpu_ids="0" if on_cuda else "-1")
     model.set_batches_per_epoch(1)
     model.setup()
     if model_name == "progan":
@@ -282,8 +250,8 @@ def throughput_in_subprocess(model_name: str, batch_size: int, amp: str, repeats
 
 def throughput_model(model_name: str, batch_size: int, amp: str):
     """A CPU training model and batch for one throughput configuration (progan: in stage 2, G2 trained)."""
-    flags = PSGAN_README_FLAGS if model_name == "psgan" else PROGAN_README_FLAGS
-    model = build_model([*flags, "--batch_size", str(batch_size), "--amp", amp])
+    options = PSGAN_README_OPTIONS if model_name == "psgan" else PROGAN_README_OPTIONS
+    model = build_model(options, batch_size=batch_size, amp=amp)
     model.set_batches_per_epoch(1)
     model.setup()
     if model_name == "progan":
@@ -348,9 +316,9 @@ def bench_training_throughput(repeats: int, budget: Budget) -> dict:
 def bench_person_batching(repeats: int, budget: Budget, batch_size: int = 8) -> dict:
     """psgan step at batch 8 (README sizes) per --person_batching scheme, interleaved; also D_person alone."""
     batch = training_batch("psgan", batch_size)
-    models = {mode: build_model([*PSGAN_README_FLAGS, "--batch_size", str(batch_size), "--person_batching", mode])
+    models = {mode: build_model(PSGAN_README_OPTIONS, batch_size=batch_size, person_batching=mode)
               for mode in ("per_sample", "grouped", "padded")}
-    crops = [batch["B"][i:i + 1, :, y1:y2, x1:x2] for i, (x1, y1, x2, y2) in enumerate(batch["bbox"].tolist())]
+    crops = [batch.B[i:i + 1, :, y1:y2, x1:x2] for i, (x1, y1, x2, y2) in enumerate(batch.boxes.tolist())]
 
     def person_d(model) -> None:
         predictions = model.person_predictions("D_person", crops)
@@ -361,7 +329,7 @@ def bench_person_batching(repeats: int, budget: Budget, batch_size: int = 8) -> 
         runs[f"{mode}/step"] = timed(lambda m=model: iteration(m, batch))
         runs[f"{mode}/person_d_forward_backward"] = timed(lambda m=model: person_d(m))
     times = interleaved(runs, repeats, budget)
-    figures: dict = {"batch": batch_size, "boxes": batch["bbox"].tolist()}
+    figures: dict = {"batch": batch_size, "boxes": batch.boxes.tolist()}
     for key, values in times.items():
         figures[key] = figure(values, repeats, "fp32")
     step = {mode: figures[f"{mode}/step"]["median_s"] for mode in models}

@@ -49,12 +49,16 @@ def interleaved(runs: dict[str, Callable[[], float]], wanted: int, budget: Budge
     return times
 
 
-def timed(action: Callable[[], object]) -> Callable[[], float]:
-    """A repeat that returns the wall seconds ``action`` took."""
+def timed(action: Callable[[], object], cpu_seconds: list[float] | None = None) -> Callable[[], float]:
+    """A repeat that returns the wall seconds ``action`` took; with ``cpu_seconds``, also appends the CPU seconds
+    this process spent on it (all threads: less sensitive than wall time to other programs on the machine, but
+    it counts OpenMP threads spinning while they wait)."""
 
     def run() -> float:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         action()
+        if cpu_seconds is not None:
+            cpu_seconds.append(time.process_time() - cpu_start)
         return time.perf_counter() - start
 
     return run

@@ -135,24 +135,23 @@ def progan_iteration(repeats: int, budget: Budget) -> dict:
 
 
 ANONYMIZE_PERSONS = 12
-PSGAN_ANONYMIZE_FLAGS = ["--model", "psgan", "--netG", "unet_256", "--ngf", "64", "--netG_mask_input",
-                         "--netG_noise", "decoder", "--bbox_noise", "none"]
+PSGAN_ANONYMIZE_OPTIONS = {"model": "psgan", "netG": "unet_256", "ngf": 64, "netG_mask_input": True,
+                           "netG_noise": "decoder", "bbox_noise": "none"}
 
 
 def anonymize_scene():
     """A 2048×1024 demo frame with 12 pedestrians (topped up with sidewalk boxes if it has fewer)."""
-    import numpy as np
-    from PIL import Image
 
     from anonymizer.annotations import Person, load_annotations
     from data_preprocessing import make_demo_data
+    from util.image_files import read_rgb
 
     with tempfile.TemporaryDirectory() as tmp:
         make_demo_data.main(["--out", tmp, "--frames", "3", "--size", "2048x1024", "--seed", "0", "--quiet"])
         index = load_annotations(Path(tmp, "gtBboxCityPersons"))
         frames = sorted(Path(tmp, "leftImg8bit").rglob("*.png"))
         best = max(frames, key=lambda f: sum(p.label == "pedestrian" for p in index.lookup(Path(f.name)).persons))
-        image = np.asarray(Image.open(best).convert("RGB")).copy()
+        image = read_rgb(best)
     persons = [p for p in index.lookup(Path(best.name)).persons if p.label == "pedestrian"][:ANONYMIZE_PERSONS]
     for k in range(ANONYMIZE_PERSONS - len(persons)):
         x = 80 + 170 * k
@@ -174,27 +173,30 @@ def anonymize_frame_benchmark(repeats: int, budget: Budget) -> dict:
 
     image, people = anonymize_scene()
     figures: dict = {"frame": "2048x1024", "persons": len(people), "skipped": []}
-    variants = {"gan_fp32": ([], True), "gan_fp32_eval": ([], True), "gan_fp32_plain_convolutions": ([], False)}
+    variants = {"gan_fp32": ("none", True), "gan_fp32_eval": ("none", True),
+                "gan_fp32_plain_convolutions": ("none", False)}
     info = cpu_info()
     if native_bf16(info):
-        variants["gan_bf16"] = (["--amp", "bf16"], True)
+        variants["gan_bf16"] = ("bf16", True)
     else:
         figures["skipped"].append(f"gan_bf16: no native bf16 on this CPU ({info['model']}, "
                                   f"{' '.join(info['flags'])}); --amp auto runs fp32")
-    generators = {name: WindowGenerator(random_model([*PSGAN_ANONYMIZE_FLAGS, "--amp", "none", *extra],
+    generators = {name: WindowGenerator(random_model({**PSGAN_ANONYMIZE_OPTIONS, "amp": amp},
                                                      eval_mode=name.endswith("eval"), prepack=prepack))
-                  for name, (extra, prepack) in variants.items()}
+                  for name, (amp, prepack) in variants.items()}
     records: dict[str, list[dict]] = {}
+    cpu: dict[str, list[float]] = {}
 
     def frame(name: str, settings: Settings, generator) -> Callable[[], float]:
         return timed(lambda: records.__setitem__(name, anonymize_frame(image, people, settings, generator,
-                                                                       "bench.png")[1]))
+                                                                       "bench.png")[1]), cpu.setdefault(name, []))
 
     gan = Settings(method="gan", batch_size=8)
     times = interleaved({name: frame(name, gan, g) for name, g in generators.items()}, repeats, budget)
     for name, values in times.items():
         precision = "bf16" if name == "gan_bf16" else "fp32"
         figures[name] = figure(values, repeats, precision, digits=3,
+                               cpu_median_s=round(statistics.median(cpu[name][-len(values):]), 3),
                                persons_by_gan=sum(r["method"] == "gan" for r in records[name]))
     figures["prepacked_speedup"] = ratio(figures["gan_fp32_plain_convolutions"]["median_s"],
                                          figures["gan_fp32"]["median_s"])

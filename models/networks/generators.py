@@ -13,6 +13,7 @@ from .init import conv_bias, get_norm_layer, init_weights
 NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
 UNET_DEPTHS = {"unet_64": 6, "unet_128": 7, "unet_256": 8}
 RESNET_BLOCKS = {"resnet_6blocks": 6, "resnet_9blocks": 9}
+GENERATOR_NAMES = (*UNET_DEPTHS, *RESNET_BLOCKS)
 
 NOISE_STD = 0.8
 ENCODER_NOISE_CHANNELS = 8

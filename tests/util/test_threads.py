@@ -59,4 +59,5 @@ def test_entry_point_applies_threads_and_rejects_bad_values(tmp_path, capsys):
         torch.set_num_threads(before)
     with pytest.raises(SystemExit) as exit_info:
         cli.main([*common, "--threads", "0"])
-    assert exit_info.value.code == 2 and "--threads must be at least 1, got 0" in capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "argument --threads: expected an integer >= 1, got '0'" in capsys.readouterr().err
