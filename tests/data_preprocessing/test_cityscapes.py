@@ -507,4 +507,4 @@ def test_demo_data_to_a_dataset_the_training_loader_reads(tmp_path):
         loader = create_dataset(opt)
         assert len(loader) == manifest["counts"][phase]["written"] > 0
         batch = next(iter(loader))
-        assert batch["A"].shape == (1, 3, 128, 128) and batch["bbox"].shape == (1, 4)
+        assert batch.A.shape == (1, 3, 128, 128) and batch.boxes.shape == (1, 4)
