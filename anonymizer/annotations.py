@@ -11,6 +11,10 @@ Every reader yields ``Person`` records whose ``box`` is ``(x1, y1, x2, y2)`` wit
 - simple ``{"image": NAME, "boxes": [[x1, y1, x2, y2], ...], "labels": [...]}`` (labels optional, default
   ``person``), or a list of such objects; float corners are rounded outward.
 
+Frame size: CityPersons ``imgWidth``/``imgHeight`` and COCO ``width``/``height`` are kept with the frame's
+persons; the caller refuses an image of another size (boxes made for 2048×1024 on a 512×256 frame would miss
+every person), or scales the boxes when asked.
+
 Frames are matched to images by, in order: the relative path as written in the annotation, the file name, and
 the frame key (``<city>_<seq>_<frame>`` from ``..._leftImg8bit.png`` / ``..._gtBboxCityPersons.json``; else
 the name up to its first dot).
@@ -29,6 +33,7 @@ from data.citypersons import ANNOTATION_SUFFIX, CityPersonsError, frame_key, par
 
 # Every person-like label of CityPersons, plus "person" (COCO and the simple format). Not "ignore".
 DEFAULT_LABELS = ("pedestrian", "rider", "sitting person", "person (other)", "person group", "person")
+KNOWN_LABELS = (*DEFAULT_LABELS, "ignore")
 BOX_KINDS = ("full", "visible")
 
 
@@ -48,6 +53,16 @@ class FrameAnnotation:
     source: str  # the annotation file
     persons: list[Person] = field(default_factory=list)
     error: str | None = None  # set when this frame's annotation file is broken (the frame then fails alone)
+    size: tuple[int, int] | None = None  # (width, height) the boxes were made for, when the file says
+
+
+def _frame_size(width: Any, height: Any, what: str, path: Path) -> tuple[int, int] | None:
+    """(width, height) declared by an annotation (None when it declares none)."""
+    if width is None and height is None:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
+        raise AnnotationError(f"{path}: {what} must be positive integers, got {width!r} x {height!r}")
+    return width, height
 
 
 def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
@@ -60,30 +75,33 @@ def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
 # ------------------------------------------------------------------------------------------------ readers
 
 
-def citypersons_persons(data: dict, path: Path, box_kind: str) -> list[Person]:
+def citypersons_frame(data: dict, path: Path, box_kind: str) -> FrameAnnotation:
+    """The persons of a CityPersons file (read by ``data.citypersons``) and the frame size it declares."""
     key = "bbox" if box_kind == "full" else "bboxVis"
     try:
-        objects = parse_citypersons(data, path).objects
+        frame = parse_citypersons(data, path)
     except CityPersonsError as error:
         raise AnnotationError(str(error)) from None
     persons = []
-    for k, obj in enumerate(objects):
+    for k, obj in enumerate(frame.objects):
         box = obj.bbox if box_kind == "full" else obj.bbox_vis
         if box is None:
             raise AnnotationError(f"{path}: object {k} has no {key!r}")
         x, y, w, h = box
         if w < 0 or h < 0:
             raise AnnotationError(f"{path}: object {k} {key} has a negative size: {list(box)}")
-        # Inclusive convention of the thesis: (w+1) x (h+1) pixels.
+        # Inclusive convention of the thesis: (w+1) x (h+1) pixels (docs/differences_from_original.md#inclusive-boxes).
         persons.append(Person(outward_box(x, y, x + w + 1, y + h + 1), obj.label))
-    return persons
+    return FrameAnnotation(str(path), persons, size=frame.size)
 
 
 def coco_frames(data: dict, path: Path) -> dict[str, FrameAnnotation]:
     """Person annotations (crowd regions included) per image ``file_name``; images without persons get []."""
     try:
         person_ids = {c["id"] for c in data.get("categories", []) if c.get("name") == "person"}
-        frames = {img["id"]: (str(img["file_name"]), FrameAnnotation(str(path))) for img in data["images"]}
+        frames = {img["id"]: (str(img["file_name"]), FrameAnnotation(
+            str(path), size=_frame_size(img.get("width"), img.get("height"), f"image {img['id']} width/height",
+                                        path))) for img in data["images"]}
         for k, ann in enumerate(data["annotations"]):
             if ann["category_id"] not in person_ids:
                 continue
@@ -141,8 +159,10 @@ class AnnotationIndex:
     def __init__(self) -> None:
         self.entries: dict[str, list[FrameAnnotation]] = {}
         self.ignored: list[str] = []  # JSON files in a folder that are no annotation format
+        self.labels: set[str] = set()  # every label of every person read
 
     def add(self, name: str, annotation: FrameAnnotation, with_aliases: bool) -> None:
+        self.labels.update(person.label for person in annotation.persons)
         keys = [str(PurePosixPath(name.replace("\\", "/")))]
         if with_aliases:
             base = PurePosixPath(keys[0]).name
@@ -161,6 +181,10 @@ class AnnotationIndex:
                 raise AnnotationError(f"{relative}: matched by {key!r} in more than one annotation ({sources})")
             return unique[0]
         return None
+
+    def unknown_labels(self, labels: list[str]) -> list[str]:
+        """The requested labels that are neither a known person label nor found in these annotations."""
+        return [label for label in labels if label not in KNOWN_LABELS and label not in self.labels]
 
     def __len__(self) -> int:
         return len({id(a) for found in self.entries.values() for a in found})
@@ -183,8 +207,7 @@ def add_file(index: AnnotationIndex, path: Path, box_kind: str, in_folder: bool)
         if kind is None and (is_citypersons_name or not in_folder):
             raise AnnotationError(f"{path}: not a CityPersons, COCO or simple annotation file")
         if kind == "citypersons":
-            persons = citypersons_persons(data, path, box_kind)
-            index.add(frame_key(path.name), FrameAnnotation(str(path), persons), with_aliases=False)
+            index.add(frame_key(path.name), citypersons_frame(data, path, box_kind), with_aliases=False)
         elif kind == "coco":
             for name, frame in coco_frames(data, path).items():
                 index.add(name, frame, with_aliases=True)

@@ -12,8 +12,15 @@ exactly what it would see sequentially; only the random stream is shared per bat
 batch's first person, so reruns are identical; a different ``--batch_size`` changes the noise draws).
 
 Fail closed. A person whose window cannot be built, whose generator call raises, whose output is not finite or
-whose pasted box fails the kept-detail check gets the fallback method (recorded with the reason). The frame is
-returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes nothing.
+not a crop of the model's size, or whose pasted box fails the leakage check (``verify``) gets the fallback method
+(recorded with the reason); a traditional method whose box fails the check is replaced by the fallback, and a
+fallback that fails it by full-range uniform noise (``LAST_RESORT``, which shares nothing with the original).
+The frame is returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes
+nothing.
+
+Feathering. ``--blend_px`` mixes the original into the box's border pixels, so it is bounded per box: at most
+``1 / BLEND_FRACTION`` of the box's shorter side (a larger feather left the person recognizable: detail
+correlation 0.8–1.0 at half the box), and the leakage check measures what remains.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ from . import geometry, verify
 from .annotations import Person
 from .generator import Window, WindowGenerator
 from .methods import anonymize_region
+
+LAST_RESORT = ("noise", 1.0)  # method and strength when even the fallback leaks
+BLEND_FRACTION = 16  # the feather may cover at most 1/16 of the box's shorter side
 
 
 class FrameError(Exception):
@@ -66,16 +76,25 @@ class Task:
 
 def frame_seed(relative_path: str) -> int:
     """A stable per-frame number from the frame's relative path (crc32: unlike hash(), the same in every run)."""
-    return zlib.crc32(relative_path.encode("utf-8"))
+    # surrogateescape: a file name that is not valid UTF-8 hashes as its bytes on disk (valid names: unchanged)
+    return zlib.crc32(relative_path.encode("utf-8", "surrogateescape"))
 
 
 def batch_seed(seed: int, frame: int, first_index: int) -> int:
     return int(np.random.SeedSequence([seed, frame, first_index, 1]).generate_state(1, np.uint64)[0] % 2**63)
 
 
+def bounded_blend(height: int, width: int, blend_px: int) -> int:
+    """The feather width used for a height × width box: ``blend_px``, at most 1/BLEND_FRACTION of the shorter
+    side."""
+    return min(blend_px, min(height, width) // BLEND_FRACTION)
+
+
 def blend_alpha(height: int, width: int, blend_px: int) -> np.ndarray | None:
-    """H×W×1 weight of the new content: 1 in the interior, ramping to 1/(blend_px+1) on the box's own border
-    pixels, so every box pixel takes some new content (the margin lies inside the box, never outside)."""
+    """H×W×1 weight of the new content: 1 in the interior, ramping to 1/(n+1) on the box's own border pixels, with
+    n the bounded feather (``bounded_blend``), so every box pixel takes some new content (the margin lies inside
+    the box, never outside)."""
+    blend_px = bounded_blend(height, width, blend_px)
     if blend_px <= 0:
         return None
     rows = np.minimum(np.arange(height), np.arange(height)[::-1])
@@ -110,10 +129,13 @@ class FrameAnonymizer:
             if person.crowd:
                 record["crowd"] = True
             records.append(record)
-            if is_empty(region):
-                record.update(method=None, note="outside the frame, nothing to anonymize")
-                continue
+            if is_empty(region):  # a selected person that cannot be processed: the frame must not be written
+                raise FrameError(f"person {index} ({person.label}) box {list(person.box)} lies entirely outside "
+                                 f"the {width}x{height} frame (annotations made for another frame size?)")
             record["box_in_frame"] = list(region)
+            if self.settings.blend_px:
+                record["blend_px"] = bounded_blend(region[3] - region[1], region[2] - region[0],
+                                                   self.settings.blend_px)
             rng = np.random.default_rng([self.settings.seed, self.frame, index])
             tasks.append(Task(index, person, region, rng, record=record))
         tasks.sort(key=lambda t: ((t.region[2] - t.region[0]) * (t.region[3] - t.region[1]), t.index))
@@ -178,19 +200,34 @@ class FrameAnonymizer:
         seed = batch_seed(self.settings.seed, self.frame, tasks[0].index)
         try:
             outputs = self.generator([t.window for t in tasks], seed)
-            failure = "non-finite generator output"
+            failures = [self.output_problem(output) for output in outputs]
+            if len(outputs) != len(tasks):
+                raise ValueError(f"{len(outputs)} outputs for {len(tasks)} windows")
         except Exception as error:  # noqa: BLE001 - any generator failure means: fall back, never leak
             outputs = [None] * len(tasks)
-            failure = f"generator error: {type(error).__name__}: {error}"
+            failures = [f"generator error: {type(error).__name__}: {error}"] * len(tasks)
         share = (time.perf_counter() - start) / len(tasks)
-        for task, output in zip(tasks, outputs, strict=True):
+        for task, output, failure in zip(tasks, outputs, failures, strict=True):
             begin = time.perf_counter()
-            if output is None:
+            if failure is not None:
                 self.traditional(task, self.settings.fallback, failure)
             else:
                 self.paste_generated(task, output)
             task.seconds += share + time.perf_counter() - begin
             task.record["seconds"] = round(task.seconds, 4)
+
+    def output_problem(self, output: np.ndarray | None) -> str | None:
+        """Why one generator output cannot be pasted (None: it is a finite crop × crop × 3 array)."""
+        if output is None:
+            return "non-finite generator output"
+        expected = (self.crop_size, self.crop_size, 3)
+        if not isinstance(output, np.ndarray):
+            return f"generator output of type {type(output).__name__}, expected an array"
+        if output.shape != expected:
+            return f"generator output of shape {output.shape}, expected {expected}"
+        if not np.isfinite(output).all():
+            return "non-finite generator output"
+        return None
 
     def paste_generated(self, task: Task, output: np.ndarray) -> None:
         placement = task.placement
@@ -200,31 +237,44 @@ class FrameAnonymizer:
             side = wx2 - wx1
             interpolation = cv2.INTER_CUBIC if side > self.crop_size else cv2.INTER_AREA
             output = cv2.resize(output, (side, side), interpolation=interpolation)
-        values = output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1]
-        previous = self.out[y1:y2, x1:x2].copy()
-        self.paste(task.region, values)
-        problem = verify.box_problem(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
+        problem = self.try_paste(task, output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1])
         if problem:
-            self.out[y1:y2, x1:x2] = previous
             self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
             return
         task.record.update(method="gan", path=placement.path, window=list(placement.window))
 
     # -- traditional methods and fallbacks -----------------------------------------------------------------------
     def traditional(self, task: Task, method: str, reason: str | None) -> None:
+        """Replace the box by ``method``; if that leaks, by the fallback, then by LAST_RESORT (each recorded)."""
+        fallback = self.settings.fallback
+        attempts = [(method, self.settings.strengths.get(method))]
+        if method != fallback:
+            attempts.append((fallback, self.settings.strengths.get(fallback)))
+        attempts.append(LAST_RESORT)
         x1, y1, x2, y2 = task.region
-        previous = self.out[y1:y2, x1:x2].copy()
-        values = anonymize_region(previous, method, self.settings.strengths.get(method), task.rng)
+        for name, strength in attempts:
+            values = anonymize_region(self.out[y1:y2, x1:x2], name, strength, task.rng)
+            problem = self.try_paste(task, values)
+            task.record.update(method=name, path="box")
+            if reason is not None:
+                task.record["fallback_reason"] = reason
+            if problem is None:
+                return
+            reason = f"{name} rejected: {problem}"
+        task.record["problem"] = problem  # the final check refuses the frame
+
+    def try_paste(self, task: Task, values: np.ndarray) -> str | None:
+        """Paste ``values`` into the task's box and measure the leakage; on a problem the box is restored and
+        the problem returned (the box then stays unwritten by this attempt)."""
+        x1, y1, x2, y2 = task.region
+        previous, previous_written = self.out[y1:y2, x1:x2].copy(), self.written[y1:y2, x1:x2].copy()
         self.paste(task.region, values)
-        problem = verify.box_problem(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
-        task.record.update(method=method, path="box")
-        if reason is not None:
-            task.record["fallback_reason"] = reason
-        if problem and method != self.settings.fallback:
-            self.out[y1:y2, x1:x2] = previous
-            self.traditional(task, self.settings.fallback, f"{method} rejected: {problem}")
-        elif problem:
-            task.record["problem"] = problem  # the final check refuses the frame
+        leakage = verify.measure(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
+        task.record["leakage"] = leakage.as_record()
+        problem = leakage.problem()
+        if problem:
+            self.out[y1:y2, x1:x2], self.written[y1:y2, x1:x2] = previous, previous_written
+        return problem
 
     def paste(self, region: Box, values: np.ndarray) -> None:
         x1, y1, x2, y2 = region

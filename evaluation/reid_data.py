@@ -31,6 +31,7 @@ from data.citypersons import ANNOTATION_SUFFIX, IMAGE_SUFFIX, CityPersonsError, 
 from data.errors import DatasetError
 from evaluation.anonymity import cosine_distance_matrix, rank_k_and_map
 from evaluation.reid import extract_features, reid_crop
+from util.image_files import ImageReadError, read_rgb
 from util.progress import progress_bar
 
 LAYOUT_DEMO = "demo"
@@ -198,10 +199,9 @@ def _demo_people(annotation: Path, frame_ids: dict, keep: DemoFilter, skipped: d
 
 def _read_image(path: Path) -> np.ndarray:
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, ValueError) as error:
-        raise DatasetError(path, f"cannot be read as an image ({error})") from None
+        return read_rgb(path)
+    except ImageReadError as error:
+        raise DatasetError(path, f"cannot be read as an image ({error.problem})") from None
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -20,6 +20,7 @@ from data.aligned_dataset import DIRECTIONS
 from data.boxes import FILL_MODES
 from models.networks import GENERATOR_NAMES, IMAGE_D_NAMES, INIT_TYPES, NOISE_MODES, NORM_TYPES, PERSON_D_NAMES
 from util.fileio import atomic_write_text
+from util.precision import AMP_MODES, amp_problem, choose_amp, cuda_requested
 
 # Argument groups describing the trained networks and their input (with every flag a model adds: test.py
 # inherits them from the run's train_opt.json).
@@ -112,6 +113,15 @@ class BaseOptions:
                            help="FID Inception file; default: searched offline (see evaluation/weights.py)")
         other.add_argument("--suffix", default="",
                            help="appended to --name, formatted with the options, e.g. {model}_{netG}")
+
+        speed = parser.add_argument_group("precision and threads")
+        speed.add_argument("--amp", default="auto", choices=AMP_MODES,
+                           help="mixed precision of the forward passes; auto = bf16 on a bf16-capable GPU, or on a "
+                                "CPU with native bf16 where a cached micro-benchmark measured it faster, else none "
+                                "(the resolved value is saved with the options); fp16 needs CUDA")
+        speed.add_argument("--threads", type=int, default=None,
+                           help="torch intra-op threads of this process; default: OMP_NUM_THREADS if set, else "
+                                "usable cores / processes on this machine (torchrun) - data-loader workers")
         return parser
 
     # -- parsing --------------------------------------------------------------------------------------------
@@ -183,6 +193,17 @@ class BaseOptions:
             opt.small_input_size = models.find_model_using_name(opt.model).small_input_size(opt)
         except ValueError as error:
             parser.error(str(error))
+        if opt.threads is not None and opt.threads < 1:
+            parser.error(f"--threads must be at least 1, got {opt.threads}")
+        on_cuda = cuda_requested(opt.gpu_ids)
+        opt.amp = choose_amp(opt.amp, on_cuda)
+        problem = amp_problem(opt.amp, on_cuda, self.gan_modes(opt))
+        if problem:
+            parser.error(problem)
+
+    def gan_modes(self, opt: argparse.Namespace) -> tuple[str, ...]:
+        """The GAN objectives in use (training only: fp16 cannot scale the WGAN-GP penalty's inner gradient)."""
+        return ()
 
     # -- reporting ------------------------------------------------------------------------------------------
 

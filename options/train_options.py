@@ -6,7 +6,7 @@ import argparse
 
 from models.networks import GAN_MODES, LR_POLICIES
 from util.distributed import launched_by_torchrun, sync_batchnorm_possible
-from util.precision import AMP_MODES, amp_problem, cuda_requested, resolve_amp
+from util.precision import cuda_requested
 
 from .base_options import BaseOptions
 
@@ -67,9 +67,6 @@ class TrainOptions(BaseOptions):
                               help="uniform +-noise on real/fake targets (lsgan)")
 
         scale = parser.add_argument_group("speed and scale (torchrun, mixed precision)")
-        scale.add_argument("--amp", default="auto", choices=AMP_MODES,
-                           help="mixed precision of the forward passes; auto = bf16 on a bf16-capable GPU, else "
-                                "none (the resolved value is saved with the options); fp16 needs CUDA")
         scale.add_argument("--channels_last", action="store_true",
                            help="channels-last memory format for networks and inputs (faster convs on GPUs)")
         scale.add_argument("--no_tf32", action="store_true", help="no TF32 matmuls/convolutions on Ampere+ GPUs")
@@ -79,6 +76,10 @@ class TrainOptions(BaseOptions):
         scale.add_argument("--sync_bn", action="store_true",
                            help="under torchrun on GPUs: BatchNorm statistics over the global batch")
         return parser
+
+    def gan_modes(self, opt: argparse.Namespace) -> tuple[str, ...]:
+        return (opt.gan_mode_image, opt.gan_mode_person, getattr(opt, "gan_mode_image2", ""),
+                getattr(opt, "gan_mode_person2", ""))
 
     def finalise(self, opt: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         super().finalise(opt, parser)
@@ -90,12 +91,6 @@ class TrainOptions(BaseOptions):
         if opt.clip_value <= 0:
             parser.error(f"--clip_value must be > 0, got {opt.clip_value}")
         on_cuda = cuda_requested(opt.gpu_ids)
-        opt.amp = resolve_amp(opt.amp, on_cuda)
-        problem = amp_problem(opt.amp, on_cuda, (opt.gan_mode_image, opt.gan_mode_person,
-                                                 getattr(opt, "gan_mode_image2", ""),
-                                                 getattr(opt, "gan_mode_person2", "")))
-        if problem:
-            parser.error(problem)
         if opt.sync_bn and sync_batchnorm_possible(on_cuda):
             parser.error(sync_batchnorm_possible(on_cuda))
         if opt.sync_bn and not launched_by_torchrun():

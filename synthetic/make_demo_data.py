@@ -27,7 +27,8 @@ Output under ``--out``:
   "identities": {"<identity>": {"split", "frames", appearance...}}}`` for every individual person (not groups,
   not ignore regions).  Each split has its own pool of identities (height, build, skin, hair, clothing,
   bag); a frame shows each identity at most once, so identities recur across frames of the same split in
-  new poses and positions -- true same-person pairs for anonymity evaluation.
+  new poses and positions -- true same-person pairs for anonymity evaluation. ``--appearances_per_identity R``
+  (default 3) sizes the pools so an identity appears in about R frames: re-ID training data wants more.
 * ``demo_manifest.json`` -- seed, size, frames per split, persons per label, and how many pedestrians pass
   the default crop filter of ``data_preprocessing.cityscapes`` (visible box 40-100 x 120-250 px scaled to
   the frame height, no IoU >= 0.1 with another pedestrian).
@@ -86,6 +87,7 @@ CITIES = {
 }
 DEFAULT_FRAMES = 60
 DEFAULT_SIZE = (2048, 1024)
+DEFAULT_APPEARANCES = 3.0  # average appearances of one identity in its split
 PNG_LEVEL = 3
 EDGE_CASE_PERIOD = 20
 # default crop filter of data_preprocessing.cityscapes, in pixels of a 1024-pixel-high frame
@@ -120,8 +122,10 @@ def frame_specs(frames: int) -> list[dict]:
     return specs
 
 
-def identity_pools(seed: int, counts: dict[str, int]) -> dict[str, list[Appearance]]:
-    """Per-split identity pools, sized so an identity shows up about three times on average."""
+def identity_pools(seed: int, counts: dict[str, int], appearances: float = DEFAULT_APPEARANCES
+                   ) -> dict[str, list[Appearance]]:
+    """Per-split identity pools, sized so an identity shows up about ``appearances`` times on average (about 12
+    individuals per frame)."""
     pools: dict[str, list[Appearance]] = {}
     next_id = 1
     for s, split in enumerate(SPLITS):
@@ -129,7 +133,7 @@ def identity_pools(seed: int, counts: dict[str, int]) -> dict[str, list[Appearan
         if n == 0:
             pools[split] = []
             continue
-        size = max(20, math.ceil(n * 12 / 3.0))
+        size = max(20, math.ceil(n * 12 / appearances))
         rng = np.random.default_rng([seed, 1_000_003, s])
         pools[split] = [sample_appearance(rng, next_id + i) for i in range(size)]
         next_id += size
@@ -250,6 +254,7 @@ def generate_dataset(
     size: tuple[int, int] = DEFAULT_SIZE,
     workers: int = 1,
     quiet: bool = True,
+    appearances: float = DEFAULT_APPEARANCES,
 ) -> dict:
     """Write the whole dataset under ``out_dir``; returns the manifest (also in demo_manifest.json)."""
     if frames < 1:
@@ -258,7 +263,7 @@ def generate_dataset(
     root.mkdir(parents=True, exist_ok=True)
     counts = split_counts(frames)
     specs = frame_specs(frames)
-    pools = identity_pools(seed, counts)
+    pools = identity_pools(seed, counts, appearances)
     _remove_stale(root, {image_path(root, s) for s in specs} | {annotation_path(root, s) for s in specs})
     t0 = time.perf_counter()
     results = []
@@ -272,7 +277,7 @@ def generate_dataset(
     else:
         for job in jobs:
             results.append(_progress(_frame_job(job), len(results), frames, t0, quiet))
-    return _write_index(root, results, seed, size, counts, pools)
+    return _write_index(root, results, seed, size, counts, pools, appearances)
 
 
 def _progress(r: dict, done: int, total: int, t0: float, quiet: bool) -> dict:
@@ -287,7 +292,8 @@ def _progress(r: dict, done: int, total: int, t0: float, quiet: bool) -> dict:
 
 
 def _write_index(
-    root: Path, results: list[dict], seed: int, size: tuple[int, int], counts: dict, pools: dict
+    root: Path, results: list[dict], seed: int, size: tuple[int, int], counts: dict, pools: dict,
+    appearances: float,
 ) -> dict:
     frames_map: dict[str, dict[str, int]] = {}
     seen: Counter = Counter()
@@ -314,6 +320,7 @@ def _write_index(
         "total_frames": len(results),
         "persons": {label: labels.get(label, 0) for label in LABELS},
         "identities": len(idents),
+        "appearances_per_identity": appearances,
         "identities_in_2plus_frames": sum(1 for v in idents.values() if v["frames"] >= 2),
         "crop_ready_pedestrians": {
             "total": int(sum(usable)),
@@ -425,6 +432,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=1, help="parallel processes (output does not depend on it)")
     p.add_argument(
+        "--appearances_per_identity", type=float, default=DEFAULT_APPEARANCES, metavar="R",
+        help="average frames an identity appears in (default 3; more makes re-ID training data)",
+    )
+    p.add_argument(
         "--contact_sheet", metavar="PATH", help="also write a PNG grid of 4 frames with pedestrian boxes"
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -440,12 +451,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seed must be >= 0")
     if args.workers < 1:
         parser.error("--workers must be >= 1")
+    if not 1.0 <= args.appearances_per_identity <= 12.0:
+        parser.error("--appearances_per_identity must lie in [1, 12]")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out} exists and is not a directory")
     t0 = time.perf_counter()
     try:
-        manifest = generate_dataset(out, args.frames, args.seed, args.size, args.workers, args.quiet)
+        manifest = generate_dataset(out, args.frames, args.seed, args.size, args.workers, args.quiet,
+                                    args.appearances_per_identity)
     except OSError as exc:
         parser.error(f"cannot write the dataset to {out}: {exc}")
     if args.contact_sheet:

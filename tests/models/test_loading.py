@@ -50,7 +50,8 @@ def test_a_run_folder_loads_with_its_saved_weights_in_the_asked_mode(tmp_path):
         assert torch.equal(model.netG.state_dict()[key], value), key
     assert not model.netG.training and model.device.type == "cpu" and model.precision.amp == "none"
     trained.netG.eval()
-    assert torch.equal(generate(model, window_batch()), generate(trained, window_batch()))
+    # Equal up to float rounding: the loaded generator's convolutions are prepacked for oneDNN (same weights).
+    assert torch.allclose(generate(model, window_batch()), generate(trained, window_batch()), atol=1e-5)
     assert load_model(run, "best").netG.training  # test.py's default: train mode
 
 

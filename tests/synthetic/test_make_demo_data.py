@@ -300,3 +300,22 @@ def test_the_old_command_name_is_an_alias_of_the_new_one() -> None:
     result = subprocess.run([sys.executable, "-m", "data_preprocessing.make_demo_data", "--help"], capture_output=True,
                             text=True, cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0 and "python -m synthetic.make_demo_data" in result.stdout
+
+
+def test_appearances_per_identity_sizes_the_identity_pools() -> None:
+    """Re-ID training data: fewer, more often seen identities; the default keeps about three appearances."""
+    counts = mdd.split_counts(100)
+    default = mdd.identity_pools(0, counts)
+    frequent = mdd.identity_pools(0, counts, appearances=10.0)
+    assert len(default["train"]) == 280 == 70 * 12 // 3  # 70 train frames, about 12 individuals each
+    assert len(frequent["train"]) == 84 and len(frequent["val"]) == 20  # never fewer than 20
+    assert default["train"][:3] == frequent["train"][:3]  # the same people, only fewer of them
+
+
+def test_appearances_flag_is_recorded_and_checked(tmp_path: Path, capsys) -> None:
+    assert mdd.main(["--out", str(tmp_path / "d"), "--frames", "3", "--size", "256x128", "--quiet",
+                     "--appearances_per_identity", "6"]) == 0
+    assert json.loads((tmp_path / "d" / "demo_manifest.json").read_text())["appearances_per_identity"] == 6.0
+    with pytest.raises(SystemExit):
+        mdd.main(["--out", str(tmp_path / "e"), "--frames", "3", "--appearances_per_identity", "0.5"])
+    assert "--appearances_per_identity must lie in [1, 12]" in capsys.readouterr().err
