@@ -8,7 +8,7 @@ Each frame ``<city>_<seq>_<frame>_leftImg8bit.png`` has ``<city>_<seq>_<frame>_g
 
 ``bbox`` is the full body, ``bboxVis`` the visible part. The boxes are kept as annotated (``XYWH`` numbers);
 how ``w`` is read — inclusive, covering columns x..x+w as the thesis did, or exact — is the caller's choice
-(``data.boxes.xywh_to_box``; docs/differences_from_original.md).
+(``data.boxes.xywh_to_box``; docs/differences_from_original.md#inclusive-boxes).
 """
 
 from __future__ import annotations

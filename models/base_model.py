@@ -19,7 +19,8 @@ from util.precision import Precision, resolve_amp, to_float
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint is missing or does not fit the network built from the options."""
+    """A checkpoint is missing or does not fit the network built from the options
+    (docs/differences_from_original.md#loud-checkpoints)."""
 
 
 def resolve_device(gpu_ids: list[int]) -> torch.device:

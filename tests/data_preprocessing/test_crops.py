@@ -1,4 +1,4 @@
-"""Exact crop geometry: edge fix, overlap, size filter, fill region, window, fill."""
+"""Exact crop geometry: edge fix, size filter, fill region, window, fill (the overlap rule: tests/data)."""
 
 import numpy as np
 import pytest
@@ -71,15 +71,7 @@ def test_starts_outside_catches_left_top_and_beyond_the_frame():
     assert not outside((2020, 900, 40, 150))  # right/bottom overflow is what the edge fix is for
 
 
-# ----- overlap: inclusive-pixel IoU (data/boxes.py), both members of a pair
-
-
-def test_overlapping_returns_both_members_and_respects_the_threshold():
-    boxes = [(0, 0, 9, 9), (100, 100, 9, 9), (5, 0, 9, 9), (300, 300, 9, 9), (108, 100, 9, 9)]
-    assert crops.overlapping(boxes, 0.1) == {0, 2, 1, 4}  # IoU 1/3 and 20/180 = 0.111
-    assert crops.overlapping(boxes, 0.2) == {0, 2}
-    assert crops.overlapping(boxes, 50 / 150) == {0, 2}  # >= is inclusive
-    assert crops.overlapping([], 0.1) == set()
+# ----- size filter
 
 
 def test_size_limits_are_inclusive_and_name_the_reason():

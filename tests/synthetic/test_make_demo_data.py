@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from data.boxes import overlapping as inclusive_overlaps
 from data.citypersons import CityPerson, parse_citypersons
-from data_preprocessing import crops
 from synthetic import make_demo_data as mdd
 from synthetic.drawing import Pen, paste
 from synthetic.frame import INDIVIDUAL_LABELS, LABELS, plan_frame, render_frame
@@ -150,7 +150,7 @@ def test_scene_has_occlusion_and_overlap(dataset: tuple[Path, dict]) -> None:
     for _, ann in _annotations(root).values():
         peds = [o for o in ann["objects"] if o["label"] == "pedestrian"]
         occluded += sum(o["bbox"] != o["bboxVis"] for o in peds)
-        overlapping += len(crops.overlapping([o["bboxVis"] for o in peds], 0.1))
+        overlapping += len(inclusive_overlaps([o["bboxVis"] for o in peds], 0.1))
     assert occluded >= 3
     assert overlapping >= 1
 
