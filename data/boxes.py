@@ -230,3 +230,15 @@ def iou(a: Box, b: Box, inclusive: bool = False) -> float:
     inter = inter_w * inter_h
     union = area(a) + area(b) - inter
     return inter / union if union > 0 else 0.0
+
+
+def overlapping(boxes: list[XYWH], threshold: float) -> set[int]:
+    """Indices of every box in a pair with inclusive IoU >= threshold (the original's, counting the last row and
+    column); both members of a pair are returned."""
+    corners = [xywh_to_box(box, inclusive=False) for box in boxes]
+    hits: set[int] = set()
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            if iou(corners[i], corners[j], inclusive=True) >= threshold:
+                hits.update((i, j))
+    return hits

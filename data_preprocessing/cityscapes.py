@@ -40,7 +40,7 @@ import numpy as np
 import PIL
 from tqdm import tqdm
 
-from data.boxes import PIXEL_FILLS, XYWH, Box, save_box
+from data.boxes import PIXEL_FILLS, XYWH, Box, overlapping, save_box
 from data.citypersons import ANNOTATION_SUFFIX, IMAGE_SUFFIX, CityPersonsError, read_citypersons
 from data_preprocessing import crops
 from util.fileio import atomic_write_bytes
@@ -406,7 +406,7 @@ def judge_frame(
     """
     selected = [box for label, box in objects if label in params.labels]
     others = Counter(label for label, _ in objects if label not in params.labels)
-    overlaps = crops.overlapping(selected, params.overlap_iou) if params.overlap_iou is not None else set()
+    overlaps = overlapping(selected, params.overlap_iou) if params.overlap_iou is not None else set()
     persons = [
         judge_person(k, box, frame_w, frame_h, params, k in overlaps, k in excluded) for k, box in enumerate(selected)
     ]

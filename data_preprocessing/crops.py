@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data.boxes import XYWH, Box, clip_box, fill_box_pixels, iou, xywh_to_box
+from data.boxes import XYWH, Box, clip_box, fill_box_pixels, xywh_to_box
 
 CONVENTIONS = ("inclusive", "exact")
 
@@ -32,18 +32,6 @@ def edge_fix(box: XYWH, frame_w: int, frame_h: int) -> XYWH:
 def starts_outside(raw: XYWH, fixed: XYWH, frame_w: int, frame_h: int) -> bool:
     """True for a box the edge fix cannot place: partly left of / above the frame, or starting beyond it."""
     return raw[0] >= frame_w or raw[1] >= frame_h or fixed[0] < 0 or fixed[1] < 0
-
-
-def overlapping(boxes: list[XYWH], threshold: float) -> set[int]:
-    """Indices of every box in a pair with inclusive IoU >= threshold (the original's, counting the last row and
-    column); both members of a pair are returned."""
-    corners = [xywh_to_box(box, inclusive=False) for box in boxes]
-    hits: set[int] = set()
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            if iou(corners[i], corners[j], inclusive=True) >= threshold:
-                hits.update((i, j))
-    return hits
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from data.boxes import box_to_xywh
+from data.boxes import box_to_xywh, overlapping
 from data.citypersons import (
     ANNOTATION_SUFFIX,
     IMAGE_SUFFIX,
@@ -70,7 +70,6 @@ from data.citypersons import (
     read_citypersons,
     write_citypersons,
 )
-from data_preprocessing import crops
 from synthetic.frame import LABELS, Annotated, plan_frame, render_frame
 from synthetic.person import Appearance, sample_appearance
 from util.fileio import atomic_write_bytes
@@ -219,7 +218,7 @@ def usable_pedestrians(objects: list[CityPerson], height: int) -> int:
     """Pedestrians the default crop filter would keep (sizes scaled from a 1024-high frame)."""
     s = height / 1024.0
     boxes = [o.bbox_vis for o in objects if o.label == "pedestrian"]
-    bad = crops.overlapping(boxes, CROP_IOU)
+    bad = overlapping(boxes, CROP_IOU)
     return sum(
         1
         for i, (_, _, w, h) in enumerate(boxes)
