@@ -25,7 +25,6 @@ from data.boxes import (
     is_empty,
     load_box,
     outward_box,
-    overlapping,
     save_box,
     scale_box,
     shift_box,
@@ -252,11 +251,3 @@ def test_batch_masks_equal_the_single_box_masks():
         assert torch.equal(mask, box_mask(box, 16, 16))
         x1, y1, x2, y2 = clip_box(box, 16, 16)
         assert mask.sum() == (x2 - x1) * (y2 - y1)
-
-
-def test_overlapping_returns_both_members_and_respects_the_threshold():
-    boxes = [(0, 0, 9, 9), (100, 100, 9, 9), (5, 0, 9, 9), (300, 300, 9, 9), (108, 100, 9, 9)]
-    assert overlapping(boxes, 0.1) == {0, 2, 1, 4}  # IoU 1/3 and 20/180 = 0.111
-    assert overlapping(boxes, 0.2) == {0, 2}
-    assert overlapping(boxes, 50 / 150) == {0, 2}  # >= is inclusive
-    assert overlapping([], 0.1) == set()

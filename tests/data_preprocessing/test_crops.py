@@ -1,11 +1,11 @@
-"""Exact crop geometry: edge fix, size filter, fill region, window, fill (the overlap rule: tests/data)."""
+"""Exact crop geometry: edge fix, overlap, size filter, fill region, window, fill."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.boxes import GREY, fill_box_pixels
+from data.boxes import GREY, fill_box_pixels, overlapping
 from data_preprocessing import crops
 
 W, H, C = 2048, 1024, 256
@@ -71,7 +71,15 @@ def test_starts_outside_catches_left_top_and_beyond_the_frame():
     assert not outside((2020, 900, 40, 150))  # right/bottom overflow is what the edge fix is for
 
 
-# ----- size filter
+# ----- overlap: inclusive-pixel IoU (data/boxes.py), both members of a pair
+
+
+def test_overlapping_returns_both_members_and_respects_the_threshold():
+    boxes = [(0, 0, 9, 9), (100, 100, 9, 9), (5, 0, 9, 9), (300, 300, 9, 9), (108, 100, 9, 9)]
+    assert overlapping(boxes, 0.1) == {0, 2, 1, 4}  # IoU 1/3 and 20/180 = 0.111
+    assert overlapping(boxes, 0.2) == {0, 2}
+    assert overlapping(boxes, 50 / 150) == {0, 2}  # >= is inclusive
+    assert overlapping([], 0.1) == set()
 
 
 def test_size_limits_are_inclusive_and_name_the_reason():

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from data.boxes import overlapping as inclusive_overlaps
+from data.boxes import overlapping
 from data.citypersons import CityPerson, parse_citypersons
 from synthetic import make_demo_data as mdd
 from synthetic.drawing import Pen, paste
@@ -146,13 +146,13 @@ def test_annotation_schema_and_boxes(dataset: tuple[Path, dict]) -> None:
 
 def test_scene_has_occlusion_and_overlap(dataset: tuple[Path, dict]) -> None:
     root, _ = dataset
-    occluded = overlapping = 0
+    occluded = overlapping_people = 0
     for _, ann in _annotations(root).values():
         peds = [o for o in ann["objects"] if o["label"] == "pedestrian"]
         occluded += sum(o["bbox"] != o["bboxVis"] for o in peds)
-        overlapping += len(inclusive_overlaps([o["bboxVis"] for o in peds], 0.1))
+        overlapping_people += len(overlapping([o["bboxVis"] for o in peds], 0.1))
     assert occluded >= 3
-    assert overlapping >= 1
+    assert overlapping_people >= 1
 
 
 def test_edge_case_frame_overshoots_right_border_once() -> None:
