@@ -244,4 +244,3 @@ def iou(a: Box, b: Box, inclusive: bool = False) -> float:
     inter = inter_w * inter_h
     union = area(a) + area(b) - inter
     return inter / union if union > 0 else 0.0
-
