@@ -22,6 +22,7 @@ from pathlib import Path
 from data.errors import DatasetError
 from evaluation.crops import EvaluationInputError
 from evaluation.weights import WeightsNotFoundError
+from util.cli import number, os_error_text
 
 
 def _threshold(text: str) -> str:
@@ -74,9 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     both.add_argument("--reid_weights", default=None, help="torchreid weights file (else searched offline)")
     both.add_argument("--allow_random_reid", action="store_true", help="random re-ID weights if none (tests only)")
     both.add_argument("--inception_weights", default=None, help="FID Inception file (else searched offline)")
+    both.add_argument("--trust_torchscript", action="store_true",
+                      help="load a TorchScript --inception_weights file other than the pinned FID network "
+                           "(loading TorchScript runs the code inside it)")
     both.add_argument("--lpips_net", default="alex", choices=("alex", "vgg"), help="%(default)s")
-    both.add_argument("--report_samples", type=int, default=20, help="samples shown in report.html (%(default)s)")
-    both.add_argument("--seed", type=int, default=0, help="seed of samples, KID subsets, noise (%(default)s)")
+    both.add_argument("--report_samples", type=number(int, minimum=0), default=20,
+                      help="samples shown in report.html (%(default)s)")
+    both.add_argument("--seed", type=number(int, minimum=0), default=0,
+                      help="seed of samples, KID subsets, noise (%(default)s)")
     both.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -109,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         metrics = runner.run_crops(args) if args.mode == "crops" else frames.run_frames(args)
     except (EvaluationInputError, DatasetError, WeightsNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an --out that cannot be written
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     print(f"report: {args.out / 'report.html'} ({metrics['seconds']:.1f} s)")
     return 0
