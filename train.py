@@ -20,6 +20,7 @@ from util import distributed
 from util.cli import os_error_text
 from util.precision import configure_backends, cuda_requested
 from util.seed import seed_everything
+from util.threads import configure_threads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def train(options: TrainOptions, opt) -> int:
     print(options.format_options(opt), end="")
+    print(f"[threads] {configure_threads(opt.threads, loader_workers=opt.num_threads).describe()}, "
+          f"precision {opt.amp}")
     if distributed.world_size() > 1:
         print(f"[distributed] {distributed.world_size()} processes, global batch "
               f"{distributed.world_size() * opt.batch_size}")

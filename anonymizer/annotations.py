@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-Region = tuple[int, int, int, int]
+from data.boxes import Box, outward_box
+from data.citypersons import ANNOTATION_SUFFIX, CityPersonsError, frame_key, parse_citypersons
 
-CITYPERSONS_SUFFIX = "_gtBboxCityPersons.json"
-IMAGE_SUFFIX = "_leftImg8bit"
 # Every person-like label of CityPersons, plus "person" (COCO and the simple format). Not "ignore".
 DEFAULT_LABELS = ("pedestrian", "rider", "sitting person", "person (other)", "person group", "person")
 KNOWN_LABELS = (*DEFAULT_LABELS, "ignore")
@@ -44,7 +43,7 @@ class AnnotationError(Exception):
 
 @dataclass(frozen=True)
 class Person:
-    box: Region  # x1, y1, x2, y2 (exclusive), frame pixels, unclipped
+    box: Box  # x1, y1, x2, y2 (exclusive), frame pixels, unclipped
     label: str
     crowd: bool = False
 
@@ -66,19 +65,6 @@ def _frame_size(width: Any, height: Any, what: str, path: Path) -> tuple[int, in
     return width, height
 
 
-def frame_key(name: str) -> str:
-    """``aachen_000024_000019`` from ``aachen_000024_000019_leftImg8bit.png`` or ``..._gtBboxCityPersons.json``;
-    otherwise the file name up to its first dot."""
-    if name.endswith(CITYPERSONS_SUFFIX):
-        return name[: -len(CITYPERSONS_SUFFIX)]
-    stem = name.split(".", 1)[0]
-    return stem[: -len(IMAGE_SUFFIX)] if stem.endswith(IMAGE_SUFFIX) else stem
-
-
-def _outward(x1: float, y1: float, x2: float, y2: float) -> Region:
-    return math.floor(x1), math.floor(y1), math.ceil(x2), math.ceil(y2)
-
-
 def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
     ok = isinstance(values, (list, tuple)) and len(values) == count
     if ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
@@ -89,23 +75,24 @@ def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
 # ------------------------------------------------------------------------------------------------ readers
 
 
-def citypersons_persons(data: dict, path: Path, box_kind: str) -> list[Person]:
-    key = "bbox" if box_kind == "full" else "bboxVis"
-    persons = []
-    for k, obj in enumerate(data["objects"]):
-        if not isinstance(obj, dict) or key not in obj or "label" not in obj:
-            raise AnnotationError(f"{path}: object {k} has no {key!r} or 'label'")
-        x, y, w, h = _numbers(obj[key], 4, f"object {k} {key}", path)
-        if w < 0 or h < 0:
-            raise AnnotationError(f"{path}: object {k} {key} has a negative size: {obj[key]}")
-        # Inclusive convention of the thesis: (w+1) x (h+1) pixels.
-        persons.append(Person(_outward(x, y, x + w + 1, y + h + 1), str(obj["label"])))
-    return persons
-
-
 def citypersons_frame(data: dict, path: Path, box_kind: str) -> FrameAnnotation:
-    size = _frame_size(data.get("imgWidth"), data.get("imgHeight"), "imgWidth/imgHeight", path)
-    return FrameAnnotation(str(path), citypersons_persons(data, path, box_kind), size=size)
+    """The persons of a CityPersons file (read by ``data.citypersons``) and the frame size it declares."""
+    key = "bbox" if box_kind == "full" else "bboxVis"
+    try:
+        frame = parse_citypersons(data, path)
+    except CityPersonsError as error:
+        raise AnnotationError(str(error)) from None
+    persons = []
+    for k, obj in enumerate(frame.objects):
+        box = obj.bbox if box_kind == "full" else obj.bbox_vis
+        if box is None:
+            raise AnnotationError(f"{path}: object {k} has no {key!r}")
+        x, y, w, h = box
+        if w < 0 or h < 0:
+            raise AnnotationError(f"{path}: object {k} {key} has a negative size: {list(box)}")
+        # Inclusive convention of the thesis: (w+1) x (h+1) pixels (docs/differences_from_original.md#inclusive-boxes).
+        persons.append(Person(outward_box(x, y, x + w + 1, y + h + 1), obj.label))
+    return FrameAnnotation(str(path), persons, size=frame.size)
 
 
 def coco_frames(data: dict, path: Path) -> dict[str, FrameAnnotation]:
@@ -122,7 +109,7 @@ def coco_frames(data: dict, path: Path) -> dict[str, FrameAnnotation]:
                 raise AnnotationError(f"{path}: annotation {k} refers to unknown image_id {ann['image_id']}")
             x, y, w, h = _numbers(ann["bbox"], 4, f"annotation {k} bbox", path)
             frames[ann["image_id"]][1].persons.append(
-                Person(_outward(x, y, x + w, y + h), "person", crowd=bool(ann.get("iscrowd", 0))))
+                Person(outward_box(x, y, x + w, y + h), "person", crowd=bool(ann.get("iscrowd", 0))))
     except (KeyError, TypeError, AttributeError) as error:
         raise AnnotationError(f"{path}: not a COCO instances file ({type(error).__name__}: {error})") from None
     if not person_ids:
@@ -144,7 +131,7 @@ def simple_frames(data: Any, path: Path) -> dict[str, FrameAnnotation]:
             x1, y1, x2, y2 = _numbers(box, 4, f"entry {n} box {k}", path)
             if x2 <= x1 or y2 <= y1:
                 raise AnnotationError(f"{path}: entry {n} box {k} {box} is empty (need x1 < x2, y1 < y2)")
-            persons.append(Person(_outward(x1, y1, x2, y2), str(label)))
+            persons.append(Person(outward_box(x1, y1, x2, y2), str(label)))
         name = str(entry["image"])
         if name in frames:
             raise AnnotationError(f"{path}: image {name!r} listed twice")
@@ -213,7 +200,7 @@ def _read_json(path: Path) -> Any:
 def add_file(index: AnnotationIndex, path: Path, box_kind: str, in_folder: bool) -> None:
     """Add one file. In a folder, a broken CityPersons file only fails its own frame, and JSON files of no known
     format are ignored; a file named on the command line must be a valid annotation."""
-    is_citypersons_name = path.name.endswith(CITYPERSONS_SUFFIX)
+    is_citypersons_name = path.name.endswith(ANNOTATION_SUFFIX)
     try:
         data = _read_json(path)
         kind = detect_format(data)

@@ -2,7 +2,8 @@
 
     python anonymize.py -i IMAGE_OR_FOLDER -a ANNOTATIONS -o OUT [--method gan|blur|pixelate|mask|noise]
         [--name EXP --epoch best --checkpoints_dir DIR] [--labels ...] [--box_kind full|visible]
-        [--batch_size 8] [--device cpu|cuda] [--amp] [--eval] [--blend_px 0] [--fallback pixelate]
+        [--batch_size 8] [--device cpu|cuda] [--amp auto|bf16|fp16|none] [--threads N] [--eval] [--blend_px 0]
+        [--fallback pixelate]
         [--strength S | --blur_sigma --pixelate_block --mask_value --noise_amplitude] [--seed 0]
         [--overwrite] [--quiet] [--compare PNG]
 
@@ -31,7 +32,9 @@ from data.boxes import scale_box
 from util.cli import number, os_error_text, printable_paths
 from util.fileio import append_json_line, atomic_write, atomic_write_json, read_json_lines
 from util.image_files import ImageReadError, read_rgb
+from util.precision import AMP_MODES, amp_problem, choose_amp
 from util.progress import progress_bar
+from util.threads import configure_threads
 
 from .annotations import (
     BOX_KINDS,
@@ -44,12 +47,14 @@ from .annotations import (
     load_annotations,
 )
 from .frame import FrameError, Settings, anonymize_frame
-from .generator import ModelError, WindowGenerator, load_model
+from .generator import ModelError, WindowGenerator, load_model, load_model_file
 from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, STRENGTH_RANGE, TRADITIONAL_METHODS
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 METHODS = ("gan", *TRADITIONAL_METHODS)
 STRENGTH_FLAGS = {"blur": "blur_sigma", "pixelate": "pixelate_block", "mask": "mask_value", "noise": "noise_amplitude"}
+# The generator anonymize.py uses without --name: trained by scripts/train_demo_model.sh (models/shipped/MODEL_CARD.md).
+SHIPPED_DEMO_MODEL = Path(__file__).resolve().parent.parent / "models" / "shipped" / "demo_psgan.pth"
 PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]  # fixed settings: same pixels -> same bytes
 
 
@@ -94,15 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--seed", type=number(int, minimum=0), default=0, help="same seed -> same output bytes")
 
     gan = parser.add_argument_group("GAN")
-    gan.add_argument("--name", default=None, help="trained run under --checkpoints_dir (needed for --method gan)")
+    gan.add_argument("--name", default=None,
+                     help="trained run under --checkpoints_dir (default: the shipped demo model, see --model_file)")
+    gan.add_argument("--model_file", default=None,
+                     help=f"a shipped generator <stem>.pth with its <stem>.json (used when --name is not given; "
+                          f"default {SHIPPED_DEMO_MODEL}, trained on synthetic street data only)")
     gan.add_argument("--epoch", default="best", help="checkpoint prefix to load")
     gan.add_argument("--checkpoints_dir", default="./checkpoints", help="where runs are saved")
     gan.add_argument("--batch_size", type=number(int, minimum=1), default=8, help="windows per generator call")
     gan.add_argument("--margin", type=number(int, minimum=0), default=None,
                      help="context pixels a box needs on each side to use the plain window (default crop/32)")
     gan.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where the generator runs")
-    gan.add_argument("--amp", action="store_true",
-                     help="mixed precision: autocast bf16 (fp16 on CUDA GPUs without bf16)")
+    gan.add_argument("--amp", default="auto", choices=AMP_MODES,
+                     help="generator precision: auto = bf16 on a bf16-capable GPU, or on a CPU with native bf16 "
+                          "where a cached micro-benchmark measured it faster, else fp32; fp16 needs CUDA")
+    gan.add_argument("--threads", type=number(int, minimum=1), default=None,
+                     help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
     gan.add_argument("--eval", action="store_true",
                      help="eval mode (BatchNorm running statistics, no dropout); default: train mode like "
                           "test.py, with per-window BatchNorm statistics")
@@ -110,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if args.method == "gan" and not args.name:
-        parser.error("--method gan needs --name (a trained run under --checkpoints_dir)")
+    if args.name and args.model_file:
+        parser.error("give either --name (a trained run) or --model_file (a shipped generator), not both")
     if args.strength is not None and args.method == "gan":
         parser.error("--strength applies to a traditional --method; use --blur_sigma etc. for the fallback")
     if args.strength is not None:
@@ -124,6 +136,10 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
         if not torch.cuda.is_available():
             parser.error("--device cuda: CUDA is not available on this machine")
+    if args.method == "gan":
+        args.amp = choose_amp(args.amp, args.device == "cuda")
+        if amp_problem(args.amp, args.device == "cuda"):
+            parser.error(amp_problem(args.amp, args.device == "cuda"))
 
 
 def strengths(args: argparse.Namespace) -> dict[str, float]:
@@ -224,12 +240,17 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     root, images = find_images(Path(args.input), out)
     index = load_annotations(args.annotations, args.box_kind)
+    plan = configure_threads(args.threads)
+    if not args.quiet:
+        print(f"[threads] {plan.describe()}" + (f", precision {args.amp}" if args.method == "gan" else ""))
     check_labels(args.labels, index)
     log = open_report_log(out)
     generator = None
     if args.method == "gan":
-        generator = WindowGenerator(load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval),
-                                    amp=args.amp)
+        model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval, args.amp)
+                 if args.name else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, args.eval,
+                                                   args.amp))
+        generator = WindowGenerator(model)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin, seed=args.seed)
     labels = set(args.labels)
@@ -279,7 +300,9 @@ def build_report(args: argparse.Namespace, frames: list[dict], elapsed: float,
         opt = generator.opt
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
-                            "netG_noise": opt.netG_noise, "epoch": opt.epoch,
+                            "netG_noise": opt.netG_noise, "precision": generator.model.precision.amp,
+                            "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
+                                        else str(args.model_file or SHIPPED_DEMO_MODEL)),
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if args.eval
                             else "train (per-window BatchNorm statistics, dropout on; as test.py)"}
     return {

@@ -1,7 +1,7 @@
 """Anonymize one frame: order, batching, generation, paste-back, fallbacks and the final check.
 
 Order and batching. People are processed in ascending box area (ties: annotation order), so later, larger windows
-see already-anonymized neighbours (SPEC §9.5). Each person *reads* a region (its generator window, or for a
+see already-anonymized neighbours. Each person *reads* a region (its generator window, or for a
 traditional method just its box) and *writes* its box. The result must equal strictly sequential processing, so
 people are grouped into waves: person j goes into the wave after every earlier person whose box its window reads
 (it must see their result), and no earlier than any earlier person whose window reads j's box (they must see j's
@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from data.boxes import Box, boxes_overlap, clip_box, is_empty
+
 from . import geometry, verify
 from .annotations import Person
 from .generator import Window, WindowGenerator
 from .methods import anonymize_region
-
-Region = tuple[int, int, int, int]
 
 LAST_RESORT = ("noise", 1.0)  # method and strength when even the fallback leaks
 BLEND_FRACTION = 16  # the feather may cover at most 1/16 of the box's shorter side
@@ -62,7 +62,7 @@ class Settings:
 class Task:
     index: int  # in the frame's annotation
     person: Person
-    region: Region  # the box clipped to the frame
+    region: Box  # the box clipped to the frame
     rng: np.random.Generator
     placement: geometry.Placement | None = None
     window: Window | None = None
@@ -70,7 +70,7 @@ class Task:
     record: dict = field(default_factory=dict)
 
     @property
-    def reads(self) -> Region:
+    def reads(self) -> Box:
         return self.placement.window if self.placement and self.placement.path != "fallback" else self.region
 
 
@@ -124,12 +124,12 @@ class FrameAnonymizer:
         height, width = self.original.shape[:2]
         tasks, records = [], []
         for index, person in persons:
-            region = geometry.clip_region(person.box, width, height)
+            region = clip_box(person.box, width, height)
             record = {"index": index, "label": person.label, "box": list(person.box)}
             if person.crowd:
                 record["crowd"] = True
             records.append(record)
-            if region is None:  # a selected person that cannot be processed: the frame must not be written
+            if is_empty(region):  # a selected person that cannot be processed: the frame must not be written
                 raise FrameError(f"person {index} ({person.label}) box {list(person.box)} lies entirely outside "
                                  f"the {width}x{height} frame (annotations made for another frame size?)")
             record["box_in_frame"] = list(region)
@@ -155,9 +155,9 @@ class FrameAnonymizer:
                 task.placement = geometry.place(task.region, width, height, self.crop_size, self.margin)
             level = 0
             for i in range(j):
-                if geometry.overlaps(task.reads, tasks[i].region):
+                if boxes_overlap(task.reads, tasks[i].region):
                     level = max(level, levels[i] + 1)  # j reads i's result
-                elif geometry.overlaps(tasks[i].reads, task.region):
+                elif boxes_overlap(tasks[i].reads, task.region):
                     level = max(level, levels[i])  # i reads j's original: j may not run before i
             levels.append(level)
         grouped: list[list[Task]] = [[] for _ in range(max(levels, default=-1) + 1)]
@@ -276,7 +276,7 @@ class FrameAnonymizer:
             self.out[y1:y2, x1:x2], self.written[y1:y2, x1:x2] = previous, previous_written
         return problem
 
-    def paste(self, region: Region, values: np.ndarray) -> None:
+    def paste(self, region: Box, values: np.ndarray) -> None:
         x1, y1, x2, y2 = region
         alpha = blend_alpha(y2 - y1, x2 - x1, self.settings.blend_px)
         if alpha is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-Box = tuple[int, int, int, int]
+from data.boxes import Box
 
 # Strength of each method when none is given, and what the number means.
 DEFAULT_STRENGTH = {

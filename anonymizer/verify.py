@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-Region = tuple[int, int, int, int]
+from data.boxes import Box
 
 DETAIL_SIGMA = 2.0
 DETAIL_LEVEL = 4.0
@@ -103,7 +103,7 @@ def box_problem(original: np.ndarray, result: np.ndarray) -> str | None:
     return measure(original, result).problem()
 
 
-def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Region],
+def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Box],
                    written: np.ndarray) -> list[str]:
     """Every reason not to write ``result`` (empty when it passes conditions 1-3)."""
     problems = []

@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     both.add_argument("--seed", type=number(int, minimum=0), default=0,
                       help="seed of samples, KID subsets, noise (%(default)s)")
     both.add_argument("--quiet", action="store_true", help="no progress bars")
+    both.add_argument("--amp", default="auto", choices=("auto", "bf16", "none"),
+                      help="precision of the generator re-runs (the metric networks always run in fp32, so scores "
+                           "compare across machines); auto = bf16 only on a CPU measured faster in it")
+    both.add_argument("--threads", type=number(int, minimum=1), default=None,
+                      help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
     return p
 
 
@@ -110,6 +115,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from evaluation import frames, runner  # heavy imports after the argument check
+    from util.threads import configure_threads
+
+    print(f"[threads] {configure_threads(args.threads).describe()}")
 
     try:
         metrics = runner.run_crops(args) if args.mode == "crops" else frames.run_frames(args)

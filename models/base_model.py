@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from data.batch import Batch
 from models import checkpoint_set
 from models.checkpoint_set import CheckpointError
 from models.networks import count_parameters, get_scheduler
@@ -68,8 +69,14 @@ class BaseModel:
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
         return parser
 
+    @staticmethod
+    def small_input_size(opt: argparse.Namespace) -> int | None:
+        """Side of the down-scaled copy of each crop the model also takes (``Batch.small``), or None. The options
+        resolve it into ``opt.small_input_size`` and the dataset follows it; a ValueError explains a bad setting."""
+        return None
+
     # -- to be implemented --------------------------------------------------------------------------------
-    def set_input(self, batch: dict) -> None:
+    def set_input(self, batch: Batch) -> None:
         raise NotImplementedError
 
     def forward(self) -> None:

@@ -1,4 +1,4 @@
-"""Flags shared by the person-aware models (psgan and progan), SPEC_ORIGINAL §2.4."""
+"""Flags shared by the person-aware models (psgan and progan)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
     group = parser.add_argument_group("person GAN")
     group.add_argument("--fake_B_display", action="store_true",
                        help="show the image D the composite (real background + generated box), not the raw output")
-    group.add_argument("--use_padding", action="store_true",
-                       help="batch > 1: zero-pad person crops to a common size (accepted for compatibility)")
     if is_train:
         group.add_argument("--lambda_L1", type=number(minimum=0), default=100.0, help="weight of the L1 loss")
         group.add_argument("--lambda_person", type=number(minimum=0), default=1.0, help="weight of G's person-GAN term")
@@ -29,6 +27,10 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
         recipe.add_argument("--lambda_mode_seeking", type=number(minimum=0), default=0.0,
                             help="weight of the mode-seeking term (a second G forward with fresh noise; pushes "
                                  "different seeds to different people)")
+        recipe.add_argument("--L1_box_weight", type=number(minimum=0, maximum=1), default=1.0,
+                            help="weight of the L1 term inside the box relative to outside: 1 = the thesis (a "
+                                 "strong pull toward the original person, which teaches the mean person), 0 = "
+                                 "outside only (as --use_L1_mask)")
         recipe.add_argument("--r1_gamma", type=number(minimum=0), default=0.0,
                             help="R1 penalty on both discriminators' gradients at real inputs (weight gamma)")
     return parser

@@ -1,12 +1,13 @@
-"""Training flags (SPEC_ORIGINAL §2.2)."""
+"""Training flags: the original's names and defaults, plus validation, speed and scale."""
 
 from __future__ import annotations
 
 import argparse
 
+from models.networks import GAN_MODES, LR_POLICIES
 from util.cli import number
 from util.distributed import launched_by_torchrun, sync_batchnorm_possible
-from util.precision import AMP_MODES, amp_problem, cuda_requested, resolve_amp
+from util.precision import cuda_requested
 
 from .base_options import BaseOptions
 
@@ -53,16 +54,16 @@ class TrainOptions(BaseOptions):
                               help="epochs of linear decay to zero")
         training.add_argument("--beta1", type=number(minimum=0, below=1), default=0.5, help="Adam beta1")
         training.add_argument("--lr", type=number(above=0), default=0.0002, help="Adam learning rate of every network")
-        training.add_argument("--gan_mode_image", default="lsgan", choices=("vanilla", "lsgan", "wgangp"),
+        training.add_argument("--gan_mode_image", default="lsgan", choices=GAN_MODES,
                               help="image discriminator objective")
         training.add_argument("--gan_mode_person", default="vanilla",
-                              choices=("vanilla", "lsgan", "wgangp", "none"),
+                              choices=(*GAN_MODES, "none"),
                               help="person discriminator objective")
         training.add_argument("--pool_size_image", type=number(int, minimum=0), default=0,
                               help="history of generated pairs shown to the image D (0: none)")
         training.add_argument("--pool_size_person", type=number(int, minimum=0), default=0,
                               help="history of generated person crops shown to the person D (0: none)")
-        training.add_argument("--lr_policy", default="linear", choices=("linear", "step", "plateau", "cosine"),
+        training.add_argument("--lr_policy", default="linear", choices=LR_POLICIES,
                               help="learning-rate schedule")
         training.add_argument("--lr_decay_iters", type=number(int, minimum=1), default=50,
                               help="epochs per step of the step policy")
@@ -74,13 +75,8 @@ class TrainOptions(BaseOptions):
                               help="person D updates per iteration (progan)")
         training.add_argument("--disc_label_noise", type=number(minimum=0, below=1), default=0.0,
                               help="uniform +-noise on real/fake targets (lsgan)")
-        training.add_argument("--save_grads", action="store_true",
-                              help="log gradient norms of three G layers per loss term")
 
         scale = parser.add_argument_group("speed and scale (torchrun, mixed precision)")
-        scale.add_argument("--amp", default="auto", choices=AMP_MODES,
-                           help="mixed precision of the forward passes; auto = bf16 on a bf16-capable GPU, else "
-                                "none (the resolved value is saved with the options); fp16 needs CUDA")
         scale.add_argument("--channels_last", action="store_true",
                            help="channels-last memory format for networks and inputs (faster convs on GPUs)")
         scale.add_argument("--no_tf32", action="store_true", help="no TF32 matmuls/convolutions on Ampere+ GPUs")
@@ -91,17 +87,15 @@ class TrainOptions(BaseOptions):
                            help="under torchrun on GPUs: BatchNorm statistics over the global batch")
         return parser
 
+    def gan_modes(self, opt: argparse.Namespace) -> tuple[str, ...]:
+        return (opt.gan_mode_image, opt.gan_mode_person, getattr(opt, "gan_mode_image2", ""),
+                getattr(opt, "gan_mode_person2", ""))
+
     def finalise(self, opt: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         super().finalise(opt, parser)
         if opt.n_epochs + opt.n_epochs_decay < 1:
             parser.error("--n_epochs + --n_epochs_decay must be at least 1")
         on_cuda = cuda_requested(opt.gpu_ids)
-        opt.amp = resolve_amp(opt.amp, on_cuda)
-        problem = amp_problem(opt.amp, on_cuda, (opt.gan_mode_image, opt.gan_mode_person,
-                                                 getattr(opt, "gan_mode_image2", ""),
-                                                 getattr(opt, "gan_mode_person2", "")))
-        if problem:
-            parser.error(problem)
         if opt.sync_bn and sync_batchnorm_possible(on_cuda):
             parser.error(sync_batchnorm_possible(on_cuda))
         if opt.sync_bn and not launched_by_torchrun():

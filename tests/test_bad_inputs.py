@@ -63,7 +63,7 @@ CASES = [
         ("--max_dataset_size", "nan"), ("--init_gain", "nan"), ("--seed", "-1"), ("--lambda_L1", "nan"),
         ("--disc_label_noise", "-0.1"), ("--pool_size_image", "-1"), ("--save_epoch_freq", "0"),
         ("--epoch_count", "0"), ("--ngf", "0"), ("--display_winsize", "0"), ("--ema_decay", "1"),
-        ("--crop_size", "x")]],
+        ("--crop_size", "x"), ("--threads", "0"), ("--L1_box_weight", "2")]],
     case("train.py", *TRAIN, "--model", "progan", "--netG", "unet_32", names="--netG"),
     case("train.py", *TRAIN, "--model", "progan", "--lambda_L1_stage_2", "nan", names="--lambda_L1_stage_2"),
     case("train.py", *TRAIN, "--preprocess", "resize_rotate", names="--preprocess"),
@@ -104,7 +104,12 @@ CASES = [
     case("anonymize.py", "-i", "{frame}", "-a", "{list_json}", *ANON, "--method", "blur", names="list.json"),
     case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "blur", "--labels",
          "pedestrain", names="pedestrain"),
-    case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "gan", names="--name"),
+    case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "gan", "--name", "x",
+         "--model_file", "{state_pth}", names="--model_file"),
+    case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "gan", "--model_file",
+         "{state_pth}", names="state_dict"),
+    case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "gan", "--threads", "0",
+         names="--threads"),
     case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "gan", "--name", "nope",
          "--checkpoints_dir", "{runs}", names="train_opt.json"),
     case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "blur", "--device", "cuda",
@@ -144,11 +149,11 @@ CASES = [
         ("--seed", "-1"), ("--crop_size", "0"), ("--overlap_iou", "2"), ("--overlap_iou", "nan"),
         ("--frame_size", "big"), ("--workers", "0")]],
     # ---- data_preprocessing.make_demo_data
-    *[case("-m data_preprocessing.make_demo_data", "--out", "{tmp}/demo", flag, value, "--quiet", names=flag)
+    *[case("-m synthetic.make_demo_data", "--out", "{tmp}/demo", flag, value, "--quiet", names=flag)
       for flag, value in [("--frames", "0"), ("--frames", "nan"), ("--seed", "-1"), ("--size", "0x0"),
-                          ("--size", "big"), ("--workers", "0")]],
-    case("-m data_preprocessing.make_demo_data", "--out", "{file}", "--frames", "1", names="not a directory"),
-    case("-m data_preprocessing.make_demo_data", "--out", "{file}/demo", "--frames", "1", "--size", "256x128",
+                          ("--size", "big"), ("--workers", "0"), ("--appearances_per_identity", "nan")]],
+    case("-m synthetic.make_demo_data", "--out", "{file}", "--frames", "1", names="not a directory"),
+    case("-m synthetic.make_demo_data", "--out", "{file}/demo", "--frames", "1", "--size", "256x128",
          "--quiet", names="Not a directory"),
     # ---- evaluation.evaluate
     case("-m evaluation.evaluate", names="--results_dir"),
@@ -156,7 +161,8 @@ CASES = [
     case("-m evaluation.evaluate", "--frames_dir", "{tmp}", names="--original_frames"),
     *[case("-m evaluation.evaluate", "--results_dir", "{tmp}", "--dataroot", "{crops}", flag, value, names=flag)
       for flag, value in [("--threshold", "nan"), ("--threshold", "5"), ("--samples_per_input", "0"),
-                          ("--report_samples", "-1"), ("--seed", "-1"), ("--lpips_net", "squeeze")]],
+                          ("--report_samples", "-1"), ("--seed", "-1"), ("--lpips_net", "squeeze"),
+                          ("--threads", "0")]],
     case("-m evaluation.evaluate", "--results_dir", "{results}", "--dataroot", "{crops}", "--inception_weights",
          "{evil_pt}", "--baselines", "none", "--quiet", names="--trust_torchscript"),
     # ---- evaluation.lpips
@@ -199,6 +205,13 @@ CASES = [
     case("-m util.plot_losses", "{missing}", names="missing"),
     case("-m util.plot_losses", "{garbage_pth}", names="garbage.pth"),
     case("-m util.plot_losses", "{loss_log}", "--out", "{file}/plots", names="Not a directory"),
+    # ---- scripts/export_model.py
+    case("scripts/export_model.py", "{missing}", "--out", "{tmp}/m.pth", names="missing"),
+    case("scripts/export_model.py", "{runs}/run", "--epoch", "best", "--out", "{tmp}/m.pth",
+         names="best_net_G.pth: does not match"),
+    case("scripts/export_model.py", "{runs}/run", "--epoch", "latest", "--out", "{tmp}/m.onnx", names="--out"),
+    case("scripts/export_model.py", "{runs}/run", "--epoch", "latest", "--out", "{file}/m.pth",
+         names="a_file"),
     # ---- scripts/make_tables.py
     case("scripts/make_tables.py", "{missing}", "--out", "{tmp}/tables", names="missing"),
     case("scripts/make_tables.py", "{bad_metrics}", "--out", "{tmp}/tables", names="metrics.json"),
@@ -357,9 +370,9 @@ def test_bad_input_gives_one_error_line_and_no_traceback(results, item):
 def test_the_corpus_covers_every_command_and_counts_zero_tracebacks(results):
     commands = {item.cli for item in CASES}
     assert commands == {"train.py", "test.py", "anonymize.py", "-m data_preprocessing.cityscapes",
-                        "-m data_preprocessing.make_demo_data", "-m evaluation.evaluate", "-m evaluation.lpips",
+                        "-m synthetic.make_demo_data", "-m evaluation.evaluate", "-m evaluation.lpips",
                         "-m evaluation.composite", "-m evaluation.train_reid", "-m anonymizer.compare",
-                        "-m util.plot_losses", "scripts/make_tables.py"}
+                        "-m util.plot_losses", "scripts/make_tables.py", "scripts/export_model.py"}
     tracebacks = [item.id for item, result in results.items() if "Traceback" in result["stderr"]]
     assert len(results) == len(CASES) >= 120 and tracebacks == []
 

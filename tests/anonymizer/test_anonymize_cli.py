@@ -175,8 +175,11 @@ def test_coco_and_simple_json_give_the_same_frames_as_citypersons(demo_frames, t
 
 def test_bad_command_lines_and_inputs_give_one_clear_error(demo_frames, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        cli.main(["-i", "x", "-a", "y", "-o", str(tmp_path), "--method", "gan"])
-    assert "--method gan needs --name" in capsys.readouterr().err
+        cli.main(["-i", "x", "-a", "y", "-o", str(tmp_path), "--method", "gan", "--name", "run",
+                  "--model_file", "m.pth"])
+    assert "either --name" in capsys.readouterr().err
+    assert run(demo_frames, tmp_path, "--method", "gan", "--model_file", str(tmp_path / "missing.pth")) == 2
+    assert "missing.pth: model file not found" in capsys.readouterr().err
     assert run(demo_frames, tmp_path, "--method", "gan", "--name", "missing_run",
                "--checkpoints_dir", str(tmp_path)) == 2
     assert "train_opt.json" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from anonymizer.annotations import AnnotationError, Person, frame_key, load_anno
 from anonymizer.frame import FrameAnonymizer, Settings, Task, blend_alpha
 from anonymizer.generator import PerSampleBatchNorm, per_sample_batch_norm_
 from anonymizer.methods import anonymize_box, anonymize_region
+from data.boxes import box_to_xywh, clip_box
 from data_preprocessing import crops
 from util.image_files import read_rgb
 
@@ -21,7 +22,7 @@ from util.image_files import read_rgb
 def test_window_path_matches_the_training_crop_window():
     region = (300, 400, 361, 601)  # 60 x 200 inclusive box, as preprocessing fills it
     placement = geometry.place(region, 2048, 1024, 256, 8)
-    corner = crops.crop_window(geometry.as_xywh(region), 2048, 1024, 256)
+    corner = crops.crop_window(box_to_xywh(region, inclusive=True), 2048, 1024, 256)
     assert placement.path == "window"
     assert placement.window[:2] == corner
     assert placement.local_box == crops.region_in_window(region, corner, 256)
@@ -64,8 +65,8 @@ def person_regions(frames: Path) -> list[np.ndarray]:
         image = read_rgb(image_path)
         frame = load_annotations(frames / "gtBboxCityPersons").lookup(PurePosixPath(image_path.name))
         for person in frame.persons:
-            region = geometry.clip_region(person.box, image.shape[1], image.shape[0])
-            if region and min(region[2] - region[0], region[3] - region[1]) >= 12:
+            region = clip_box(person.box, image.shape[1], image.shape[0])
+            if min(region[2] - region[0], region[3] - region[1]) >= 12:
                 regions.append(image[region[1]:region[3], region[0]:region[2]])
     return regions
 
