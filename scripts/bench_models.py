@@ -114,8 +114,11 @@ def bench_psgan(repeats: int, budget: Budget) -> dict:
         batch = 8 if name.startswith("batch8") else 1
         figures[name] = figure(timings, name, repeats, "fp32", images_per_s=round(batch / timings.median(name), 3))
     medians = {name: timings.median(name) for name in timings.wall}
+    cpu = {name: figures[name]["cpu_median_s"] for name in medians}
     figures["faithful_over_default"] = ratio(medians["batch1_faithful"], medians["batch1_default"])
+    figures["faithful_over_default_cpu"] = ratio(cpu["batch1_faithful"], cpu["batch1_default"])
     figures["batch8_over_batch1_images_per_s"] = ratio(8 / medians["batch8_default"], 1 / medians["batch1_default"])
+    figures["batch8_over_batch1_images_per_cpu_s"] = ratio(8 / cpu["batch8_default"], 1 / cpu["batch1_default"])
     for name, median in medians.items():
         order, batch = name.split("_")[1], 8 if name.startswith("batch8") else 1
         needed = 2 * build_s + 2 * median  # a fresh process: imports, build, one iteration
@@ -173,6 +176,7 @@ def bench_progan(repeats: int, budget: Budget) -> dict:
     for name in timings.wall:
         figures[name] = figure(timings, name, repeats, "fp32")
     figures["stage_2_over_stage_1"] = ratio(figures["stage_2"]["median_s"], figures["stage_1"]["median_s"])
+    figures["stage_2_over_stage_1_cpu"] = ratio(figures["stage_2"]["cpu_median_s"], figures["stage_1"]["cpu_median_s"])
     return figures
 
 
@@ -288,12 +292,14 @@ def bench_training_throughput(repeats: int, budget: Budget) -> dict:
             figures["skipped"].append(f"{model_name} batch 32: about {8 * batch8:.0f} s needed, "
                                       f"{share.left():.0f} s left in the budget")
         base = 1 / timings.median("none/batch1")
+        base_cpu = 1 / statistics.median(timings.cpu["none/batch1"])
         for key in timings.wall:
             amp, batch_size = configs[key]
-            speed = batch_size / timings.median(key)
-            figures[f"cpu/{model_name}/{key}"] = figure(timings, key, repeats, "bf16" if amp == "bf16" else "fp32",
-                                                         images_per_s=round(speed, 3),
-                                                         images_per_s_over_fp32_batch1=ratio(speed, base))
+            speed, per_cpu_s = batch_size / timings.median(key), batch_size / statistics.median(timings.cpu[key])
+            figures[f"cpu/{model_name}/{key}"] = figure(
+                timings, key, repeats, "bf16" if amp == "bf16" else "fp32", images_per_s=round(speed, 3),
+                images_per_s_over_fp32_batch1=ratio(speed, base),
+                images_per_cpu_s_over_fp32_batch1=ratio(per_cpu_s, base_cpu))
     torchrun_key = "cpu/psgan/none/batch2/torchrun2"
     psgan_b1 = figures["cpu/psgan/none/batch1"]["median_s"]
     if budget.fits(30 + 4 * psgan_b1):

@@ -16,6 +16,7 @@ To add a benchmark, decorate a function ``(repeats: int, budget: Budget) -> dict
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -252,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"running {name} ...", file=sys.stderr)
         budget = Budget(args.budget_s)
-        results["benchmarks"][name] = BENCHMARKS[name](args.repeats, budget)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON result
+            results["benchmarks"][name] = BENCHMARKS[name](args.repeats, budget)
         results["benchmarks"][name]["seconds_taken"] = round(args.budget_s - budget.left(), 1)
         print(json.dumps({name: results["benchmarks"][name]}), file=sys.stderr)
         if args.out:  # after every benchmark, so a run stopped half-way keeps what it measured
