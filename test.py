@@ -14,8 +14,7 @@ from pathlib import Path
 from data import DatasetError, create_dataset
 from evaluation.fidelity import InceptionFeatures, compute_fid_kid
 from evaluation.weights import WeightsNotFoundError, sha256_of
-from models import create_model
-from models.base_model import CheckpointError
+from models import CheckpointError, ready_model
 from options.test_options import TestOptions
 from util.fileio import atomic_write_json
 from util.html import HTMLPage
@@ -37,10 +36,7 @@ def fixed_test_settings(opt) -> None:
 
 def run_test(opt) -> Path:
     dataset = create_dataset(opt)
-    model = create_model(opt)
-    model.setup()
-    if opt.eval:
-        model.eval()
+    model = ready_model(opt, eval_mode=opt.eval)
     prefix = model.checkpoint_prefix()
     web_dir = Path(opt.results_dir) / opt.name / f"{opt.phase}_{prefix}"
     page = HTMLPage(web_dir, f"Experiment = {opt.name}, Phase = {opt.phase}, Epoch = {prefix}")

@@ -3,7 +3,7 @@
     python anonymize.py -i IMAGE_FOLDER_OR_VIDEO -o OUT [-a ANNOTATIONS] [--method gan|blur|pixelate|mask|noise]
         [--detector annotations|builtin|onnx:FILE|coco:FILE] [--targets persons,faces]
         [--detection_threshold 0.5 --fallback_threshold 0.3] [--cache DIR] [--show_detections]
-        [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR]
+        [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
         [--labels ...] [--box_kind full|visible] [--batch_size 8] [--device cpu|cuda] [--amp] [--eval]
         [--blend_px 0] [--fallback pixelate] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]
@@ -33,6 +33,7 @@ import numpy as np
 
 from util import distributed
 from util.fileio import atomic_write, atomic_write_json
+from util.image_files import ImageReadError, read_rgb
 from util.progress import progress_bar
 
 from . import detectors
@@ -40,7 +41,7 @@ from .actions import FrameProcessor, Thresholds
 from .annotations import DEFAULT_LABELS, AnnotationError
 from .detection import DetectionError, Detector
 from .frame import FrameError, Settings
-from .generator import ModelError, WindowGenerator, load_model
+from .generator import ModelError, WindowGenerator, load_model, load_model_file
 from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, TRADITIONAL_METHODS
 from .tracking import IoUTracker
 from .video import DEFAULT_CRF, VideoError, anonymize_video, is_video, output_name
@@ -49,8 +50,9 @@ __all__ = ["DEFAULT_LABELS", "main"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 METHODS = ("gan", *TRADITIONAL_METHODS)
-DEFAULT_TRADITIONAL = "blur"  # without a trained run (--name) nothing else can be the default
 STRENGTH_FLAGS = {"blur": "blur_sigma", "pixelate": "pixelate_block", "mask": "mask_value", "noise": "noise_amplitude"}
+# The generator anonymize.py uses without --name: trained by scripts/train_demo_model.sh (models/shipped/MODEL_CARD.md).
+SHIPPED_DEMO_MODEL = Path(__file__).resolve().parent.parent / "models" / "shipped" / "demo_psgan.pth"
 PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]  # fixed settings: same pixels -> same bytes
 
 
@@ -78,8 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--crf", type=int, default=DEFAULT_CRF, help="H.264 quality (lower: better, larger)")
 
     how = parser.add_argument_group("method")
-    how.add_argument("--method", default=None, choices=METHODS,
-                     help=f"how boxes are replaced (default: gan with --name, else {DEFAULT_TRADITIONAL})")
+    how.add_argument("--method", default="gan", choices=METHODS, help="how boxes are replaced")
     how.add_argument("--fallback", default="pixelate", choices=TRADITIONAL_METHODS,
                      help="for people the GAN cannot take (too small, failure) — never the original pixels")
     how.add_argument("--strength", type=float, default=None,
@@ -93,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--seed", type=int, default=0, help="same seed -> same output bytes")
 
     gan = parser.add_argument_group("GAN")
-    gan.add_argument("--name", default=None, help="trained run under --checkpoints_dir (needed for --method gan)")
+    gan.add_argument("--name", default=None,
+                     help="trained run under --checkpoints_dir (default: the shipped demo model, see --model_file)")
+    gan.add_argument("--model_file", default=None,
+                     help=f"a shipped generator <stem>.pth with its <stem>.json (used when --name is not given; "
+                          f"default {SHIPPED_DEMO_MODEL}, trained on synthetic street data only)")
     gan.add_argument("--epoch", default="best", help="checkpoint prefix to load")
     gan.add_argument("--checkpoints_dir", default="./checkpoints", help="where runs are saved")
     gan.add_argument("--batch_size", type=int, default=8, help="windows per generator call")
@@ -109,10 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if args.method is None:
-        args.method = "gan" if args.name else DEFAULT_TRADITIONAL
-    if args.method == "gan" and not args.name:
-        parser.error("--method gan needs --name (a trained run under --checkpoints_dir)")
+    if args.name and args.model_file:
+        parser.error("give either --name (a trained run) or --model_file (a shipped generator), not both")
     if args.batch_size < 1:
         parser.error(f"--batch_size must be at least 1, got {args.batch_size}")
     if args.blend_px < 0:
@@ -143,7 +146,7 @@ def strengths(args: argparse.Namespace) -> dict[str, float]:
 # ------------------------------------------------------------------------------------------------ frames
 
 
-FRAME_FAILURES = (FrameError, AnnotationError, DetectionError)
+FRAME_FAILURES = (FrameError, AnnotationError, DetectionError, ImageReadError)
 
 
 def find_inputs(source: Path, out: Path) -> tuple[Path, list[Path]]:
@@ -170,13 +173,6 @@ def plan_outputs(args: argparse.Namespace, root: Path, inputs: list[Path]) -> tu
         relative = Path(path.relative_to(root).as_posix())
         pairs.append((path, out / (output_name(relative) if is_video(path) else relative.with_suffix(".png"))))
     return pairs, out / "report.json"
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise FrameError(f"{path}: cannot be read as an image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def write_png(path: Path, rgb: np.ndarray) -> None:
@@ -240,7 +236,9 @@ def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
     device = args.device
     if device == "cuda" and distributed.is_distributed():
         device = f"cuda:{distributed.local_rank()}"
-    return WindowGenerator(load_model(args.name, args.checkpoints_dir, args.epoch, device, args.eval), amp=args.amp)
+    model = (load_model(args.name, args.checkpoints_dir, args.epoch, device, args.eval) if args.name
+             else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, device, args.eval))
+    return WindowGenerator(model, amp=args.amp)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -307,7 +305,9 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
         opt = generator.opt
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
-                            "netG_noise": opt.netG_noise, "epoch": opt.epoch,
+                            "netG_noise": opt.netG_noise,
+                            "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
+                                        else str(args.model_file or SHIPPED_DEMO_MODEL)),
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if args.eval
                             else "train (per-window BatchNorm statistics, dropout on; as test.py)"}
     return {

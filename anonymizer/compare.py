@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from util.fileio import atomic_write
+from util.image_files import read_rgb
 
 LABEL_HEIGHT = 28
 
@@ -37,12 +38,7 @@ def comparison(before: np.ndarray, after: np.ndarray, width: int, labels: tuple[
 
 def save_comparison(before: str | Path, after: str | Path, target: str | Path, width: int = 900,
                     labels: tuple[str, str] = ("before", "after (anonymized)")) -> Path:
-    images = []
-    for path in (before, after):
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise FileNotFoundError(f"{path}: cannot be read as an image")
-        images.append(image)
+    images = [cv2.cvtColor(read_rgb(path), cv2.COLOR_RGB2BGR) for path in (before, after)]
     ok, encoded = cv2.imencode(".png", comparison(images[0], images[1], width, labels),
                                [cv2.IMWRITE_PNG_COMPRESSION, 9])
     if not ok:

@@ -1,9 +1,9 @@
 """A trained generator for full-frame use: loading, the box fill the run was trained with, and batched inference.
 
-The model is built and loaded exactly as test.py does (``TestOptions`` reads the network flags from the run's
-``train_opt.json``; ``model.setup()`` loads the ``--epoch`` generators with ``weights_only=True``), and windows go
-through the model's own ``set_input`` / ``test`` so the mask channel, noise and progan's two stages are the model's
-code, not a copy.
+The model is built and loaded exactly as test.py does (``options.run_options`` reads the network flags from the
+run's ``train_opt.json``; ``models.ready_model`` loads the ``--epoch`` generators with ``weights_only=True``), and
+windows go through the model's own ``set_input`` / ``test`` so the mask channel, noise and progan's two stages are
+the model's code, not a copy.
 
 BatchNorm / dropout: without ``--eval`` the networks stay in train mode, as test.py and the original do (batch
 statistics, dropout as a noise source). test.py runs one crop at a time, so its BatchNorm statistics are those of a
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,48 +60,47 @@ def per_sample_batch_norm_(net: nn.Module) -> int:
     return swapped
 
 
-def parse_model_options(argv: list[str]) -> argparse.Namespace:
-    """TestOptions for inference (``--dataroot`` is not used: windows come from frames)."""
-    from options.test_options import TestOptions
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return TestOptions().parse(["--dataroot", "unused", "--quiet", *argv])
-
-
-def device_flags(device: str) -> list[str]:
-    return ["--gpu_ids", "0" if device == "cuda" else "-1"]
-
-
 def load_model(name: str, checkpoints_dir: str, epoch: str, device: str = "cpu", eval_mode: bool = False):
     """The run's model with its ``epoch`` generators loaded, ready for windows."""
-    from models import create_model
-    from models.base_model import CheckpointError
+    from models import CheckpointError, gpu_ids_for, ready_model
+    from options import OptionsError, run_options
 
-    options_file = Path(checkpoints_dir) / name / "train_opt.json"
-    if not options_file.is_file():
-        raise ModelError(f"{options_file}: not found; --name/--checkpoints_dir must point at a trained run "
+    run = Path(checkpoints_dir) / name
+    if not (run / "train_opt.json").is_file():
+        raise ModelError(f"{run / 'train_opt.json'}: not found; --name/--checkpoints_dir must point at a trained run "
                          "(its options give the network, crop size and box fill)")
-    opt = parse_model_options(["--name", name, "--checkpoints_dir", checkpoints_dir, "--epoch", str(epoch),
-                               *device_flags(device)])
-    check_supported(opt)
-    with contextlib.redirect_stdout(io.StringIO()):
-        model = create_model(opt)
-        try:
-            model.setup()
-        except CheckpointError as error:
-            raise ModelError(str(error)) from None
+    try:
+        opt = run_options(run, epoch=str(epoch), gpu_ids=gpu_ids_for(device), quiet=True)
+        check_supported(opt)
+        model = ready_model(opt, eval_mode=eval_mode, quiet=True)
+    except (OptionsError, CheckpointError) as error:
+        raise ModelError(str(error)) from None
     return prepare(model, eval_mode)
 
 
-def random_model(argv: list[str], device: str = "cpu", eval_mode: bool = False):
-    """A model with freshly initialised weights from explicit flags — ONLY for benchmarks (timing, not output)."""
-    from models import create_model
+def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool = False):
+    """A shipped generator file (``<stem>.pth`` + ``<stem>.json``, e.g. the demo model), ready for windows."""
+    from models import CheckpointError
+    from models import load_model as load_any_model
+    from options import OptionsError
 
-    opt = parse_model_options(["--name", "benchmark_untrained", "--checkpoints_dir", "/nonexistent",
-                               *device_flags(device), *argv])
-    check_supported(opt)
-    with contextlib.redirect_stdout(io.StringIO()):
-        model = create_model(opt)
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found (a shipped generator is <stem>.pth beside <stem>.json)")
+    try:
+        model = load_any_model(path, device=device, eval_mode=eval_mode, quiet=True)
+        check_supported(model.opt)
+    except (OptionsError, CheckpointError) as error:
+        raise ModelError(str(error)) from None
+    return prepare(model, eval_mode)
+
+
+def random_model(options: dict, device: str = "cpu", eval_mode: bool = False):
+    """A model with freshly initialised weights from keyword options — ONLY for benchmarks (timing, not output)."""
+    from models import untrained_model
+
+    model = untrained_model(device=device, eval_mode=eval_mode, name="benchmark_untrained", **options)
+    check_supported(model.opt)
     return prepare(model, eval_mode)
 
 

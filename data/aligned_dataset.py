@@ -35,11 +35,10 @@ from data.transforms import (
     transform_box,
     transform_image,
 )
+from util.image_files import ImageReadError, image_size, read_rgb
 
 IMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 DIRECTIONS = ("AtoB", "BtoA")
-# PIL raises these for unreadable or truncated files (SyntaxError for some broken PNG chunks).
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -68,20 +67,17 @@ def find_images(folder: Path) -> list[Path]:
 def read_image_size(path: Path, full_decode: bool) -> Size:
     """The image size from its header; with full_decode also decode all pixels to catch truncated files."""
     try:
-        with Image.open(path) as img:
-            if full_decode:
-                img.load()
-            return img.size
-    except _DECODE_ERRORS as exc:
-        raise DatasetError(path, f"cannot read image: {exc}", kind="unreadable image") from None
+        return image_size(path) if not full_decode else read_rgb(path).shape[1::-1]
+    except ImageReadError as exc:
+        raise DatasetError(path, f"cannot read image: {exc.problem}", kind="unreadable image") from None
 
 
 def load_rgb(path: str) -> Image.Image:
+    """The AB image as 8-bit RGB (util.image_files: any bit depth and channel layout)."""
     try:
-        with Image.open(path) as img:
-            return img.convert("RGB")
-    except _DECODE_ERRORS as exc:
-        raise DatasetError(path, f"cannot read image: {exc}", kind="unreadable image") from None
+        return Image.fromarray(read_rgb(path))
+    except ImageReadError as exc:
+        raise DatasetError(path, f"cannot read image: {exc.problem}", kind="unreadable image") from None
 
 
 def small_size_from_netg(net_g: str) -> int:

@@ -37,11 +37,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import PIL
-from PIL import Image
 from tqdm import tqdm
 
 from data_preprocessing import crops
 from util.fileio import atomic_write_bytes
+from util.image_files import ImageReadError, image_size, read_rgb
 from util.progress import progress_bar
 
 SPLITS = ("train", "val", "test")
@@ -348,12 +348,9 @@ def read_annotation(path: str) -> tuple[list[tuple[str, crops.XYWH]], tuple[int,
 def probe_image(path: str) -> tuple[int, int]:
     """(width, height) from the PNG header, chunk checksums verified, without decoding the pixels (fast)."""
     try:
-        with Image.open(path) as image:
-            size = image.size
-            image.verify()
-    except Exception as exc:  # PIL raises many types for broken files; all mean "unreadable"
-        raise FrameError("unreadable", path, f"unreadable image ({type(exc).__name__}: {exc})") from None
-    return size
+        return image_size(path, verify=True)
+    except ImageReadError as exc:
+        raise FrameError("unreadable", path, f"unreadable image ({exc.problem})") from None
 
 
 def _check_size(path: str, size: tuple[int, int], declared: tuple[int, int] | None, params: FrameParams) -> None:
@@ -369,10 +366,15 @@ def _check_size(path: str, size: tuple[int, int], declared: tuple[int, int] | No
 
 
 def _decode(path: str, size: tuple[int, int]) -> np.ndarray:
-    frame = cv2.imread(path, cv2.IMREAD_COLOR)
-    if frame is None or frame.shape[1::-1] != size:
-        raise FrameError("unreadable", path, "OpenCV cannot decode the image")
-    return frame
+    """The frame as 8-bit BGR (OpenCV's order, as the crop code and the PNG encoder expect)."""
+    try:
+        frame = read_rgb(path)
+    except ImageReadError as exc:
+        raise FrameError("unreadable", path, exc.problem) from None
+    if frame.shape[1::-1] != size:
+        raise FrameError("unreadable", path, f"decodes to {frame.shape[1]}x{frame.shape[0]}, header says "
+                                             f"{size[0]}x{size[1]}")
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
 
 
 def judge_person(

@@ -62,6 +62,7 @@ import numpy as np
 
 from data_preprocessing.demo_frame import LABELS, Annotated, plan_frame, render_frame
 from data_preprocessing.demo_person import Appearance, sample_appearance
+from util.image_files import read_rgb
 
 SPLITS = ("train", "val", "test")
 # invented town names, disjoint per split like the real Cityscapes cities
@@ -378,7 +379,7 @@ def make_contact_sheet(
     tiles = []
     for k in picks:
         img_p, ann_p = frames[k]
-        img = cv2.imread(str(img_p), cv2.IMREAD_COLOR)
+        img = cv2.cvtColor(read_rgb(img_p), cv2.COLOR_RGB2BGR)
         s = tile_w / img.shape[1]
         tile = cv2.resize(img, (tile_w, int(round(img.shape[0] * s))), interpolation=cv2.INTER_AREA)
         for o in json.loads(ann_p.read_text())["objects"]:

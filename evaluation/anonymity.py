@@ -89,20 +89,38 @@ def shared_identity_rate(dist_between_samples: np.ndarray, threshold: float) -> 
 
 
 def rank_k_and_map(dist_query_gallery: np.ndarray, query_ids: Sequence | np.ndarray,
-                   gallery_ids: Sequence | np.ndarray, ks: Sequence[int] = (1, 5)) -> dict[str, object]:
-    """CMC rank-k and mean average precision (standard re-ID protocol, single gallery shot or more).
+                   gallery_ids: Sequence | np.ndarray, ks: Sequence[int] = (1, 5),
+                   query_cams: Sequence | np.ndarray | None = None, gallery_cams: Sequence | np.ndarray | None = None,
+                   ties: str = "match_first") -> dict[str, object]:
+    """CMC rank-k and mean average precision (the standard re-ID protocol, single gallery shot or more).
 
-    Queries are the anonymized crops, the gallery the originals; gallery entries with the query's id are its
-    true matches. A query with no true match is excluded from both metrics and counted in ``n_excluded``.
-    Ties: at equal distance true matches rank first (see the module docstring).
+    Gallery entries with the query's id are its true matches. With cameras (``query_cams`` and ``gallery_cams``
+    together), gallery entries of the query's id seen by the query's camera are dropped for that query (they
+    are neither matches nor mistakes: Market-1501's protocol; it also drops a query's own image when the query
+    set is the gallery). A query with no true match left is excluded from both metrics and counted in
+    ``n_excluded``.
+    ``ties``: at equal distance, true matches rank first (``"match_first"``, the default: privacy-conservative
+    for anonymity, see the module docstring) or last (``"match_last"``: conservative when the claim is how well
+    a re-ID model separates people; a model whose features collapse then scores 0, not 1).
     Returns ``{"rank_<k>": float, ..., "mAP": float, "cmc": list (ranks 1..max k), "n_queries",
     "n_excluded"}``.
     """
+    if ties not in ("match_first", "match_last"):
+        raise ValueError(f"ties must be 'match_first' or 'match_last', got {ties!r}")
     d = np.asarray(dist_query_gallery, dtype=np.float64)
     q_ids, g_ids = np.asarray(query_ids), np.asarray(gallery_ids)
     if d.shape != (q_ids.size, g_ids.size):
         raise ValueError(f"distance matrix {d.shape} does not match {q_ids.size} queries × {g_ids.size} gallery")
     matches = q_ids[:, None] == g_ids[None, :]
+    if (query_cams is None) != (gallery_cams is None):
+        raise ValueError("give query_cams and gallery_cams together")
+    if query_cams is not None:
+        q_cams, g_cams = np.asarray(query_cams), np.asarray(gallery_cams)
+        if q_cams.shape != q_ids.shape or g_cams.shape != g_ids.shape:
+            raise ValueError(f"cameras ({q_cams.size}, {g_cams.size}) do not match ids ({q_ids.size}, {g_ids.size})")
+        dropped = matches & (q_cams[:, None] == g_cams[None, :])
+        matches = matches & ~dropped
+        d = np.where(dropped, np.inf, d)  # after every kept entry: counts neither as a hit nor before one
     valid = matches.any(axis=1)
     d, matches = d[valid], matches[valid]
     max_k = max(ks) if ks else 1
@@ -111,8 +129,8 @@ def rank_k_and_map(dist_query_gallery: np.ndarray, query_ids: Sequence | np.ndar
         result.update({f"rank_{k}": float("nan") for k in ks})
         result.update({"mAP": float("nan"), "cmc": [float("nan")] * max_k})
         return result
-    # Sort each row by distance, true matches first among equal distances (lexsort: last key is primary).
-    order = np.lexsort((~matches, d), axis=-1)
+    # Sort each row by distance, then by the tie rule (lexsort: the last key is the primary one).
+    order = np.lexsort((~matches if ties == "match_first" else matches, d), axis=-1)
     hits = np.take_along_axis(matches, order, axis=1)
     first_hit = hits.argmax(axis=1)  # 0-based rank of the best true match
     cmc = [float(np.mean(first_hit < k)) for k in range(1, max_k + 1)]

@@ -20,6 +20,7 @@ from PIL import Image
 from data.boxes import load_box, validate_box
 from data.errors import DatasetError
 from util.fileio import atomic_write
+from util.image_files import read_rgb
 from util.progress import progress_bar
 
 Box = tuple[int, int, int, int]
@@ -42,8 +43,7 @@ def paste_box(real: np.ndarray, generated: np.ndarray, box: Box) -> np.ndarray:
 
 def clean_half(path: Path) -> np.ndarray:
     """The left (clean) half of an AB image as H×W×3 uint8."""
-    with Image.open(path) as image:
-        ab = np.asarray(image.convert("RGB"))
+    ab = read_rgb(path)
     return ab[:, : ab.shape[1] // 2]
 
 
@@ -68,14 +68,14 @@ def _stem_of(name: str, stem: str) -> bool:
 
 def load_generated(path: Path, size: tuple[int, int]) -> np.ndarray:
     """The generated image as H×W×3 uint8, resized (bicubic) from 256×256 when the crop has another size."""
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-        if image.size != size:
-            if image.size != (LEGACY_SIZE, LEGACY_SIZE):
-                raise CompositeError(f"{path}: size {image.size[0]}x{image.size[1]} matches neither the crop "
-                                     f"({size[0]}x{size[1]}) nor {LEGACY_SIZE}x{LEGACY_SIZE}")
-            image = image.resize(size, Image.Resampling.BICUBIC)
-        return np.asarray(image)
+    image = read_rgb(path)
+    found = image.shape[1::-1]
+    if found == size:
+        return image
+    if found != (LEGACY_SIZE, LEGACY_SIZE):
+        raise CompositeError(f"{path}: size {found[0]}x{found[1]} matches neither the crop "
+                             f"({size[0]}x{size[1]}) nor {LEGACY_SIZE}x{LEGACY_SIZE}")
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BICUBIC))
 
 
 def make_composites(generated: Path, dataroot: Path, phase: str, out: Path, quiet: bool = False) -> list[Path]:

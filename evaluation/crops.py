@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from data.boxes import load_box, scale_box, validate_box
+from util.image_files import read_rgb
 
 Box = tuple[int, int, int, int]
 
@@ -31,11 +32,6 @@ class CropSet:
     stems: list[str]
     boxes: list[Box]
     clean: list[np.ndarray] = field(repr=False)
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def load_phase(dataroot: Path, phase: str, stems: list[str] | None = None, flag: str = "--phase") -> CropSet:
@@ -140,6 +136,32 @@ def crop_identities(dataroot: Path, stems: list[str]) -> tuple[dict[str, int], s
         if int(k) < len(instances) and str(instances[int(k)]) in frames[frame]:
             found[stem] = int(frames[frame][str(instances[int(k)])])
     return found, str(identities_path)
+
+
+DEMO_GENERATOR = "data_preprocessing.make_demo_data"
+
+
+def demo_data_seed(crop_dataroot: Path | None = None, frame_paths: tuple[Path | None, ...] = ()) -> int | None:
+    """The make_demo_data seed when the evaluated data is synthetic demo data, else None.
+
+    A crop dataset names its frames' root in manifest.json (``cityscapes_root``); frames and annotations lie
+    below the root. The root is demo data when its ``demo_manifest.json`` was written by the generator.
+    """
+    roots = []
+    if crop_dataroot is not None and (crop_dataroot / "manifest.json").is_file():
+        params = _read_json(crop_dataroot / "manifest.json").get("parameters", {})
+        if params.get("cityscapes_root"):
+            roots.append(Path(params["cityscapes_root"]))
+    for path in frame_paths:
+        if path is not None:
+            roots += [path, *path.resolve().parents]
+    for root in roots:
+        manifest = root / "demo_manifest.json"
+        if manifest.is_file():
+            data = _read_json(manifest)
+            if data.get("generator") == DEMO_GENERATOR and isinstance(data.get("seed"), int):
+                return int(data["seed"])
+    return None
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, bool]]:

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     frames.add_argument("--frames_dir", type=Path, help="anonymized frames (any depth)")
     frames.add_argument("--original_frames", type=Path, help="original frames, same relative paths")
     frames.add_argument("--annotations", type=Path, help="CityPersons gtBboxCityPersons JSONs (any depth)")
+    frames.add_argument("--second_sample", type=Path, default=None,
+                        help="the same frames anonymized with another seed (same relative paths): in-box "
+                             "LPIPS-diversity")
     both = p.add_argument_group("common")
     both.add_argument("--out", type=Path, default=None, help="report folder (default <results_dir>/evaluation)")
     both.add_argument("--threshold", type=_threshold, default="auto",

@@ -38,6 +38,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from evaluation.weights import FMT_TORCHSCRIPT, WeightsFile, find_weights, is_torchscript_archive
+from util.image_files import read_rgb
 
 FID_INPUT_SIZE = 299
 FID_FEATURE_DIM = 2048
@@ -269,12 +270,7 @@ def images_from_folder(path: str | Path) -> Iterator[np.ndarray]:
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder not found: {folder}")
     files = sorted(folder.glob("*.png"))
-    return (_read_png(file) for file in files)
-
-
-def _read_png(file: Path) -> np.ndarray:
-    with Image.open(file) as image:
-        return np.asarray(image.convert("RGB"))
+    return (read_rgb(file) for file in files)
 
 
 def to_image_batch(item: Any) -> Tensor:

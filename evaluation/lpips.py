@@ -40,10 +40,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor, nn
 
 from evaluation.weights import WeightsFile, find_weights
+from util.image_files import read_rgb
 
 NETS = ("alex", "vgg")
 SHIFT = (-0.030, -0.088, -0.188)
@@ -318,8 +318,7 @@ def _as_batch(x: Tensor) -> Tensor:
 
 def image_to_tensor(path: str | Path) -> Tensor:
     """An image file as a 1×3×H×W tensor in [-1, 1] (RGB)."""
-    with Image.open(path) as img:
-        array = np.asarray(img.convert("RGB"), dtype=np.float32)
+    array = read_rgb(path).astype(np.float32)
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0) / 127.5 - 1.0
 
 

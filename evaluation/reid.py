@@ -7,6 +7,7 @@ generalisable omni-scale representations for person re-identification", TPAMI 20
 and parameter *names*, so torchreid model-zoo checkpoints load unchanged (a ``module.`` prefix is stripped and
 the ``classifier.*`` layer, whose size depends on the training identities, is ignored).
 
+OSNet x0.25 (torchreid ``osnet_x0_25``) is the same network with widths 16, 64, 96, 128 and the 512-d fc.
 Architecture facts used (x1.0 width): stem 7×7/2 conv (64 ch) + 3×3/2 max pool; three stages of two omni-scale
 (OS) blocks with channels 256, 384, 512; a 1×1 conv + 2×2 average pool transition after the first two stages;
 a final 1×1 conv (512); global average pooling; fc 512 → BatchNorm1d → ReLU (the eval-mode feature). An OS
@@ -18,15 +19,18 @@ norm, and the "INin" blocks (stage 1 both, stage 2 the second, stage 3 the first
 1×1 conv and apply an affine instance norm to the residual branch before the addition.
 
 :func:`load_reid_extractor` looks for weights offline, in the order explicit file → ``<name>_duke`` →
-``_market`` → ``_msmt`` (re-ID models) → ``<name>`` (ImageNet-only OSNet: generic appearance features, *not* a
-re-ID model) → the AlexNet conv stack shipped with the LPIPS weights (generic ImageNet features, not a re-ID
-model). Random weights only with ``allow_random=True`` (tests).
+``_market`` → ``_msmt`` (re-ID models) → on demo data only, the shipped OSNet trained on demo identities
+(``evaluation/shipped/``, see its MODEL_CARD.md) → ``<name>`` (ImageNet-only OSNet: generic appearance
+features, *not* a re-ID model) → the AlexNet conv stack shipped with the LPIPS weights (generic ImageNet
+features, not a re-ID model). Random weights only with ``allow_random=True`` (tests). Files written by
+``evaluation.train_reid`` (format TRAINED_FORMAT) name their architecture and input size themselves.
 """
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +40,21 @@ from PIL import Image
 from torch import Tensor, nn
 
 from evaluation.lpips import FeatureStack, load_backbone
-from evaluation.weights import WeightsFile, WeightsNotFoundError, find_weights
+from evaluation.weights import DEMO_REID_KIND, WeightsFile, WeightsNotFoundError, find_weights
 
 REID_SIZE = (256, 128)  # H×W of re-ID crops
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-OSNET_MODELS = ("osnet_ain_x1_0", "osnet_x1_0")
+X1_0_CHANNELS = (64, 256, 384, 512)
+# Stem and stage widths per model (torchreid: x0.25 is x1.0 with every width quartered; fc stays 512-d).
+OSNET_CHANNELS = {"osnet_ain_x1_0": X1_0_CHANNELS, "osnet_x1_0": X1_0_CHANNELS, "osnet_x0_25": (16, 64, 96, 128)}
+OSNET_MODELS = tuple(OSNET_CHANNELS)
 GENERIC_MODEL = "alexnet"  # name forcing the generic ImageNet-AlexNet fallback
 REID_DATASETS = ("duke", "market", "msmt")
-X1_0_CHANNELS = (64, 256, 384, 512)
 FEATURE_DIM = 512
+# Files written by evaluation.train_reid: {"format", "arch", "input_size", "state_dict", "meta"}.
+TRAINED_FORMAT = "agan-reid-v1"
+DEMO_LAYOUT = "demo"  # meta["data"]["layout"] of a model trained on make_demo_data identities
 
 # ----------------------------------------------------------------------------------------------------
 # Building blocks (torchreid's attribute names: conv / bn / relu, conv1 / conv2 / bn, fc1 / fc2, ...)
@@ -187,11 +196,14 @@ def _transition(channels: int) -> nn.Sequential:
 
 
 class OSNet(nn.Module):
-    """OSNet x1.0 (``ain=False``) or OSNet-AIN x1.0 (``ain=True``) up to the 512-d fc feature.
+    """OSNet (``ain=False``) or OSNet-AIN (``ain=True``) up to the 512-d fc feature.
 
     The parameter names match torchreid's. The two differ in where the stage transitions live: in OSNet they
     are the last element of ``conv2`` / ``conv3``; in OSNet-AIN they are separate ``pool2`` / ``pool3``.
     ``fc`` may be set to None (a checkpoint without it): the feature is then the pooled 512-d ``conv5`` map.
+    ``neck`` (None in torchreid files) is the BNNeck of models trained by evaluation.train_reid: a BatchNorm1d
+    after the fc feature whose output is the eval feature (Luo et al., "Bag of tricks and a strong baseline for
+    deep person re-identification", CVPRW 2019: the triplet loss acts before it, the classifier after it).
     """
 
     def __init__(self, ain: bool = True, channels: Sequence[int] = X1_0_CHANNELS,
@@ -217,7 +229,11 @@ class OSNet(nn.Module):
         self.fc: nn.Sequential | None = nn.Sequential(nn.Linear(c3, feature_dim), nn.BatchNorm1d(feature_dim),
                                                       nn.ReLU())
         self.feature_dim = feature_dim
+        self.neck: nn.BatchNorm1d | None = None
         self._init_params()
+
+    def add_neck(self) -> None:
+        self.neck = nn.BatchNorm1d(self.feature_dim if self.fc is not None else self.conv5.conv.out_channels)
 
     def _init_params(self) -> None:
         # torchreid's scheme (He-normal convs, unit norms, small linear weights): only matters for random tests.
@@ -242,16 +258,21 @@ class OSNet(nn.Module):
             x = self.pool3(x)
         return self.conv5(self.conv4(x))
 
-    def forward(self, x: Tensor) -> Tensor:
+    def embed(self, x: Tensor) -> Tensor:
+        """The feature before the neck (what a triplet loss compares during training)."""
         v = self.global_avgpool(self.featuremaps(x)).flatten(1)
         return self.fc(v) if self.fc is not None else v
 
+    def forward(self, x: Tensor) -> Tensor:
+        v = self.embed(x)
+        return self.neck(v) if self.neck is not None else v
+
 
 def build_osnet(name: str = "osnet_ain_x1_0") -> OSNet:
-    """A randomly initialised OSNet x1.0 / OSNet-AIN x1.0 (no classifier)."""
+    """A randomly initialised OSNet of a known width (no classifier, no neck)."""
     if name not in OSNET_MODELS:
         raise ValueError(f"unknown OSNet model {name!r}; known: {', '.join(OSNET_MODELS)}")
-    return OSNet(ain=name == "osnet_ain_x1_0")
+    return OSNet(ain=name.startswith("osnet_ain"), channels=OSNET_CHANNELS[name])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -262,8 +283,24 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint's tensors do not fit the model (missing keys, extra keys or wrong shapes)."""
 
 
+@dataclass(frozen=True)
+class ReIDCheckpoint:
+    """The tensors of a re-ID file and, for files written by evaluation.train_reid, what the file says of itself
+    (``arch``, ``input_size`` H×W, ``meta``: data, command, metrics); torchreid files carry none of these."""
+
+    state: dict[str, Tensor]
+    arch: str | None = None
+    input_size: tuple[int, int] = REID_SIZE
+    meta: dict = field(default_factory=dict)
+
+
 def read_torchreid_checkpoint(path: str | Path) -> dict[str, Tensor]:
-    """The state dict of a torchreid file: bare, or under ``state_dict``; ``module.`` prefixes stripped.
+    """The state dict of a torchreid file: bare, or under ``state_dict``; ``module.`` prefixes stripped."""
+    return read_reid_checkpoint(path).state
+
+
+def read_reid_checkpoint(path: str | Path) -> ReIDCheckpoint:
+    """A torchreid file or a file written by evaluation.train_reid (``format`` == TRAINED_FORMAT).
 
     Loaded with ``weights_only=True``. torchreid's training checkpoints may also store numpy scalars or arrays
     (e.g. the rank-1 of the epoch); numpy's data constructors, and only those, are allow-listed on a retry.
@@ -273,11 +310,21 @@ def read_torchreid_checkpoint(path: str | Path) -> dict[str, Tensor]:
     except pickle.UnpicklingError:
         with torch.serialization.safe_globals(_numpy_scalar_globals()):
             obj = torch.load(path, map_location="cpu", weights_only=True)
+    trained = isinstance(obj, Mapping) and obj.get("format") == TRAINED_FORMAT
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
-        obj = obj["state_dict"]
+        whole, obj = obj, obj["state_dict"]
+    else:
+        whole = {}
     if not isinstance(obj, Mapping):
         raise CheckpointMismatchError(f"{path}: expected a state dict, got {type(obj).__name__}")
-    return {_strip_module(k): v for k, v in obj.items() if isinstance(v, Tensor)}
+    state = {_strip_module(k): v.float() if v.is_floating_point() else v
+             for k, v in obj.items() if isinstance(v, Tensor)}
+    if not trained:
+        return ReIDCheckpoint(state)
+    if whole.get("arch") not in OSNET_MODELS:
+        raise CheckpointMismatchError(f"{path}: unknown arch {whole.get('arch')!r}; known: {', '.join(OSNET_MODELS)}")
+    height, width = (int(v) for v in whole.get("input_size", REID_SIZE))
+    return ReIDCheckpoint(state, str(whole["arch"]), (height, width), dict(whole.get("meta") or {}))
 
 
 def _numpy_scalar_globals() -> list:
@@ -295,7 +342,8 @@ def load_osnet_state_dict(model: OSNet, state: Mapping[str, Tensor]) -> dict[str
     """Load torchreid tensors into ``model`` strictly, ignoring ``classifier.*``.
 
     A checkpoint without ``fc.*`` (possible for ImageNet files) sets ``model.fc = None``: the feature is the
-    pooled conv5 map, also 512-d. Returns {"classifier_rows": int | None, "has_fc": bool}.
+    pooled conv5 map. One with ``neck.*`` (evaluation.train_reid) adds the BNNeck.
+    Returns {"classifier_rows": int | None, "has_fc": bool}.
     """
     state = {_strip_module(k): v for k, v in state.items()}
     classifier = state.get("classifier.weight")
@@ -303,6 +351,8 @@ def load_osnet_state_dict(model: OSNet, state: Mapping[str, Tensor]) -> dict[str
     has_fc = any(k.startswith("fc.") for k in state)
     if not has_fc:
         model.fc = None
+    if any(k.startswith("neck.") for k in state) and model.neck is None:
+        model.add_neck()
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -355,24 +405,32 @@ class AlexNetAppearance(nn.Module):
 # Extractor
 
 
-class ReIDExtractor(nn.Module):
-    """Images in [-1, 1] (B×3×H×W, resized to 256×128 when needed) → B×D L2-normalised features.
+def imagenet_normalize(x: Tensor) -> Tensor:
+    """Images in [-1, 1] → torchreid's network input: [0, 1] scale, then ImageNet mean/std per channel."""
+    mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return ((x + 1.0) / 2.0 - mean) / std
 
-    Preprocessing as in torchreid's extractor: [0, 1] scale, ImageNet mean/std, eval mode.
+
+class ReIDExtractor(nn.Module):
+    """Images in [-1, 1] (B×3×H×W, resized to ``input_size`` when needed) → B×D L2-normalised features.
+
+    Preprocessing as in torchreid's extractor (:func:`imagenet_normalize`), eval mode. ``meta`` is what a file
+    written by evaluation.train_reid says about its training (empty otherwise).
     """
 
     def __init__(self, backbone: nn.Module, description: str, is_reid_model: bool,
-                 weights: WeightsFile | None = None, input_size: tuple[int, int] = REID_SIZE) -> None:
+                 weights: WeightsFile | None = None, input_size: tuple[int, int] = REID_SIZE,
+                 meta: Mapping | None = None) -> None:
         super().__init__()
         self.backbone = backbone
         self.description = description
         self.is_reid_model = is_reid_model
         self.weights_file: Path | None = weights.path if weights is not None else None
         self.weights_sha256: str | None = weights.sha256 if weights is not None else None
-        self.input_size = input_size
+        self.input_size = tuple(input_size)
+        self.meta = dict(meta or {})
         self.feature_dim = int(getattr(backbone, "feature_dim", FEATURE_DIM))
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.eval()
         self.requires_grad_(False)
 
@@ -381,18 +439,32 @@ class ReIDExtractor(nn.Module):
             x = x.unsqueeze(0)
         if tuple(x.shape[-2:]) != self.input_size:
             x = F.interpolate(x, size=self.input_size, mode="bilinear", align_corners=False, antialias=True)
-        x = ((x.float() + 1.0) / 2.0 - self.mean) / self.std
-        return F.normalize(self.backbone(x), dim=1)
+        return F.normalize(self.backbone(imagenet_normalize(x.float())), dim=1)
 
 
 def load_reid_extractor(name: str = "osnet_ain_x1_0", weights: str | Path | None = None,
-                        allow_random: bool = False, *, generic_fallback: bool = True) -> ReIDExtractor:
+                        allow_random: bool = False, *, generic_fallback: bool = True,
+                        demo_seed: int | None = None) -> ReIDExtractor:
     """The re-ID feature extractor, weights found offline (search order in the module docstring).
 
-    ``name``: "osnet_ain_x1_0" (the paper's model), "osnet_x1_0", or "alexnet" (go straight to the generic
-    fallback). ``generic_fallback=False`` skips the AlexNet fallback (then random weights, if allowed, or an
-    error). Raises :class:`WeightsNotFoundError` listing every place searched when nothing usable is found.
+    ``name``: "osnet_ain_x1_0" (the paper's model), "osnet_x1_0", "osnet_x0_25", or "alexnet" (go straight to
+    the generic fallback); a file written by evaluation.train_reid names its own architecture.
+    ``demo_seed``: the make_demo_data seed when the evaluated data is demo data (None otherwise); the shipped
+    OSNet trained on demo identities is then tried after the torchreid re-ID files, and a model trained on
+    that very seed is labelled as not held out. ``generic_fallback=False`` skips the AlexNet fallback (then
+    random weights, if allowed, or an error). Raises :class:`WeightsNotFoundError` listing every place searched
+    when nothing usable is found.
     """
+    extractor = _find_extractor(name, weights, allow_random, generic_fallback, demo_seed is not None)
+    trained_seed = extractor.meta.get("data", {}).get("demo_seed")
+    if demo_seed is not None and trained_seed == demo_seed:
+        extractor.description += (f" -- WARNING: trained on demo data of this very seed ({demo_seed}): its "
+                                  "identities are not held out")
+    return extractor
+
+
+def _find_extractor(name: str, weights: str | Path | None, allow_random: bool, generic_fallback: bool,
+                    demo_data: bool) -> ReIDExtractor:
     if name == GENERIC_MODEL:
         if weights is not None:
             return _generic_extractor(find_weights("lpips_alex", weights))
@@ -401,8 +473,11 @@ def load_reid_extractor(name: str = "osnet_ain_x1_0", weights: str | Path | None
         raise ValueError(f"unknown re-ID model {name!r}; known: {', '.join((*OSNET_MODELS, GENERIC_MODEL))}")
     if weights is not None and str(weights) != "":
         return _osnet_extractor(name, find_weights(name, weights), reid=None)
+    kinds = [(f"{name}_{d}", True) for d in REID_DATASETS]
+    if demo_data:
+        kinds.append((DEMO_REID_KIND, True))
     searched: list[str] = []
-    for kind, reid in [(f"{name}_{d}", True) for d in REID_DATASETS] + [(name, False)]:
+    for kind, reid in kinds + [(name, False)]:
         try:
             return _osnet_extractor(name, find_weights(kind), reid=reid)
         except WeightsNotFoundError as err:
@@ -430,14 +505,18 @@ def _generic_or_random(name: str, searched: list[str], allow_random: bool, gener
 
 
 def _pretty(name: str) -> str:
-    return {"osnet_ain_x1_0": "OSNet-AIN x1.0", "osnet_x1_0": "OSNet x1.0"}[name]
+    return {"osnet_ain_x1_0": "OSNet-AIN x1.0", "osnet_x1_0": "OSNet x1.0", "osnet_x0_25": "OSNet x0.25"}[name]
 
 
 def _osnet_extractor(name: str, found: WeightsFile, reid: bool | None) -> ReIDExtractor:
-    """``reid`` None (explicit file): decided from the file — a 1000-row classifier or "imagenet" in the name
-    means ImageNet-only weights."""
-    model = build_osnet(name)
-    info = load_osnet_state_dict(model, read_torchreid_checkpoint(found.path))
+    """``reid`` None (explicit torchreid file): decided from the file — a 1000-row classifier or "imagenet" in
+    the name means ImageNet-only weights. A file of evaluation.train_reid brings its own architecture."""
+    checkpoint = read_reid_checkpoint(found.path)
+    model = build_osnet(checkpoint.arch or name)
+    info = load_osnet_state_dict(model, checkpoint.state)
+    if checkpoint.arch is not None:
+        return ReIDExtractor(model, _trained_description(checkpoint, found.path), is_reid_model=True,
+                             weights=found, input_size=checkpoint.input_size, meta=checkpoint.meta)
     if reid is None:
         reid = info["classifier_rows"] != 1000 and "imagenet" not in found.path.name.lower()
     fc_note = "" if info["has_fc"] else " (no fc layer in the file: pooled conv5 features)"
@@ -447,6 +526,15 @@ def _osnet_extractor(name: str, found: WeightsFile, reid: bool | None) -> ReIDEx
         description = (f"generic appearance features (ImageNet OSNet), not a re-ID model: {_pretty(name)}, "
                        f"weights {found.path.name}{fc_note}")
     return ReIDExtractor(model, description, is_reid_model=reid, weights=found)
+
+
+def _trained_description(checkpoint: ReIDCheckpoint, path: Path) -> str:
+    data = checkpoint.meta.get("data", {})
+    arch = f"{_pretty(checkpoint.arch)}, {path.name}"
+    if data.get("layout") == DEMO_LAYOUT:
+        return (f"OSNet trained on demo identities ({arch}; synthetic people of make_demo_data seed "
+                f"{data.get('demo_seed')}, not real ones)")
+    return f"OSNet trained by evaluation.train_reid on {data.get('root', 'unknown data')} ({arch})"
 
 
 def _generic_extractor(found: WeightsFile) -> ReIDExtractor:
@@ -543,9 +631,10 @@ def extract_features(extractor: nn.Module, images: Sequence[np.ndarray], batch_s
     """N×D float32 features of uint8 crops, in batches, in eval mode without autograd."""
     extractor.eval()
     device = next((p.device for p in extractor.parameters()), torch.device("cpu"))
+    size = tuple(getattr(extractor, "input_size", REID_SIZE))
     chunks = []
     for start in range(0, len(images), batch_size):
-        batch = crops_to_tensor(images[start:start + batch_size]).to(device)
+        batch = crops_to_tensor(images[start:start + batch_size], size).to(device)
         chunks.append(extractor(batch).float().cpu().numpy())
     if not chunks:
         dim = int(getattr(extractor, "feature_dim", FEATURE_DIM))

@@ -1,7 +1,8 @@
 """Re-run a trained generator K times per test crop (seeds seed + k) for the diversity metrics.
 
-The model is built as test.py builds it (TestOptions reads the network flags from the run's train_opt.json),
-one sample at a time, in the BatchNorm/dropout mode that test.py recorded in ``test_info.json``.
+The model and dataset options are resolved as test.py resolves them (``options.run_options``: the network flags
+from the run's train_opt.json), one sample at a time, in the BatchNorm/dropout mode that test.py recorded in
+``test_info.json``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import numpy as np
 
 from data import create_dataset
 from evaluation.crops import EvaluationInputError
-from models import create_model
-from options.test_options import TestOptions
+from models import ready_model
+from options import OptionsError, run_options
 from util.images import tensor_to_image
 from util.progress import progress_bar
 from util.seed import seed_everything
@@ -32,22 +33,19 @@ def generate_samples(checkpoints_dir: Path, name: str, epoch: str, dataroot: Pat
     """``samples[i][j]``: the j-th composite (fake_B_display, uint8) of ``stems[i]``; and a description."""
     if not (checkpoints_dir / name).is_dir():
         raise EvaluationInputError(f"--checkpoints_dir/--name: {checkpoints_dir / name} not found")
-    argv = ["--dataroot", str(dataroot), "--name", name, "--checkpoints_dir", str(checkpoints_dir),
-            "--epoch", epoch, "--phase", phase, "--gpu_ids", "-1", "--num_threads", "0", "--batch_size", "1",
-            "--serial_batches", "--no_flip", "--quiet"] + (["--eval"] if eval_mode else [])
-    opt = TestOptions().parse(argv)
-    dataset = create_dataset(opt)
-    index = {Path(s.path).stem: i for i, s in enumerate(dataset.dataset.samples)} if hasattr(
-        dataset, "dataset") else {Path(s.path).stem: i for i, s in enumerate(dataset.samples)}
+    try:
+        opt = run_options(checkpoints_dir / name, dataroot=str(dataroot), epoch=epoch, phase=phase, gpu_ids="-1",
+                          num_threads=0, batch_size=1, serial_batches=True, no_flip=True, quiet=True,
+                          eval=eval_mode)
+    except OptionsError as error:
+        raise EvaluationInputError(f"--checkpoints_dir/--name: {error}") from None
+    items = create_dataset(opt).dataset
+    index = {Path(s.path).stem: i for i, s in enumerate(items.samples)}
     missing = [s for s in stems if s not in index]
     if missing:
         raise EvaluationInputError(f"--dataroot/--phase {phase}: {len(missing)} result samples not in the dataset, "
                                    f"e.g. {missing[0]}")
-    model = create_model(opt)
-    model.setup()
-    if eval_mode:
-        model.eval()
-    items = dataset.dataset if hasattr(dataset, "dataset") else dataset
+    model = ready_model(opt, eval_mode=eval_mode)
     samples: list[list[np.ndarray]] = [[] for _ in stems]
     for j in range(k):
         seed_everything(seed + j)  # sample j of every input draws from seed + j

@@ -17,6 +17,7 @@ from evaluation import anonymity, baselines, crops, pipeline, report
 from evaluation.fidelity_sets import RealFeatureCache, cache_dir
 from evaluation.inception import load_fid_extractor
 from evaluation.pipeline import Reference, Tools
+from util.image_files import read_rgb
 
 
 def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None) -> Tools:
@@ -26,7 +27,10 @@ def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None)
     if reid is None:
         from evaluation.reid import load_reid_extractor
 
-        reid = load_reid_extractor(args.reid_model, args.reid_weights, allow_random=args.allow_random_reid)
+        frame_paths = (args.original_frames, args.annotations) if args.mode == "frames" else ()
+        demo_seed = crops.demo_data_seed(args.dataroot if args.mode == "crops" else None, frame_paths)
+        reid = load_reid_extractor(args.reid_model, args.reid_weights, allow_random=args.allow_random_reid,
+                                   demo_seed=demo_seed)
     if lpips is None and args.samples_per_input > 1:
         from evaluation.lpips import LPIPS
         from evaluation.weights import WeightsNotFoundError
@@ -40,7 +44,7 @@ def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None)
 
 def build_reference(args: argparse.Namespace, tools: Tools, stems: list[str]) -> Reference:
     real_files = crops.result_files(args.results_dir, "real_B", stems)
-    real_images = [crops.read_rgb(p) for p in real_files]
+    real_images = [read_rgb(p) for p in real_files]
     height, width = real_images[0].shape[:2]
     test = crops.at_size(crops.load_phase(args.dataroot, args.phase, stems), width, height)
     real_features, key, hit = tools.cache.features(real_files, real_images, tools.inception)

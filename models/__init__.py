@@ -1,6 +1,7 @@
 """Model registry, as in pix2pix: ``models/<name>_model.py`` holds the class ``<Name>Model``.
 
 A new model is one file: the class provides ``modify_commandline_options(parser, is_train)`` for its flags.
+``load_model(run_folder_or_model_file, epoch)`` returns a trained model ready for inference (models/loading.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,12 @@ import argparse
 import importlib
 from collections.abc import Callable
 from pathlib import Path
+
+from models.base_model import BaseModel, CheckpointError
+from models.loading import gpu_ids_for, load_model, ready_model, untrained_model
+
+__all__ = ["BaseModel", "CheckpointError", "available_models", "create_model", "find_model_using_name",
+           "get_option_setter", "gpu_ids_for", "load_model", "ready_model", "untrained_model"]
 
 OptionSetter = Callable[[argparse.ArgumentParser, bool], argparse.ArgumentParser]
 
@@ -38,7 +45,7 @@ def get_option_setter(model_name: str) -> OptionSetter:
     return find_model_using_name(model_name).modify_commandline_options
 
 
-def create_model(opt: argparse.Namespace):
+def create_model(opt: argparse.Namespace) -> BaseModel:
     """Instantiate the model named by ``opt.model``."""
     model = find_model_using_name(opt.model)(opt)
     print(f"model [{type(model).__name__}] was created")

@@ -112,8 +112,9 @@ class BaseModel:
             out = self.network(name)(*inputs)
         return to_float(out)
 
-    def setup(self) -> None:
-        """Create schedulers; load weights for testing or when continuing."""
+    def setup(self, load_weights: bool = True) -> None:
+        """Create schedulers; load weights for testing or when continuing (unless ``load_weights`` is False: the
+        caller loads them from elsewhere, e.g. a shipped model file)."""
         opt = self.opt
         if self.isTrain:
             self.schedulers = [
@@ -125,7 +126,7 @@ class BaseModel:
         if self.channels_last:
             for name in self.model_names:
                 self.network(name).to(memory_format=torch.channels_last)  # in place: optimizers keep their params
-        if not self.isTrain or opt.continue_train:
+        if load_weights and (not self.isTrain or opt.continue_train):
             self.load_networks(self.checkpoint_prefix(), self.training_networks() if self.isTrain
                                else self.inference_networks())
         if self.isTrain and distributed.is_distributed():
@@ -213,20 +214,45 @@ class BaseModel:
     def load_networks(self, prefix: str | int, names: list[str]) -> None:
         """Load ``names`` from ``<prefix>_net_<Net>.pth``; any missing or mismatching file is an error."""
         for name in names:
-            path = self.network_path(str(prefix), name)
+            path = self.network_path(str(prefix), self.checkpoint_network_name(str(prefix), name))
             if not path.is_file():
                 raise CheckpointError(f"{path}: checkpoint not found ({self.available_prefixes_text()})")
-            try:
-                state = torch.load(path, map_location=self.device, weights_only=True)
-            except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
-                raise CheckpointError(f"{path}: cannot be read as a checkpoint ({error})") from None
-            net = self.network(name)
-            problems = state_dict_mismatch(net, state)
-            if problems:
-                raise CheckpointError(f"{path}: does not match the network built from the options "
-                                      f"({problems}); check --netG/--ngf/--norm/--netG_mask_input/--netG_noise")
-            net.load_state_dict(state)
+            self.load_network_state(name, self.read_checkpoint(path), path)
             print(f"[checkpoint] loaded {path}")
+
+    def checkpoint_network_name(self, prefix: str, name: str) -> str:
+        """The saved network whose weights network ``name`` loads (itself unless a model says otherwise)."""
+        return name
+
+    def read_checkpoint(self, path: Path) -> Any:
+        try:
+            return torch.load(path, map_location=self.device, weights_only=True)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
+            raise CheckpointError(f"{path}: cannot be read as a checkpoint ({error})") from None
+
+    def load_network_state(self, name: str, state: Any, path: Path) -> None:
+        """Put ``state`` (read from ``path``) into network ``name``; an error names the file when it does not fit."""
+        net = self.network(name)
+        problems = state_dict_mismatch(net, state) if isinstance(state, dict) else "not a state dict"
+        if problems:
+            raise CheckpointError(f"{path}: does not match the network built from the options "
+                                  f"({problems}); check --netG/--ngf/--norm/--netG_mask_input/--netG_noise")
+        net.load_state_dict(state)
+
+    def load_model_file(self, path: Path) -> None:
+        """Load the generators from one shipped file: the state dict of the only inference network, or a dict
+        ``{network name: state dict}`` holding every inference network (e.g. progan's G1 and G2)."""
+        names = self.inference_networks()
+        state = self.read_checkpoint(path)
+        if isinstance(state, dict) and set(state) == set(names) and all(isinstance(v, dict) for v in state.values()):
+            for name in names:
+                self.load_network_state(name, state[name], path)
+        elif len(names) == 1:
+            self.load_network_state(names[0], state, path)
+        else:
+            raise CheckpointError(f"{path}: a {self.opt.model} model file must hold a dict with the state dicts of "
+                                  f"{', '.join(names)}")
+        print(f"[checkpoint] loaded {path}")
 
     def available_prefixes_text(self) -> str:
         prefixes = sorted({p.name.split("_net_")[0] for p in self.save_dir.glob("*_net_*.pth")})

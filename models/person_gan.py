@@ -24,6 +24,7 @@ Person-D batching at batch > 1 (``--person_batching``):
 from __future__ import annotations
 
 import argparse
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,11 +40,15 @@ from models.networks import (
     gradient_penalty,
     mask_channel,
     masked_l1,
+    mode_seeking_loss,
+    r1_penalty,
 )
 from util import distributed
 from util.image_pool import ImagePool
 
 PERSON_BATCHING = ("per_sample", "grouped", "padded")
+# Suffix of the saved moving-average copy of a generator (``<prefix>_net_G_ema.pth``).
+EMA_SUFFIX = "_ema"
 
 
 def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -109,6 +114,11 @@ class Stage:
     # G's image-GAN term sees the fake with its gradient stopped outside the box (progan's composite input).
     image_grad_inside_only: bool = False
     pool_seed_offset: int = 0
+    # The realism recipe (docs/realism_recipe.md); 0 = off, the thesis's behaviour.
+    lambda_mode_seeking: float = 0.0
+    r1_gamma: float = 0.0
+    # Weight of the L1 term inside the box relative to outside (1 = the thesis; L1_outside_only means 0).
+    L1_box_weight: float = 1.0
     discriminators: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -176,10 +186,58 @@ class PersonGANModel(BaseModel):
             gan_mode_person=gan_mode_person, lambda_L1=lambda_L1, lambda_image=lambda_image,
             lambda_person=lambda_person, L1_outside_only=L1_outside_only, image_pool=image_pool,
             person_pool=person_pool, image_grad_inside_only=image_grad_inside_only,
-            pool_seed_offset=pool_seed_offset)
+            pool_seed_offset=pool_seed_offset,
+            lambda_mode_seeking=getattr(self.opt, "lambda_mode_seeking", 0.0),
+            r1_gamma=getattr(self.opt, "r1_gamma", 0.0),
+            L1_box_weight=0.0 if L1_outside_only else getattr(self.opt, "L1_box_weight", 1.0))
 
     def loss_names_for(self, stage: Stage) -> list[str]:
-        return self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
+        names = self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
+        return names + (["G_mode_seeking"] if stage.lambda_mode_seeking > 0 else [])
+
+    # -- moving average of the generators (--ema_decay) -----------------------------------------------------
+    def build_ema(self, generator_names: list[str]) -> None:
+        """Training with ``--ema_decay > 0``: a frozen copy ``<G>_ema`` of each generator, saved with the
+        checkpoints and used for every sample (validation, test.py, anonymize.py)."""
+        self.sampling = False
+        if not self.isTrain or getattr(self.opt, "ema_decay", 0.0) <= 0:
+            return
+        for name in generator_names:
+            setattr(self, f"net{name}{EMA_SUFFIX}", copy.deepcopy(self.network(name)).requires_grad_(False))
+            self.model_names.append(name + EMA_SUFFIX)
+
+    def update_ema(self, generator: str) -> None:
+        """ema <- decay * ema + (1 - decay) * G for the weights; buffers (BatchNorm statistics) are copied."""
+        name = generator + EMA_SUFFIX
+        if name not in self.model_names:
+            return
+        decay = self.opt.ema_decay
+        with torch.no_grad():
+            ema, live = self.network(name), self.network(generator)
+            for ema_param, param in zip(ema.parameters(), live.parameters(), strict=True):
+                ema_param.lerp_(param, 1.0 - decay)
+            for ema_buffer, buffer in zip(ema.buffers(), live.buffers(), strict=True):
+                ema_buffer.copy_(buffer)
+
+    def sampling_network(self, generator: str) -> str:
+        """The generator to run: its moving average while sampling (``test()``), when the run keeps one."""
+        ema = generator + EMA_SUFFIX
+        return ema if getattr(self, "sampling", False) and ema in self.model_names else generator
+
+    def test(self) -> None:
+        self.sampling = True
+        try:
+            super().test()
+        finally:
+            self.sampling = False
+
+    def checkpoint_network_name(self, prefix: str, name: str) -> str:
+        """Testing a run trained with ``--ema_decay``: the generators load their saved moving average."""
+        ema = name + EMA_SUFFIX
+        if not self.isTrain and name in self.inference_networks() and self.network_path(prefix, ema).is_file():
+            print(f"[checkpoint] {name}: using the moving average of its weights ({ema})")
+            return ema
+        return name
 
     def make_optimizer(self, names: list[str]) -> torch.optim.Optimizer:
         params = [p for name in names for p in self.network(name).parameters()]
@@ -260,7 +318,11 @@ class PersonGANModel(BaseModel):
         for k in range(generator_steps):
             if faithful or k > 0:
                 batch = forward()  # a further G step needs a fresh output: the last one's graph is spent
-            self.update_generator(stage, batch, apply_step=update_generator)
+            # Mode seeking compares this output with one from fresh noise on the same input.
+            other = forward().fake if stage.lambda_mode_seeking > 0 else None
+            self.update_generator(stage, batch, apply_step=update_generator, other_fake=other)
+            if update_generator:
+                self.update_ema(stage.G)
         self.synchronise_buffers()
         return batch
 
@@ -314,6 +376,8 @@ class PersonGANModel(BaseModel):
         loss = 0.5 * (self.loss_D_image_fake + self.loss_D_image_real)
         if stage.gan_mode_image == "wgangp" and torch.is_grad_enabled():
             loss = loss + gradient_penalty(netD, real_input, fake_input)
+        if stage.r1_gamma > 0 and torch.is_grad_enabled():
+            loss = loss + r1_penalty(netD, real_input, stage.r1_gamma)
         self.acc_D_image_fake = discriminator_accuracy(pred_fake, False, stage.gan_mode_image)
         self.acc_D_image_real = discriminator_accuracy(pred_real, True, stage.gan_mode_image)
         return loss
@@ -359,6 +423,10 @@ class PersonGANModel(BaseModel):
             penalties = [gradient_penalty(lambda x: self.run_network(name, x)[0], real, fake)
                          for real, fake in zip(real_crops, fake_crops, strict=True)]
             loss = loss + torch.stack(penalties).mean()
+        if stage.r1_gamma > 0 and torch.is_grad_enabled():
+            penalties = [r1_penalty(lambda x: self.run_network(name, x), real, stage.r1_gamma)
+                         for real in real_crops]
+            loss = loss + torch.stack(penalties).mean()
         self.acc_D_person_fake = self.person_accuracy(stage, pred_fake, False)
         self.acc_D_person_real = self.person_accuracy(stage, pred_real, True)
         return loss
@@ -395,15 +463,21 @@ class PersonGANModel(BaseModel):
                                 ]).mean()
         return self.person_gan_loss(stage, pred_fake, True)
 
-    def update_generator(self, stage: Stage, batch: StageBatch, apply_step: bool = True) -> None:
+    def update_generator(self, stage: Stage, batch: StageBatch, apply_step: bool = True,
+                         other_fake: torch.Tensor | None = None) -> None:
+        """G step on the batch; ``other_fake`` (same input, other noise) feeds the mode-seeking term."""
         self.set_requires_grad([self.network(name) for name in stage.discriminators], False)
         self.loss_G_image = stage.lambda_image * self.generator_image_term(stage, batch)
-        outside = (1.0 - batch.inside) if stage.L1_outside_only else None
-        self.loss_G_L1 = stage.lambda_L1 * masked_l1(batch.fake, batch.real, outside)
+        weights = None if stage.L1_box_weight == 1.0 else 1.0 - (1.0 - stage.L1_box_weight) * batch.inside
+        self.loss_G_L1 = stage.lambda_L1 * masked_l1(batch.fake, batch.real, weights)
         loss = self.loss_G_image + self.loss_G_L1
         if stage.D_person:
             self.loss_G_person = stage.lambda_person * self.generator_person_term(stage, batch)
             loss = loss + self.loss_G_person
+        if other_fake is not None:
+            self.loss_G_mode_seeking = stage.lambda_mode_seeking * mode_seeking_loss(batch.fake, other_fake,
+                                                                                     batch.inside)
+            loss = loss + self.loss_G_mode_seeking
         self.step(stage.G, [stage.G], loss, apply_step=apply_step)
         self.set_requires_grad([self.network(name) for name in stage.discriminators], True)
 

@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from models.base_model import CheckpointError
+from models.modes import preserved_buffers
 from models.networks import define_D_image, define_D_person, define_G
-from util.validation import preserved_buffers
 
 from .person_gan import (
     PersonGANModel,
@@ -138,6 +138,7 @@ class ProganModel(PersonGANModel):
             image_grad_inside_only=opt.stage_2_composite_input)
         self.loss_names = self.loss_names_for(self.stage1)
         self.optimizers = {name: self.make_optimizer([name]) for name in self.model_names}
+        self.build_ema(["G1", "G2"])
 
     def person_discriminator(self, name: str, gan_mode: str) -> torch.nn.Module | None:
         if name == "none" or gan_mode == "none":
@@ -145,8 +146,8 @@ class ProganModel(PersonGANModel):
         opt = self.opt
         return define_D_person(name, opt.output_nc, opt.ndf, opt.norm, opt.init_type, opt.init_gain)
 
-    def setup(self) -> None:
-        super().setup()
+    def setup(self, load_weights: bool = True) -> None:
+        super().setup(load_weights)
         if self.isTrain and not self.opt.continue_train and self.opt.stage_1_epochs == 0:
             self.load_stage_one_generator()
 
@@ -226,8 +227,8 @@ class ProganModel(PersonGANModel):
         self.inside_small = box_masks(self.boxes_small, self.real_A_small.shape[2], self.real_A_small.shape[3])
 
     def run_stage_one(self) -> None:
-        self.fake_B_small = self.run_network("G1", self.generator_input(self.real_A_small, self.inside_small,
-                                                                         self.opt.netG_mask_input))
+        g1_input = self.generator_input(self.real_A_small, self.inside_small, self.opt.netG_mask_input)
+        self.fake_B_small = self.run_network(self.sampling_network("G1"), g1_input)
 
     def run_stage_two(self) -> None:
         """G2 on G1's output upsampled to full size (or on the real input with only its box replaced by it)."""
@@ -235,7 +236,8 @@ class ProganModel(PersonGANModel):
                                          align_corners=False)
         self.stage2_input = (composite(self.real_A, self.stage1_fake, self.inside)
                              if self.opt.stage_2_composite_input else self.stage1_fake)
-        out = self.run_network("G2", self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
+        out = self.run_network(self.sampling_network("G2"),
+                               self.generator_input(self.stage2_input, self.inside, self.opt.netG2_mask_input))
         self.fake_B, self.diff_B = out if self.opt.unet_diff_map else (out, None)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
         self.visuals_pending = False

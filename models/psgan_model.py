@@ -45,6 +45,7 @@ class PsganModel(PersonGANModel):
         self.model_names = ["G"]
         if self.isTrain:
             self.build_training_stage()
+        self.build_ema(["G"])
 
     def uses_person_discriminator(self) -> bool:
         return self.opt.netD_person != "none" and self.opt.gan_mode_person != "none"
@@ -80,7 +81,8 @@ class PsganModel(PersonGANModel):
         self.set_full_size_input(batch["A"], batch["B"], batch["bbox"], batch["A_paths"])
 
     def forward(self) -> None:
-        self.fake_B = self.run_network("G", self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input))
+        g_input = self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input)
+        self.fake_B = self.run_network(self.sampling_network("G"), g_input)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
 
     def stage_batch(self) -> StageBatch:

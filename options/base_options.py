@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import data
 import models
@@ -23,6 +25,10 @@ GENERATORS = ("unet_256", "unet_128", "unet_64", "resnet_9blocks", "resnet_6bloc
 IMAGE_DISCRIMINATORS = ("basic", "n_layers", "pixel")
 PERSON_DISCRIMINATORS = ("spp", "spp_128", "conv", "gap", "none")
 NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
+
+
+class OptionsError(ValueError):
+    """Options given as keywords (``parse_keywords``) that the command line would reject; the message says why."""
 
 
 class BaseOptions:
@@ -108,9 +114,15 @@ class BaseOptions:
         """The full parser for these arguments: base flags, then the chosen model's and dataset's."""
         return self.build_parser_from(self.initialize(new_parser(Path(sys.argv[0]).name)), argv)
 
-    def build_parser_from(self, parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.ArgumentParser:
-        """Add the chosen model's and dataset's flags to a parser holding the base flags, then help."""
+    def build_parser_from(self, parser: argparse.ArgumentParser, argv: list[str] | None,
+                          selected: Mapping[str, Any] | None = None) -> argparse.ArgumentParser:
+        """Add the chosen model's and dataset's flags to a parser holding the base flags, then help.
+
+        ``selected``: ``model`` / ``dataset_mode`` given as keywords (they win over a model's defaults)."""
+        selected = {key: value for key, value in (selected or {}).items() if key in ("model", "dataset_mode")}
+        parser.set_defaults(**selected)
         parser = models.get_option_setter(probe(parser, argv).model)(parser, self.is_train)
+        parser.set_defaults(**selected)
         parser = data.get_option_setter(probe(parser, argv).dataset_mode)(parser, self.is_train)
         parser.add_argument("-h", "--help", action="help", help="show this help message and exit")
         return parser
@@ -118,7 +130,21 @@ class BaseOptions:
     def parse(self, argv: list[str] | None = None) -> argparse.Namespace:
         """Parse, resolve derived values and check consistency; unknown flags exit as argparse does."""
         parser = self.build_parser(argv)
-        opt = parser.parse_args(argv)
+        return self.finish(parser.parse_args(argv), parser)
+
+    def parse_keywords(self, **values: Any) -> argparse.Namespace:
+        """The options ``parse`` returns for the equivalent flags, from keyword values instead of a command line:
+        ``TrainOptions().parse_keywords(model="psgan", ngf=8, gpu_ids="-1")``. ``--dataroot`` is optional here
+        (None: a model needs no data). Unknown names, invalid choices and failed checks raise OptionsError."""
+        parser = self.build_keyword_parser(values)
+        return self.finish(keyword_namespace(parser, values), parser)
+
+    def build_keyword_parser(self, values: Mapping[str, Any]) -> argparse.ArgumentParser:
+        """As ``build_parser``, with the model and dataset mode taken from ``values``."""
+        parser = self.initialize(new_parser(Path(sys.argv[0]).name, raise_errors=True))
+        return self.build_parser_from(parser, [], selected=values)
+
+    def finish(self, opt: argparse.Namespace, parser: argparse.ArgumentParser) -> argparse.Namespace:
         opt.isTrain = self.is_train
         self.finalise(opt, parser)
         self.parser = parser
@@ -169,9 +195,37 @@ class BaseOptions:
         return text_path, json_path
 
 
-def new_parser(prog: str) -> argparse.ArgumentParser:
+class KeywordParser(argparse.ArgumentParser):
+    """A parser for options given as keywords: a problem raises OptionsError instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise OptionsError(message)
+
+
+def new_parser(prog: str, raise_errors: bool = False) -> argparse.ArgumentParser:
     # Help is added after the model's and dataset's flags, so that --help lists them too.
-    return argparse.ArgumentParser(prog=prog, add_help=False, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser_class = KeywordParser if raise_errors else argparse.ArgumentParser
+    return parser_class(prog=prog, add_help=False, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
+def keyword_namespace(parser: argparse.ArgumentParser, values: Mapping[str, Any]) -> argparse.Namespace:
+    """The parser's defaults with ``values`` in place of the given options, checked as the command line would be
+    (names and choices); nothing is required."""
+    actions = {action.dest: action for action in parser._actions if action.dest != "help"}
+    unknown = sorted(set(values) - set(actions))
+    if unknown:
+        parser.error(f"unknown option(s): {', '.join(unknown)}")
+    values = dict(values)
+    if isinstance(values.get("gpu_ids"), (list, tuple)):
+        values["gpu_ids"] = ",".join(str(i) for i in values["gpu_ids"])
+    for key, value in values.items():
+        choices = actions[key].choices
+        if choices is not None and value not in choices:
+            parser.error(f"--{key}: invalid choice {value!r} (choose from {', '.join(map(str, choices))})")
+    for action in actions.values():
+        action.required = False
+    parser.set_defaults(**values)
+    return parser.parse_args([])
 
 
 def probe(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from .base_options import BaseOptions, new_parser, probe
+from .base_options import BaseOptions, OptionsError, new_parser, probe
 
 # Flags that describe the trained networks and their input; test.py takes them from train_opt.json unless given.
 INHERITED_FROM_TRAINING = (
@@ -17,7 +19,15 @@ INHERITED_FROM_TRAINING = (
 
 
 class TestOptions(BaseOptions):
+    """Test flags; the network flags default to the run's ``train_opt.json``, or to ``training_options`` when
+    given (a shipped model's options file)."""
+
     is_train = False
+    __test__ = False  # not a pytest test class despite its name
+
+    def __init__(self, training_options: Mapping[str, Any] | None = None) -> None:
+        self.training_options = training_options
+        self.inherited: list[str] = []
 
     def initialize(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         parser = super().initialize(parser)
@@ -35,11 +45,29 @@ class TestOptions(BaseOptions):
     def build_parser(self, argv: list[str] | None) -> argparse.ArgumentParser:
         """As the base parser, but defaults for the network flags come from the run's train_opt.json."""
         parser = self.initialize(new_parser("test.py"))
-        known = probe(parser, argv)
-        saved = load_training_options(Path(known.checkpoints_dir) / known.name / "train_opt.json")
+        try:
+            saved = self.saved_training_options(probe(parser, argv))
+        except OptionsError as error:
+            raise SystemExit(f"error: {error}") from None
+        return self.inherit(parser, saved, argv)
+
+    def build_keyword_parser(self, values: Mapping[str, Any]) -> argparse.ArgumentParser:
+        parser = self.initialize(new_parser("test.py", raise_errors=True))
+        known = argparse.Namespace(**{key: values.get(key, parser.get_default(key))
+                                      for key in ("checkpoints_dir", "name")})
+        return self.inherit(parser, self.saved_training_options(known), [], selected=values)
+
+    def saved_training_options(self, known: argparse.Namespace) -> Mapping[str, Any]:
+        if self.training_options is not None:
+            return self.training_options
+        return load_training_options(Path(known.checkpoints_dir) / known.name / "train_opt.json")
+
+    def inherit(self, parser: argparse.ArgumentParser, saved: Mapping[str, Any], argv: list[str] | None,
+                selected: Mapping[str, Any] | None = None) -> argparse.ArgumentParser:
+        """The model's and dataset's flags, with the saved network flags as defaults."""
         if "model" in saved:
             parser.set_defaults(model=saved["model"])
-        parser = super().build_parser_from(parser, argv)
+        parser = super().build_parser_from(parser, argv, selected)
         inherited = {key: saved[key] for key in INHERITED_FROM_TRAINING if key in saved and has_option(parser, key)}
         parser.set_defaults(**inherited)
         self.inherited = sorted(inherited)
@@ -58,9 +86,12 @@ def load_training_options(path: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise SystemExit(f"error: {path}: cannot be read ({error})") from None
+        saved = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise OptionsError(f"{path}: cannot be read ({error})") from None
+    if not isinstance(saved, dict):
+        raise OptionsError(f"{path}: expected a JSON object of options, got {type(saved).__name__}")
+    return saved
 
 
 def has_option(parser: argparse.ArgumentParser, dest: str) -> bool:

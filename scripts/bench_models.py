@@ -34,23 +34,22 @@ if str(ROOT) not in sys.path:  # importable when run as a plain script from any 
     sys.path.insert(0, str(ROOT))
 
 # The README two-stage training command (SPEC_ORIGINAL §2.5), minus the data and schedule flags.
-PROGAN_README_FLAGS = [
-    "--model", "progan", "--load_size", "286", "--crop_size", "256", "--batch_size", "1", "--lr", "0.00012",
-    "--clip_value", "10", "--lambda_L1", "80", "--lambda_L1_stage_2", "80", "--stage_1_epochs", "100",
-    "--pretrain_iters_stage_2", "1000", "--netG", "unet_128", "--netG2", "unet_256", "--netG_mask_input",
-    "--netG2_mask_input", "--netG_noise", "decoder", "--unet_diff_map", "--netD_image", "n_layers",
-    "--n_layers_D", "2", "--netD2_image", "basic", "--netD_person", "spp_128", "--netD2_person", "spp",
-]
+PROGAN_README_OPTIONS = {
+    "model": "progan", "load_size": 286, "crop_size": 256, "batch_size": 1, "lr": 0.00012, "clip_value": 10.0,
+    "lambda_L1": 80.0, "lambda_L1_stage_2": 80.0, "stage_1_epochs": 100, "pretrain_iters_stage_2": 1000,
+    "netG": "unet_128", "netG2": "unet_256", "netG_mask_input": True, "netG2_mask_input": True,
+    "netG_noise": "decoder", "unet_diff_map": True, "netD_image": "n_layers", "n_layers_D": 2,
+    "netD2_image": "basic", "netD_person": "spp_128", "netD2_person": "spp",
+}
 BOX = (108, 68, 148, 188)  # x1, y1, x2, y2 at 256 px: a 40 x 120 pedestrian
 WARMUP_ITERATIONS = 2
 
 
 # The README single-stage training command (SPEC_ORIGINAL §2.5), minus the data and schedule flags.
-PSGAN_README_FLAGS = [
-    "--model", "psgan", "--preprocess", "resize_crop_contrast", "--lr", "0.0002", "--clip_value", "100",
-    "--netG", "unet_256", "--netG_mask_input", "--netG_noise", "decoder", "--pool_size_image", "50",
-    "--pool_size_person", "50",
-]
+PSGAN_README_OPTIONS = {
+    "model": "psgan", "preprocess": "resize_crop_contrast", "lr": 0.0002, "clip_value": 100.0, "netG": "unet_256",
+    "netG_mask_input": True, "netG_noise": "decoder", "pool_size_image": 50, "pool_size_person": 50,
+}
 
 
 def synthetic_batch(batch_size: int, size: int = 256, seed: int = 0) -> dict:
@@ -64,12 +63,12 @@ def synthetic_batch(batch_size: int, size: int = 256, seed: int = 0) -> dict:
     return {"A": filled, "B": real, "bbox": boxes, "A_paths": ["synthetic.png"] * batch_size}
 
 
-def build_model(flags: list[str]):
-    """A training-mode model on the CPU from command-line flags."""
+def build_model(options: dict, **extra):
+    """A training-mode model (on the CPU unless ``gpu_ids`` says otherwise) from keyword options."""
     from models import create_model
     from options.train_options import TrainOptions
 
-    opt = TrainOptions().parse(["--dataroot", "unused", "--gpu_ids", "-1", "--quiet", *flags])
+    opt = TrainOptions().parse_keywords(**{"gpu_ids": "-1", "quiet": True, **options, **extra})
     torch.manual_seed(opt.seed)
     return create_model(opt)
 
@@ -85,8 +84,8 @@ def peak_rss_mb() -> float:
 
 def bench_psgan(repeats: int = 5) -> dict:
     """psgan seconds per iteration: default vs faithful update order (ratio), and batch 8; peak memory."""
-    default = build_model([*PSGAN_README_FLAGS, "--update_order", "default"])
-    faithful = build_model([*PSGAN_README_FLAGS, "--update_order", "faithful"])
+    default = build_model(PSGAN_README_OPTIONS, update_order="default")
+    faithful = build_model(PSGAN_README_OPTIONS, update_order="faithful")
     batch = synthetic_batch(1)
     times: dict[str, list[float]] = {"default": [], "faithful": []}
     for i in range(WARMUP_ITERATIONS + repeats):
@@ -95,7 +94,7 @@ def bench_psgan(repeats: int = 5) -> dict:
             if i >= WARMUP_ITERATIONS:
                 times[name].append(elapsed)
     del default, faithful
-    batch8 = seconds_per_iteration(build_model([*PSGAN_README_FLAGS, "--batch_size", "8"]), synthetic_batch(8),
+    batch8 = seconds_per_iteration(build_model(PSGAN_README_OPTIONS, batch_size=8), synthetic_batch(8),
                                    repeats)
     medians = {name: statistics.median(values) for name, values in times.items()}
     figures: dict = {"settings": "README single-stage, 256 px, box about 40x120", "threads": torch.get_num_threads()}
@@ -119,7 +118,7 @@ def peak_memory_of(order: str, batch_size: int) -> float:
 
 
 def psgan_peak(order: str, batch_size: int) -> dict:
-    model = build_model([*PSGAN_README_FLAGS, "--update_order", order, "--batch_size", str(batch_size)])
+    model = build_model(PSGAN_README_OPTIONS, update_order=order, batch_size=batch_size)
     seconds_per_iteration(model, synthetic_batch(batch_size), 1)
     return {"peak_rss_mb": round(peak_rss_mb(), 1)}
 
@@ -145,9 +144,9 @@ def synthetic_progan_batch(size: int = 256, box: tuple[int, int, int, int] = BOX
     }
 
 
-def build_progan(extra: list[str] | None = None):
+def build_progan(**extra):
     """A training-mode progan at the README settings, on the CPU, told it has one batch per epoch."""
-    model = build_model([*PROGAN_README_FLAGS, *(extra or [])])
+    model = build_model(PROGAN_README_OPTIONS, **extra)
     model.set_batches_per_epoch(1)
     return model
 
@@ -223,9 +222,8 @@ def measure_throughput(model_name: str, batch_size: int, amp: str, repeats: int,
 
     on_cuda = device == "cuda"
     distributed.init_distributed(use_cuda=on_cuda)
-    flags = PSGAN_README_FLAGS if model_name == "psgan" else PROGAN_README_FLAGS
-    model = build_model([*flags, "--batch_size", str(batch_size), "--amp", amp,
-                         "--gpu_ids", "0" if on_cuda else "-1"])
+    options = PSGAN_README_OPTIONS if model_name == "psgan" else PROGAN_README_OPTIONS
+    model = build_model(options, batch_size=batch_size, amp=amp, gpu_ids="0" if on_cuda else "-1")
     model.set_batches_per_epoch(1)
     model.setup()
     if model_name == "progan":
@@ -293,7 +291,7 @@ def bench_training_throughput(repeats: int = 2, batches: tuple[int, ...] = (1, 8
 def bench_person_batching(repeats: int = 3, batch_size: int = 8) -> dict:
     """psgan step at batch 8 (README sizes) per --person_batching scheme, interleaved; also D_person alone."""
     batch = training_batch("psgan", batch_size)
-    models = {mode: build_model([*PSGAN_README_FLAGS, "--batch_size", str(batch_size), "--person_batching", mode])
+    models = {mode: build_model(PSGAN_README_OPTIONS, batch_size=batch_size, person_batching=mode)
               for mode in ("per_sample", "grouped", "padded")}
     times: dict[str, list[float]] = {mode: [] for mode in models}
     for i in range(1 + repeats):

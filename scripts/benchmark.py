@@ -135,22 +135,21 @@ def anonymize_frame_benchmark(repeats: int) -> dict:
     """s/frame of anonymize.py on a 2048×1024 demo frame with 12 pedestrians: GAN at the README psgan settings
     (unet_256, ngf 64, mask input, decoder noise; random weights), batch 8, fp32 and --amp; each traditional method.
     """
-    import numpy as np
     import torch
-    from PIL import Image
 
     from anonymizer.annotations import Person, load_annotations
     from anonymizer.frame import Settings, anonymize_frame
     from anonymizer.generator import WindowGenerator, random_model
     from anonymizer.methods import TRADITIONAL_METHODS
     from data_preprocessing import make_demo_data
+    from util.image_files import read_rgb
 
     with tempfile.TemporaryDirectory() as tmp:
         make_demo_data.main(["--out", tmp, "--frames", "3", "--size", "2048x1024", "--seed", "0", "--quiet"])
         index = load_annotations(Path(tmp, "gtBboxCityPersons"))
         frames = sorted(Path(tmp, "leftImg8bit").rglob("*.png"))
         best = max(frames, key=lambda f: sum(p.label == "pedestrian" for p in index.lookup(Path(f.name)).persons))
-        image = np.asarray(Image.open(best).convert("RGB")).copy()
+        image = read_rgb(best)
     persons = [p for p in index.lookup(Path(best.name)).persons if p.label == "pedestrian"][:ANONYMIZE_PERSONS]
     # Top up with pedestrian-sized boxes along the sidewalk if the frame has fewer than 12.
     for k in range(ANONYMIZE_PERSONS - len(persons)):
@@ -169,8 +168,8 @@ def anonymize_frame_benchmark(repeats: int) -> dict:
             seconds.append(time.perf_counter() - start)
         return round(statistics.median(seconds), 3)
 
-    readme = ["--model", "psgan", "--netG", "unet_256", "--ngf", "64", "--netG_mask_input", "--netG_noise",
-              "decoder", "--bbox_noise", "none"]
+    readme = {"model": "psgan", "netG": "unet_256", "ngf": 64, "netG_mask_input": True, "netG_noise": "decoder",
+              "bbox_noise": "none"}
     for label, amp in (("gan_fp32_s", False), ("gan_amp_bf16_s", True)):
         generator = WindowGenerator(random_model(readme), amp=amp)
         figures[label] = timed(Settings(method="gan", batch_size=8), generator)

@@ -30,6 +30,8 @@ from .losses import (
     feature_matching_loss,
     gradient_penalty,
     masked_l1,
+    mode_seeking_loss,
+    r1_penalty,
 )
 from .schedulers import LR_POLICIES, get_scheduler, linear_multiplier
 
@@ -62,6 +64,8 @@ __all__ = [
     "linear_multiplier",
     "mask_channel",
     "masked_l1",
+    "mode_seeking_loss",
+    "r1_penalty",
     "pad_to_min_side",
     "spatial_pyramid_max_pool",
 ]

@@ -70,6 +70,27 @@ def gradient_penalty(
     return lambda_gp * ((norms - constant) ** 2).mean()
 
 
+def r1_penalty(netD: Callable[[torch.Tensor], torch.Tensor | tuple], real: torch.Tensor, gamma: float) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): gamma / 2 * mean over samples of ||grad_x D(x)||^2 at the real inputs.
+
+    Keeps D smooth on the data, the regulariser of the StyleGAN family; the graph is kept so it trains D."""
+    real = real.detach().requires_grad_(True)
+    scores = _scores(netD, real)
+    (grads,) = torch.autograd.grad(outputs=scores.sum(), inputs=real, create_graph=True)
+    return 0.5 * gamma * grads.flatten(1).pow(2).sum(dim=1).mean()
+
+
+def mode_seeking_loss(fake: torch.Tensor, other_fake: torch.Tensor, inside: torch.Tensor,
+                      eps: float = 1e-5) -> torch.Tensor:
+    """Mode seeking (Mao et al. 2019): 1 / (mean |G(z1) - G(z2)| inside the box + eps).
+
+    The two outputs differ only in the generator's internal noise, whose distance has a fixed expectation, so
+    the ratio of the paper reduces to the image distance; minimising this pushes different seeds apart."""
+    area = (inside.sum() * fake.shape[1]).clamp(min=1.0)
+    distance = ((fake - other_fake).abs() * inside).sum() / area
+    return 1.0 / (distance + eps)
+
+
 def discriminator_accuracy(prediction: torch.Tensor, target_is_real: bool, mode: str) -> float:
     """Fraction of prediction elements on the correct side of the threshold.
 
@@ -98,8 +119,9 @@ def feature_matching_loss(
 def masked_l1(
     fake: torch.Tensor, real: torch.Tensor, outside_mask: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """mean |fake - real| over all pixels; with ``outside_mask`` (1 outside the box) both are multiplied by it
-    first and the mean is still over all pixels, as the original (so the box pixels count as zeros)."""
+    """mean |fake - real| over all pixels; with ``outside_mask`` (1 outside the box; or any per-pixel weights
+    >= 0) both are multiplied by it first and the mean is still over all pixels, as the original (so masked-out
+    box pixels count as zeros)."""
     if outside_mask is not None:
         fake = fake * outside_mask
         real = real * outside_mask

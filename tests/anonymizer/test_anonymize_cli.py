@@ -120,7 +120,7 @@ def test_corrupt_frame_fails_alone_with_nonzero_exit(demo_frames, tmp_path, caps
     images = sorted((frames / "leftImg8bit").rglob("*.png"))
     images[0].write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")
     assert run(frames, tmp_path / "out", "--method", "pixelate") == 1
-    assert "cannot be read as an image" in capsys.readouterr().err
+    assert "not an image file" in capsys.readouterr().err
     statuses = {Path(f["image"]).name: f["status"] for f in report(tmp_path / "out")["frames"]}
     assert statuses[images[0].name] == "failed"
     assert [s for name, s in statuses.items() if name != images[0].name] == ["written"] * (len(images) - 1)
@@ -172,8 +172,11 @@ def test_coco_and_simple_json_give_the_same_frames_as_citypersons(demo_frames, t
 
 def test_bad_command_lines_and_inputs_give_one_clear_error(demo_frames, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        cli.main(["-i", "x", "-a", "y", "-o", str(tmp_path), "--method", "gan"])
-    assert "--method gan needs --name" in capsys.readouterr().err
+        cli.main(["-i", "x", "-a", "y", "-o", str(tmp_path), "--method", "gan", "--name", "run",
+                  "--model_file", "m.pth"])
+    assert "either --name" in capsys.readouterr().err
+    assert run(demo_frames, tmp_path, "--method", "gan", "--model_file", str(tmp_path / "missing.pth")) == 2
+    assert "missing.pth: model file not found" in capsys.readouterr().err
     assert run(demo_frames, tmp_path, "--method", "gan", "--name", "missing_run",
                "--checkpoints_dir", str(tmp_path)) == 2
     assert "train_opt.json" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -358,3 +359,16 @@ def test_iterate_resumes_mid_epoch(tmp_path, opt_factory, sample_writer):
     for a, b in zip(full[1:], resumed, strict=True):
         assert a["A_paths"] == b["A_paths"]
         assert torch.equal(a["A"], b["A"]) and torch.equal(a["bbox"], b["bbox"])
+
+
+def test_16_bit_greyscale_crop_gives_the_same_item_as_its_8_bit_copy(tmp_path, opt_factory, sample_writer):
+    # The PIL reader clipped 16-bit grey levels to white: a model trained on a 94.7% white crop (issue 13).
+    items = []
+    for depth in (8, 16):
+        root = tmp_path / str(depth)
+        path = sample_writer(root, "a_0", box=BOX)
+        grey = np.asarray(Image.open(path).convert("L"))
+        cv2.imwrite(str(path), grey if depth == 8 else grey.astype(np.uint16) * 257)
+        items.append(AlignedDataset(exact_opt(opt_factory, root))[0])
+    assert torch.equal(items[0]["A"], items[1]["A"]) and torch.equal(items[0]["B"], items[1]["B"])
+    assert float(items[1]["B"].mean()) < 0.5  # not the near-white image the old reader made of it

@@ -104,21 +104,67 @@ def test_rank_k_default_ks_and_no_valid_query():
     assert empty["n_queries"] == 0 and empty["n_excluded"] == 2 and np.isnan(empty["mAP"])
 
 
+def test_camera_filter_drops_same_identity_same_camera_gallery_items():
+    """Market-1501's protocol by hand: the same person seen by the query's camera is neither a hit nor a miss;
+    other people seen by that camera stay as negatives."""
+    gallery_ids = ["a", "a", "b", "a"]
+    gallery_cams = [1, 2, 1, 3]
+    dist = np.array([
+        [0.0, 0.4, 0.2, 0.6],  # query a/cam 1: a@cam1 (0.0) dropped; order b 0.2, a 0.4, a 0.6 -> first hit at
+    ])                         # rank 2; AP = (1/2 + 2/3) / 2 = 7/12
+    result = rank_k_and_map(dist, ["a"], gallery_ids, ks=(1, 2), query_cams=[1], gallery_cams=gallery_cams)
+    assert result["rank_1"] == 0.0 and result["rank_2"] == 1.0
+    assert result["mAP"] == pytest.approx(7 / 12)
+    # Without cameras the dropped item is a perfect first hit: AP = (1 + 2/3 + 3/4) / 3.
+    plain = rank_k_and_map(dist, ["a"], gallery_ids, ks=(1,))
+    assert plain["rank_1"] == 1.0 and plain["mAP"] == pytest.approx((1 + 2 / 3 + 3 / 4) / 3)
+
+
+def test_camera_filter_can_leave_a_query_without_valid_match():
+    # Query 0's only true match is in its own camera: excluded. Query 1 is its own gallery item (all-vs-all):
+    # its self-match is dropped, the other crop of "y" is found at rank 1.
+    dist = np.array([[0.1, 0.5, 0.3], [0.9, 0.0, 0.2]])
+    result = rank_k_and_map(dist, ["x", "y"], ["x", "y", "y"], ks=(1,), query_cams=[4, 5],
+                            gallery_cams=[4, 5, 6])
+    assert result["n_queries"] == 1 and result["n_excluded"] == 1
+    assert result["rank_1"] == 1.0 and result["mAP"] == 1.0
+    with pytest.raises(ValueError, match="together"):
+        rank_k_and_map(dist, ["x", "y"], ["x", "y", "y"], query_cams=[4, 5])
+
+
+def test_ties_match_last_counts_ties_against_the_model():
+    # The true match ties with 3 others at 0.2 behind one nearer item: ranked 2nd (match_first) or 5th.
+    dist = np.array([[0.2, 0.2, 0.2, 0.2, 0.1]])
+    ids = ["b", "c", "d", "a", "e"]
+    first = rank_k_and_map(dist, ["a"], ids, ks=(1, 2, 5))
+    last = rank_k_and_map(dist, ["a"], ids, ks=(1, 2, 5), ties="match_last")
+    assert (first["rank_2"], first["mAP"]) == (1.0, pytest.approx(1 / 2))
+    assert (last["rank_2"], last["rank_5"], last["mAP"]) == (0.0, 1.0, pytest.approx(1 / 5))
+    # Collapsed features (all distances equal) are no evidence of re-identification under match_last.
+    collapsed = rank_k_and_map(np.zeros((2, 4)), [0, 1], [0, 1, 2, 3], ks=(1,), ties="match_last")
+    assert collapsed["rank_1"] == 0.0 and collapsed["mAP"] == pytest.approx(1 / 4)
+    with pytest.raises(ValueError, match="ties"):
+        rank_k_and_map(dist, ["a"], ids, ties="random")
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 10_000))
-def test_rank_and_map_match_a_brute_force_loop(seed: int):
+@given(st.integers(0, 10_000), st.booleans(), st.sampled_from(["match_first", "match_last"]))
+def test_rank_and_map_match_a_brute_force_loop(seed: int, with_cams: bool, ties: str):
     rng = np.random.default_rng(seed)
     q, g = rng.integers(1, 6), rng.integers(1, 8)
     dist = rng.integers(0, 4, size=(q, g)) / 4.0  # coarse values: many ties
     q_ids, g_ids = rng.integers(0, 4, size=q), rng.integers(0, 4, size=g)
-    result = rank_k_and_map(dist, q_ids, g_ids, ks=(1, 3))
+    q_cams, g_cams = rng.integers(0, 2, size=q), rng.integers(0, 2, size=g)
+    cams = {"query_cams": q_cams, "gallery_cams": g_cams} if with_cams else {}
+    result = rank_k_and_map(dist, q_ids, g_ids, ks=(1, 3), ties=ties, **cams)
     firsts, aps = [], []
     for i in range(q):
-        match = g_ids == q_ids[i]
-        if not match.any():
+        kept = [j for j in range(g) if not (with_cams and g_ids[j] == q_ids[i] and g_cams[j] == q_cams[i])]
+        match = {j: g_ids[j] == q_ids[i] for j in kept}
+        if not any(match.values()):
             continue
-        # rank of a gallery item = items strictly nearer + true matches at equal distance listed first
-        order = sorted(range(g), key=lambda j: (dist[i, j], not match[j]))
+        # rank of a gallery item = items strictly nearer + tied items ordered by the tie rule
+        order = sorted(kept, key=lambda j: (dist[i, j], (not match[j]) if ties == "match_first" else match[j]))
         hits = [bool(match[j]) for j in order]
         firsts.append(hits.index(True))
         aps.append(np.mean([sum(hits[:p + 1]) / (p + 1) for p, h in enumerate(hits) if h]))

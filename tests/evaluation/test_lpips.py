@@ -7,6 +7,7 @@ import pickle
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -144,3 +145,12 @@ def test_cli_rejects_different_sizes(tmp_path: Path, capsys):
         L.main([str(a), str(b)])
     assert exc.value.code == 2
     assert "differ in size" in capsys.readouterr().err
+
+
+def test_cli_an_image_and_its_16_bit_copy_are_at_distance_zero(tmp_path: Path, capsys, alex):
+    # The old PIL reader turned the 16-bit greyscale copy nearly white: LPIPS 0.517 between an image and itself.
+    grey = np.asarray(Image.open(_save_png(tmp_path / "a.png", smooth_image(14))).convert("L"))
+    Image.fromarray(grey).save(tmp_path / "grey8.png")
+    cv2.imwrite(str(tmp_path / "grey16.png"), grey.astype(np.uint16) * 257)
+    assert L.main([str(tmp_path / "grey8.png"), str(tmp_path / "grey16.png")]) == 0
+    assert float(capsys.readouterr().out) == 0.0

@@ -10,6 +10,7 @@ import torch
 
 from evaluation import weights as W
 from evaluation.reid import (
+    TRAINED_FORMAT,
     CheckpointMismatchError,
     ReIDExtractor,
     build_osnet,
@@ -162,6 +163,101 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path):
 def test_generic_fallback_can_be_disabled(empty_user_dirs: Path):
     extractor = load_reid_extractor("osnet_x1_0", allow_random=True, generic_fallback=False)
     assert "RANDOM" in extractor.description
+
+
+# ----------------------------------------------------------------------------------------------------
+# OSNet x0.25, files of evaluation.train_reid, the shipped model trained on demo identities
+
+
+def test_osnet_x0_25_is_the_quarter_width_network():
+    model = build_osnet("osnet_x0_25")
+    assert model.conv1.conv.out_channels == 16 and model.conv4[1].conv3.conv.out_channels == 128
+    assert model.fc[0].in_features == 128 and model.fc[0].out_features == 512
+    # The published size of osnet_x0_25 is "0.2M" parameters.
+    assert sum(p.numel() for p in model.parameters()) == 201_864
+
+
+def trained_file(path: Path, seed: int = 0, demo_seed: int | None = 1401, size=(64, 32), half: bool = False
+                 ) -> tuple[Path, torch.nn.Module]:
+    """A file as evaluation.train_reid writes it (BNNeck included), from a randomised x0.25."""
+    torch.manual_seed(seed)
+    model = build_osnet("osnet_x0_25")
+    model.add_neck()
+    with torch.no_grad():
+        model.neck.running_mean.uniform_(-0.1, 0.1)
+        model.neck.weight.uniform_(0.5, 1.5)
+    model.eval()
+    data = {"layout": "demo", "demo_seed": demo_seed} if demo_seed is not None else {"layout": "market",
+                                                                                      "root": "/data/market"}
+    state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"format": TRAINED_FORMAT, "arch": "osnet_x0_25", "input_size": list(size), "state_dict": state,
+                "meta": {"data": data, "recipe": {"arch": "osnet_x0_25"}}}, path)
+    return path, model
+
+
+@pytest.mark.parametrize("half", [False, True])
+def test_trained_file_round_trip_with_neck_and_input_size(tmp_path: Path, half: bool):
+    path, model = trained_file(tmp_path / "m.pth", demo_seed=None, half=half)
+    extractor = load_reid_extractor("osnet_ain_x1_0", weights=path)  # the file names its own architecture
+    assert extractor.is_reid_model and extractor.input_size == (64, 32)
+    assert extractor.description == "OSNet trained by evaluation.train_reid on /data/market (OSNet x0.25, m.pth)"
+    x = images(2)
+    reference = ReIDExtractor(model, "reference", is_reid_model=True, input_size=(64, 32))
+    with torch.no_grad():
+        got, expected = extractor(x), reference(x)
+    assert got.shape == (2, 512)
+    if half:  # fp16 storage: close, not equal
+        torch.testing.assert_close(got, expected, rtol=0, atol=2e-2)
+    else:
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    # Crops are brought to the network's size once (no 256×128 detour).
+    crops = [np.random.default_rng(i).integers(0, 255, (64, 32, 3), dtype=np.uint8) for i in range(3)]
+    feats = extract_features(extractor, crops)
+    with torch.no_grad():
+        direct = extractor(crops_to_tensor(crops, (64, 32))).numpy()
+    np.testing.assert_array_equal(feats, direct)
+
+
+@pytest.fixture
+def shipped_demo_model(empty_user_dirs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for the committed model, trained (in the story) on demo data of seed 1401."""
+    monkeypatch.setattr(W, "REPO_ROOT", tmp_path / "repo")
+    path, _ = trained_file(tmp_path / "repo" / W.SHIPPED_DEMO_REID)
+    return path
+
+
+def test_demo_data_uses_the_shipped_model_and_other_data_the_generic_fallback(shipped_demo_model: Path):
+    extractor = load_reid_extractor("osnet_ain_x1_0", demo_seed=0)
+    assert extractor.is_reid_model and extractor.weights_file == shipped_demo_model
+    assert extractor.description.startswith("OSNet trained on demo identities (OSNet x0.25, osnet_x0_25_demo.pth")
+    assert "not real ones" in extractor.description and "WARNING" not in extractor.description
+    generic = load_reid_extractor("osnet_ain_x1_0")  # not demo data: the shipped model does not apply
+    assert not generic.is_reid_model and "ImageNet AlexNet" in generic.description
+    same_seed = load_reid_extractor("osnet_ain_x1_0", demo_seed=1401)
+    assert "WARNING: trained on demo data of this very seed (1401)" in same_seed.description
+
+
+def test_search_order_torchreid_then_shipped_then_imagenet(shipped_demo_model: Path, empty_user_dirs: Path):
+    torch.save(build_osnet("osnet_ain_x1_0").state_dict(), empty_user_dirs / "osnet_ain_x1_0_imagenet.pth")
+    assert load_reid_extractor("osnet_ain_x1_0", demo_seed=0).weights_file == shipped_demo_model
+    save_torchreid_style(build_osnet("osnet_ain_x1_0"), empty_user_dirs / "osnet_ain_x1_0_duke_x.pth")
+    assert load_reid_extractor("osnet_ain_x1_0", demo_seed=0).weights_file.name == "osnet_ain_x1_0_duke_x.pth"
+
+
+def test_the_committed_demo_model_meets_its_card():
+    """The shipped file: small, loadable, trained on a demo seed no test uses, and as good as its card says."""
+    path = W.REPO_ROOT / W.SHIPPED_DEMO_REID
+    assert path.is_file() and path.stat().st_size <= 10 * 2**20
+    extractor = load_reid_extractor("osnet_ain_x1_0", weights=path)
+    meta = extractor.meta
+    assert extractor.description.startswith("OSNet trained on demo identities")
+    assert meta["data"]["layout"] == "demo" and meta["data"]["demo_seed"] not in (0, 3, 4, 5, 11)
+    assert meta["held_out"]["rank_1"] >= 0.80 and meta["held_out"]["mAP"] >= 0.60
+    assert meta["held_out"]["n_queries"] >= 200
+    card = (path.parent / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert f"{meta['held_out']['rank_1']:.3f}" in card and f"{meta['held_out']['mAP']:.3f}" in card
+    assert meta["command"] in card.replace("\\\n    ", "")
 
 
 # ----------------------------------------------------------------------------------------------------

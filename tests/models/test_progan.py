@@ -19,7 +19,8 @@ from models.networks import define_G
 from models.person_gan import composite
 from models.progan_model import ProganModel
 from options.train_options import TrainOptions
-from util.validation import Validator
+from training.trainer import Trainer
+from training.validation import Validator
 
 
 def load_data_fixtures():
@@ -100,7 +101,7 @@ def test_stage_switch_pretraining_and_frozen_g1(progan_dataroot, tmp_path, batch
     opt = TrainOptions().parse(train_args(progan_dataroot, tmp_path, "--stage_1_epochs", "1",
                                           "--pretrain_iters_stage_2", "2", "--batch_size", str(batch_size)))
     torch.manual_seed(0)
-    trainer = train_script.Trainer(opt)
+    trainer = Trainer(opt)
     model, batches_per_epoch = trainer.model, 4 // batch_size
     assert model.stage_1_steps == batches_per_epoch
     batch = next(iter(trainer.dataset))
@@ -124,7 +125,7 @@ def test_stage_switch_pretraining_and_frozen_g1(progan_dataroot, tmp_path, batch
 def test_extra_person_d_and_generator_steps(progan_dataroot, tmp_path, order, forwards):
     opt = TrainOptions().parse(train_args(progan_dataroot, tmp_path, "--person_disc_steps", "2",
                                           "--generator_steps", "2", "--update_order", order))
-    trainer = train_script.Trainer(opt)
+    trainer = Trainer(opt)
     model = trainer.model
     calls = {"G1": 0, "D_person1": 0}
     for name in calls:
@@ -137,7 +138,7 @@ def test_extra_person_d_and_generator_steps(progan_dataroot, tmp_path, order, fo
 
 def test_stage_one_visuals_show_the_full_path_without_side_effects(progan_dataroot, tmp_path):
     opt = TrainOptions().parse(train_args(progan_dataroot, tmp_path, "--stage_1_epochs", "1"))
-    trainer = train_script.Trainer(opt)
+    trainer = Trainer(opt)
     model = trainer.model
     model.set_input(next(iter(trainer.dataset)))
     model.optimize_parameters()
@@ -154,7 +155,7 @@ def test_stage_one_visuals_show_the_full_path_without_side_effects(progan_dataro
 @pytest.mark.parametrize("composite_input", [False, True], ids=["upsampled", "composite-input"])
 def test_fresh_diff_map_g2_is_the_identity_on_its_input(progan_dataroot, tmp_path, composite_input):
     extra = ["--stage_2_composite_input"] if composite_input else []
-    trainer = train_script.Trainer(TrainOptions().parse(train_args(progan_dataroot, tmp_path, *extra)))
+    trainer = Trainer(TrainOptions().parse(train_args(progan_dataroot, tmp_path, *extra)))
     model = trainer.model
     model.set_input(next(iter(trainer.dataset)))
     model.test()
@@ -216,10 +217,10 @@ def test_best_is_tracked_per_stage(straight_run):
 def test_stage_two_only_needs_a_trained_g1(progan_dataroot, tmp_path, straight_run):
     opt = TrainOptions().parse(train_args(progan_dataroot, tmp_path, "--name", "run", "--stage_1_epochs", "0"))
     with pytest.raises(CheckpointError, match=r"run/stage_one_best_net_G1\.pth or .*run/best_net_G1\.pth not found"):
-        train_script.Trainer(opt)
+        Trainer(opt)
     (tmp_path / "run").mkdir(exist_ok=True)
     shutil.copy(straight_run / "stage_one_best_net_G1.pth", tmp_path / "run")
-    model = train_script.Trainer(opt).model
+    model = Trainer(opt).model
     assert model.current_stage() == 2 and model.stage_1_steps == 0
     saved = torch.load(straight_run / "stage_one_best_net_G1.pth", weights_only=True)
     assert all(torch.equal(value, saved[key]) for key, value in model.netG1.state_dict().items())

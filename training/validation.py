@@ -18,6 +18,7 @@ import torch
 from data import create_dataset
 from evaluation.fidelity import InceptionFeatures, extract_features, feature_statistics, frechet_distance
 from evaluation.weights import WeightsNotFoundError
+from models.modes import batchnorm_eval, preserved_buffers
 from util.html import HTMLPage
 from util.visualizer import Visualizer, append_fidelity_log, save_images
 
@@ -97,7 +98,6 @@ class Validator:
         fake_statistics = feature_statistics(extract_features(torch.cat(fakes), self.extractor))
         return float(frechet_distance(*fake_statistics, *self.real_statistics, method="eigh"))
 
-
     def log(self, epoch: int, total_iters: int, score: float) -> None:
         """Append the epoch's score to val/fidelity_log.txt (the original's line format)."""
         append_fidelity_log(self.val_dir / "fidelity_log.txt", epoch, total_iters, {self.metric_name: score})
@@ -113,46 +113,8 @@ class Validator:
                 visualizer.save_validation_visuals(model.get_current_visuals(), epoch, model.get_image_paths()[0])
 
 
-class batchnorm_eval:  # noqa: N801 - a context manager like torch's no_grad
-    """Put BatchNorm layers in eval mode, leaving dropout and noise as they are; restore afterwards."""
-
-    def __init__(self, model) -> None:
-        self.layers = [module for name in model.model_names for module in model.network(name).modules()
-                       if isinstance(module, torch.nn.modules.batchnorm._BatchNorm)]
-
-    def __enter__(self) -> None:
-        self.modes = [layer.training for layer in self.layers]
-        for layer in self.layers:
-            layer.eval()
-
-    def __exit__(self, *exc) -> None:
-        for layer, mode in zip(self.layers, self.modes, strict=True):
-            layer.train(mode)
-
-
-class preserved_buffers:  # noqa: N801 - used as a context manager like torch's no_grad
-    """Restore every network's buffers (BatchNorm running statistics) after a forward in train mode."""
-
-    def __init__(self, model) -> None:
-        self.model = model
-
-    def __enter__(self) -> None:
-        self.saved = {name: {key: value.clone() for key, value in model_buffers(self.model, name)}
-                      for name in self.model.model_names}
-
-    def __exit__(self, *exc) -> None:
-        for name, buffers in self.saved.items():
-            current = dict(model_buffers(self.model, name))
-            for key, value in buffers.items():
-                current[key].copy_(value)
-
-
-def model_buffers(model, name: str):
-    return model.network(name).named_buffers()
-
-
 def is_better(score: float, best: float) -> bool:
     return math.isfinite(score) and score < best
 
 
-__all__ = ["Validator", "Visualizer", "is_better", "validation_options"]
+__all__ = ["Validator", "is_better", "validation_options"]

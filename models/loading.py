@@ -1,0 +1,87 @@
+"""One call from a trained model on disk to a model ready for inference (device, network mode, precision).
+
+    from models import load_model
+    model = load_model("checkpoints/demo_psgan", epoch="best")   # a run folder: train_opt.json + best_net_G.pth
+    model = load_model("weights/demo_psgan.pth")                  # a shipped model file + weights/demo_psgan.json
+    model.set_input(batch)                                        # a batch as the dataset yields it
+    model.test()                                                  # model.fake_B, model.get_current_visuals()
+
+The options are resolved as ``test.py`` resolves them (``options.run_options``); keyword overrides set any test
+option (``crop_size=...``, ``netG_noise=...``). Weights are loaded with ``weights_only=True`` and every network
+must fit its file exactly. ``eval_mode=False`` keeps the networks in train mode (BatchNorm batch statistics,
+dropout on), test.py's and the original's default.
+
+The options layer sits above the model registry (it asks the registry for each model's flags), so this module
+imports it inside the functions rather than at import time; see docs/ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.base_model import BaseModel
+from util.precision import Precision, resolve_amp
+
+Device = str | torch.device
+
+
+def gpu_ids_for(device: Device) -> str:
+    """The ``--gpu_ids`` value of a device: ``cpu`` -> -1, ``cuda`` -> 0, ``cuda:N`` -> N."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return "-1"
+    if device.type == "cuda":
+        return str(device.index or 0)
+    raise ValueError(f"device {device}: only cpu and cuda are supported")
+
+
+def load_model(source: str | Path, epoch: str | int = "latest", *, device: Device = "cpu", eval_mode: bool = False,
+               amp: str = "none", quiet: bool = False, **overrides: Any) -> BaseModel:
+    """The model of a run folder (``<checkpoints_dir>/<name>``, weights ``<epoch>_net_<G>.pth``) or of a shipped
+    model file (``<stem>.pth`` with ``<stem>.json``; ``epoch`` is not used), ready for inference.
+
+    Raises ``options.OptionsError`` for missing or invalid options and ``models.CheckpointError`` for missing or
+    mismatching weights; both messages name the file."""
+    from options import model_file_options, run_options
+
+    source = Path(source)
+    settings = {"gpu_ids": gpu_ids_for(device), "quiet": True, **overrides}
+    if source.is_file():
+        return ready_model(model_file_options(source, **settings), eval_mode=eval_mode, amp=amp, quiet=quiet,
+                           model_file=source)
+    return ready_model(run_options(source, epoch=str(epoch), **settings), eval_mode=eval_mode, amp=amp, quiet=quiet)
+
+
+def untrained_model(*, device: Device = "cpu", eval_mode: bool = False, amp: str = "none", quiet: bool = True,
+                    **options: Any) -> BaseModel:
+    """A test-time model with freshly initialised weights, built from keyword options: for benchmarks (timing)
+    and tests only — its outputs mean nothing."""
+    from options.test_options import TestOptions
+
+    opt = TestOptions(training_options={}).parse_keywords(**{"gpu_ids": gpu_ids_for(device), "quiet": True, **options})
+    return ready_model(opt, eval_mode=eval_mode, amp=amp, quiet=quiet, load_weights=False)
+
+
+def ready_model(opt: argparse.Namespace, *, eval_mode: bool = False, amp: str = "none", quiet: bool = False,
+                model_file: Path | None = None, load_weights: bool = True) -> BaseModel:
+    """Build the model of resolved test options, load its generators (from the run folder, or ``model_file``),
+    set the network mode and the precision of its forward passes (``amp``: none, bf16, fp16 or auto)."""
+    from models import create_model
+
+    with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+        model = create_model(opt)
+        model.setup(load_weights=load_weights and model_file is None)
+        if model_file is not None:
+            model.load_model_file(model_file)
+    if eval_mode:
+        model.eval()
+    else:
+        model.train()
+    model.precision = Precision(resolve_amp(amp, model.device.type == "cuda"), model.device)
+    return model

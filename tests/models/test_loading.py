@@ -1,0 +1,103 @@
+"""load_model: a trained run folder or a shipped model file becomes a ready model with one call, no command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from models import CheckpointError, create_model, load_model, untrained_model
+from options import OptionsError
+from options.train_options import TrainOptions
+
+TINY = {"crop_size": 64, "load_size": 64, "ngf": 8, "ndf": 8, "gpu_ids": "-1", "quiet": True}
+PSGAN = {"model": "psgan", "netG": "unet_64", "netG_mask_input": True, "netG_noise": "decoder"}
+PROGAN = {"model": "progan", "netG": "unet_64", "netG2": "unet_128", "netG_mask_input": True, "unet_diff_map": True,
+          "crop_size": 128, "load_size": 128}
+
+
+def trained_run(tmp_path, options: dict, prefix: str = "best"):
+    """A run folder as train.py leaves it: train_opt.json and the networks saved under ``prefix``."""
+    trainer_options = TrainOptions()
+    opt = trainer_options.parse_keywords(checkpoints_dir=str(tmp_path), name="run", **{**TINY, **options})
+    trainer_options.save_options(opt, tmp_path / "run", "train")
+    torch.manual_seed(1)
+    model = create_model(opt)
+    model.save_networks(prefix)
+    return tmp_path / "run", model
+
+
+def window_batch(crop: int = 64) -> dict:
+    generator = torch.Generator().manual_seed(0)
+    image = torch.rand(2, 3, crop, crop, generator=generator) * 2 - 1
+    boxes = torch.tensor([[20, 8, 40, 56], [10, 4, 30, 60]])
+    return {"A": image, "B": image, "bbox": boxes, "A_paths": ["a", "b"]}
+
+
+def generate(model, batch: dict) -> torch.Tensor:
+    torch.manual_seed(5)
+    model.set_input(batch)
+    model.test()
+    return model.fake_B
+
+
+def test_a_run_folder_loads_with_its_saved_weights_in_the_asked_mode(tmp_path):
+    run, trained = trained_run(tmp_path, PSGAN)
+    model = load_model(run, "best", eval_mode=True)
+    assert (model.opt.netG, model.opt.ngf, model.opt.netG_noise, model.isTrain) == ("unet_64", 8, "decoder", False)
+    for key, value in trained.netG.state_dict().items():
+        assert torch.equal(model.netG.state_dict()[key], value), key
+    assert not model.netG.training and model.device.type == "cpu" and model.precision.amp == "none"
+    trained.netG.eval()
+    assert torch.equal(generate(model, window_batch()), generate(trained, window_batch()))
+    assert load_model(run, "best").netG.training  # test.py's default: train mode
+
+
+def test_a_missing_epoch_names_the_file_and_the_prefixes_that_exist(tmp_path):
+    run, _ = trained_run(tmp_path, PSGAN)
+    with pytest.raises(CheckpointError, match=r"latest_net_G\.pth: checkpoint not found \(available: best\)"):
+        load_model(run)
+    with pytest.raises(OptionsError, match="train_opt.json: not found"):
+        load_model(tmp_path / "elsewhere")
+
+
+def test_a_shipped_fp16_generator_file_loads_by_the_same_call(tmp_path):
+    run, trained = trained_run(tmp_path, PSGAN)
+    state = {key: value.half() if value.is_floating_point() else value
+             for key, value in trained.netG.state_dict().items()}
+    torch.save(state, tmp_path / "demo.pth")
+    saved = json.loads((run / "train_opt.json").read_text())
+    (tmp_path / "demo.json").write_text(json.dumps({key: saved[key] for key in (*PSGAN, "ngf", "crop_size")}))
+    model = load_model(tmp_path / "demo.pth", eval_mode=True)
+    loaded = model.netG.state_dict()
+    for key, value in state.items():
+        assert torch.equal(loaded[key], value.to(loaded[key].dtype)), key
+    assert all(value.dtype == torch.float32 for value in loaded.values() if value.is_floating_point())
+
+
+def test_a_shipped_two_stage_file_holds_both_generators(tmp_path):
+    run, trained = trained_run(tmp_path, PROGAN)
+    torch.save({"G1": trained.netG1.state_dict(), "G2": trained.netG2.state_dict()}, tmp_path / "two.pth")
+    (tmp_path / "two.json").write_text((run / "train_opt.json").read_text())
+    model = load_model(tmp_path / "two.pth")
+    for name in ("G1", "G2"):
+        expected = trained.network(name).state_dict()
+        assert all(torch.equal(value, expected[key]) for key, value in model.network(name).state_dict().items())
+    torch.save(trained.netG1.state_dict(), tmp_path / "two.pth")  # G1 alone cannot stand up a two-stage model
+    with pytest.raises(CheckpointError, match="must hold a dict with the state dicts of G1, G2"):
+        load_model(tmp_path / "two.pth")
+
+
+def test_a_model_file_that_does_not_fit_its_options_is_refused(tmp_path):
+    _, trained = trained_run(tmp_path, PSGAN)
+    torch.save(trained.netG.state_dict(), tmp_path / "demo.pth")
+    (tmp_path / "demo.json").write_text(json.dumps({**PSGAN, "ngf": 16, "crop_size": 64}))
+    with pytest.raises(CheckpointError, match=r"demo\.pth: does not match the network built from the options"):
+        load_model(tmp_path / "demo.pth")
+
+
+def test_untrained_model_builds_from_keywords_for_benchmarks():
+    model = untrained_model(**PSGAN, ngf=8, crop_size=64, eval_mode=True, amp="bf16")
+    assert model.opt.netG == "unet_64" and not model.netG.training and model.precision.amp == "bf16"
+    assert generate(model, window_batch()).shape == (2, 3, 64, 64)

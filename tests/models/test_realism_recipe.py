@@ -1,0 +1,100 @@
+"""The realism recipe (--ema_decay, --lambda_mode_seeking, --r1_gamma) and a learning test that fails when
+gradients, box masks or losses are wired wrongly."""
+
+from __future__ import annotations
+
+import torch
+
+from data import create_dataset
+from models import create_model
+from models.networks import mode_seeking_loss, r1_penalty
+from options.test_options import TestOptions
+from options.train_options import TrainOptions
+from tests.models.test_psgan import build, train_args
+
+
+def test_mode_seeking_loss_is_small_for_different_boxes_and_ignores_the_outside():
+    inside = torch.zeros(1, 1, 8, 8)
+    inside[..., 2:6, 2:6] = 1
+    same = torch.zeros(1, 3, 8, 8)
+    different = same.clone()
+    different[..., 2:6, 2:6] = 0.5
+    outside_only = same.clone()
+    outside_only[..., 0, 0] = 1.0
+    assert mode_seeking_loss(same, different, inside).item() == torch.tensor(1 / (0.5 + 1e-5)).item()
+    # Differences outside the box do not count: identical boxes give the largest loss, 1 / eps.
+    assert mode_seeking_loss(same, outside_only, inside).item() > 1e4
+
+
+def test_r1_penalty_is_gamma_half_squared_gradient_norm():
+    weight = torch.tensor(3.0, requires_grad=True)
+    real = torch.ones(2, 1, 2, 2)
+    penalty = r1_penalty(lambda x: weight * x.sum(dim=(1, 2, 3)), real, gamma=2.0)
+    # d(3 * sum x)/dx = 3 per element, 4 elements: ||grad||^2 = 36; gamma/2 * 36 = 36.
+    assert penalty.item() == 36.0
+    penalty.backward()
+    assert weight.grad.item() == 24.0  # d/dw (w^2 * 4) = 8w
+
+
+def test_recipe_step_updates_the_moving_average_and_logs_mode_seeking(crop_dataroot, tmp_path):
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--netG_noise", "decoder", "--use_L1_mask",
+                  "--ema_decay", "0.5", "--lambda_mode_seeking", "1", "--r1_gamma", "1")
+    assert model.model_names == ["G", "D_image", "D_person", "G_ema"]
+    assert "G_ema" not in model.optimizers
+    live_before = [p.clone() for p in model.netG.parameters()]
+    ema_before = [p.clone() for p in model.netG_ema.parameters()]
+    model.optimize_parameters()
+    losses = model.get_current_losses()
+    assert losses["G_mode_seeking"] > 0
+    for live, old_ema, ema in zip(model.netG.parameters(), ema_before, model.netG_ema.parameters(), strict=True):
+        # decay 0.5 from equal weights: ema = (old + new) / 2
+        torch.testing.assert_close(ema, 0.5 * old_ema + 0.5 * live)
+    assert any(not torch.equal(a, b) for a, b in zip(live_before, model.netG.parameters(), strict=True))
+
+
+def test_sampling_uses_the_moving_average_and_test_time_loads_it(crop_dataroot, tmp_path):
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--ema_decay", "0.9", "--no_dropout")
+    with torch.no_grad():
+        for p in model.netG_ema.parameters():
+            p.zero_()  # an EMA generator that outputs tanh(0) = 0 everywhere
+    model.eval()
+    model.test()
+    assert model.fake_B.abs().max().item() == 0.0
+    model.forward()  # the training forward runs the live G
+    assert model.fake_B.abs().max().item() > 0.0
+    model.save_networks("latest")
+    assert (tmp_path / "experiment_name" / "latest_net_G_ema.pth").is_file()
+
+    opt = TestOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path),
+                               "--epoch", "latest", "--gpu_ids", "-1", "--quiet", "--netG", "unet_64",
+                               "--ngf", "8", "--no_dropout", "--crop_size", "64", "--load_size", "64"])
+    tested = create_model(opt)
+    tested.setup()
+    assert all(p.abs().max().item() == 0.0 for p in tested.netG.parameters() if p.dim() > 1)
+
+
+def test_a_tiny_generator_learns_to_fill_the_box(crop_dataroot, tmp_path):
+    """Overfitting two 64 px crops: the mean error inside the box falls 2.5-fold within 60 steps (measured:
+    0.42 -> 0.15 after 40 steps, 0.11 after 80)."""
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--model", "psgan", "--netG_mask_input",
+                                          "--batch_size", "2", "--no_flip", "--serial_batches",
+                                          "--max_dataset_size", "2", "--lr", "0.002", "--no_dropout",
+                                          "--norm", "instance", "--lambda_L1", "100"))
+    torch.manual_seed(0)
+    model = create_model(opt)
+    model.setup()
+    batch = next(iter(create_dataset(opt)))
+
+    def box_error() -> float:
+        model.set_input(batch)
+        with torch.no_grad():
+            model.forward()
+        return model.validation_loss().item()
+
+    start = box_error()
+    for _ in range(60):
+        model.set_input(batch)
+        model.optimize_parameters()
+    end = box_error()
+    assert end < 0.4 * start, f"in-box L1 went from {start:.3f} to {end:.3f}"
+
