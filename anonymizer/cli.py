@@ -260,6 +260,9 @@ def run(args: argparse.Namespace) -> int:
     entries = [(k, job(path, target)) for k, (path, target) in
                zip(range(rank, len(pairs), world), progress_bar(mine, desc="anonymize", quiet=args.quiet,
                                                                 unit="file"), strict=True)]
+    if world > 1:
+        for _, entry in entries:
+            entry["rank"] = rank
     entries = distributed_gather(entries)
     if entries is None:
         return 0  # not rank 0: rank 0 reports

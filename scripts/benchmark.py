@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from any folder
     sys.path.insert(0, str(ROOT))
@@ -177,6 +179,101 @@ def anonymize_frame_benchmark(repeats: int) -> dict:
     figures["gan_fp32_eval_s"] = timed(Settings(method="gan", batch_size=8), generator)
     for method in TRADITIONAL_METHODS:
         figures[f"{method}_s"] = timed(Settings(method=method), None)
+    return figures
+
+
+def detection_args(**overrides) -> argparse.Namespace:
+    """anonymize.py's detection options with their defaults (builtin detector, persons)."""
+    from anonymizer.cli import build_parser
+
+    args = build_parser().parse_args(["-i", "x", "-o", "y", "--method", "blur"])
+    args.detector = "builtin"
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return args
+
+
+def demo_frame(size: str) -> np.ndarray:
+    """The demo frame with the most pedestrians among 3 of this size (seed 0)."""
+    from anonymizer.annotations import load_annotations
+    from data_preprocessing import make_demo_data
+    from util.image_files import read_rgb
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_demo_data.main(["--out", tmp, "--frames", "3", "--size", size, "--seed", "0", "--quiet"])
+        index = load_annotations(Path(tmp, "gtBboxCityPersons"))
+        frames = sorted(Path(tmp, "leftImg8bit").rglob("*.png"))
+        best = max(frames, key=lambda f: sum(p.label == "pedestrian" for p in index.lookup(Path(f.name)).persons))
+        return read_rgb(best)
+
+
+@register("detect_frame")
+def detect_frame(repeats: int) -> dict:
+    """s/frame of the built-in pedestrian detector + blur on a 2048×1024 demo frame (anonymize.py's per-frame
+    work without file I/O), at --min_person_height 50 (default), 100 and 200; CPU seconds beside wall seconds."""
+    import torch
+
+    from anonymizer import detectors
+    from anonymizer.actions import FrameProcessor, Thresholds
+    from anonymizer.frame import Settings
+
+    image = demo_frame("2048x1024")
+    figures: dict = {"frame": "2048x1024", "torch_threads": torch.get_num_threads()}
+    for height in (50, 100, 200):
+        args = detection_args(min_person_height=height)
+        (detector,) = detectors.build_detectors(args)
+        processor = FrameProcessor([detector], Thresholds(0.5, 0.3), Settings(method="blur"), None)
+        _, entry = processor(image, "bench.png")  # warm-up
+        walls, cpus = [], []
+        for _ in range(repeats):
+            wall, cpu = time.perf_counter(), time.process_time()
+            processor(image, "bench.png")
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        figures[f"min_height_{height}"] = {"tiles": len(detector.tiles(2048, 1024)),
+                                           "detect_and_blur_s": round(statistics.median(walls), 3),
+                                           "cpu_s": round(statistics.median(cpus), 3),
+                                           "persons": len(entry["persons"])}
+    return figures
+
+
+@register("video_fps")
+def video_fps(repeats: int) -> dict:
+    """Frames/s of anonymize.py on a 768×576 H.264 clip (30 frames of a demo scene): built-in detector + blur,
+    tracking on, decoding and encoding included."""
+    import av
+
+    from anonymizer import detectors
+    from anonymizer.actions import FrameProcessor, Thresholds
+    from anonymizer.frame import Settings
+    from anonymizer.tracking import IoUTracker
+    from anonymizer.video import anonymize_video
+
+    image = demo_frame("768x576")
+    frames = 30
+    figures: dict = {"clip": "768x576", "frames": frames}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp, "clip.mp4")
+        with av.open(str(clip), "w") as container:
+            stream = container.add_stream("libx264", rate=10)
+            stream.width, stream.height, stream.pix_fmt = 768, 576, "yuv420p"
+            for k in range(frames):
+                moved = np.roll(image, 4 * k, axis=1)  # the scene pans: every frame differs
+                for packet in stream.encode(av.VideoFrame.from_ndarray(moved, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+        (detector,) = detectors.build_detectors(detection_args())
+        processor = FrameProcessor([detector], Thresholds(0.5, 0.3), Settings(method="blur"), None)
+        rates = []
+        for k in range(repeats):
+            tracker = IoUTracker()
+            start = time.perf_counter()
+            anonymize_video(clip, Path(tmp, f"out{k}.mp4"), lambda img, i, t=tracker: processor(img, "clip", i, t),
+                            (), quiet=True)
+            rates.append(frames / (time.perf_counter() - start))
+        figures["fps"] = round(statistics.median(rates), 3)
+        figures["tiles_per_frame"] = len(detector.tiles(768, 576))
     return figures
 
 

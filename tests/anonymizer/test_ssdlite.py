@@ -11,7 +11,7 @@ from skimage import data as skimage_data
 
 from anonymizer.detectors import _weights
 from anonymizer.detectors.graphdef import Graph
-from anonymizer.detectors.ssdlite import SSDLiteDetector, same_padding
+from anonymizer.detectors.ssdlite import PedestrianTileModel, SSDLiteDetector, same_padding
 
 from .tf_reference import constant_anchors, network_text_graph
 
@@ -73,3 +73,14 @@ def test_finds_the_astronaut(graph_and_model, astronaut_input):
     x1, y1, x2, y2 = (boxes[0, best] * 512).tolist()
     # She fills the left three quarters of the 512 px picture, head near the top, cut off at the bottom.
     assert x1 < 40 and y1 < 60 and 330 < x2 < 420 and y2 > 360
+
+
+def test_the_cpu_runtime_gives_the_torch_modules_outputs(graph_and_model, astronaut_input):
+    path, _, model = graph_and_model
+    runtime = PedestrianTileModel(path, "0" * 64, "cpu")
+    assert runtime.session is not None  # onnxruntime on the CPU
+    ((boxes, scores),) = runtime(astronaut_input.permute(0, 2, 3, 1).numpy().astype(np.uint8))
+    with torch.no_grad():
+        expected_boxes, expected_scores = model(astronaut_input)
+    np.testing.assert_allclose(scores, expected_scores[0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(boxes, expected_boxes[0].numpy(), atol=1e-5)
