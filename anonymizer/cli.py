@@ -26,7 +26,7 @@ import argparse
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -183,8 +183,8 @@ def write_png(path: Path, rgb: np.ndarray) -> None:
 
 
 class Job:
-    """One input file end to end (an image, or a whole video); ``run`` raises for an input that must not be
-    written."""
+    """One input file end to end (an image, or a whole video) -> its report entry; an input that cannot be
+    processed is reported as failed and nothing is written for it."""
 
     def __init__(self, args: argparse.Namespace, root: Path, processor: FrameProcessor,
                  video_processor: FrameProcessor) -> None:
@@ -195,12 +195,12 @@ class Job:
 
     def image(self, path: Path, target: Path) -> dict:
         image = read_rgb(path)
-        result, entry = self.processor(image, PurePosixPath(path.relative_to(self.root).as_posix()).as_posix())
+        result, entry = self.processor(image, path.relative_to(self.root).as_posix())
         write_png(target, result)
         return {**entry, "size": [image.shape[1], image.shape[0]]}
 
     def video(self, path: Path, target: Path) -> dict:
-        name = PurePosixPath(path.relative_to(self.root).as_posix()).as_posix()
+        name = path.relative_to(self.root).as_posix()
         tracker = IoUTracker() if self.args.tracking == "on" else None
 
         def one(image: np.ndarray, index: int) -> tuple[np.ndarray, dict]:
@@ -233,11 +233,8 @@ class Job:
 def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
     if args.method != "gan" or args.show_detections:
         return None
-    device = args.device
-    if device == "cuda" and distributed.is_distributed():
-        device = f"cuda:{distributed.local_rank()}"
-    model = (load_model(args.name, args.checkpoints_dir, args.epoch, device, args.eval) if args.name
-             else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, device, args.eval))
+    model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval) if args.name
+             else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, args.eval))
     return WindowGenerator(model, amp=args.amp)
 
 
@@ -246,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
     pairs, report_path = plan_outputs(args, root, inputs)
     rank, world = distributed.rank(), distributed.world_size()
     mine = pairs[rank::world]  # round robin: every output has exactly one writer
+    if args.device == "cuda" and world > 1:
+        args.device = f"cuda:{distributed.local_rank()}"  # detectors and generator on this process's GPU
     detector_list = detectors.build_detectors(args)
     generator = build_generator(args)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,

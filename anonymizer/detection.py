@@ -1,7 +1,8 @@
 """Who is in a frame: one interface for every detector, multi-scale tiling, NMS merging, thresholds and a cache.
 
 A detector maps a batch of frames to detections: boxes ``[x1, y1, x2, y2]`` in frame pixels (floats), a score in
-[0, 1], a label, and optionally a mask over the box. Sources (``--detector``, see ``detectors/``):
+[0, 1] and a label (no detector here gives masks; people are anonymized by box). Sources (``--detector``, see
+``detectors/``):
 
 - ``annotations``: the ground-truth files of ``-a`` (score 1);
 - ``builtin``: the offline SSDLite-MobileNetV2 pedestrian detector (``detectors/ssdlite.py``);
@@ -27,7 +28,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -46,7 +47,6 @@ class Detection:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
     score: float
     label: str = "person"
-    mask: np.ndarray | None = field(default=None, compare=False)  # bool, shape of region()'s box, or None
     crowd: bool = False  # an annotated crowd region (COCO iscrowd)
 
     def region(self) -> Region:
@@ -60,7 +60,7 @@ class Detection:
     def rounded(self) -> Detection:
         """Box to 0.01 px, score to 1e-4: what the cache stores, so a cached rerun equals the first run."""
         return Detection(tuple(round(float(v), 2) for v in self.box), round(float(self.score), 4), self.label,
-                         self.mask)
+                         self.crowd)
 
 
 @dataclass
@@ -142,7 +142,7 @@ def expand(detection: Detection, margin: float) -> Detection:
         return detection
     x1, y1, x2, y2 = detection.box
     dx, dy = (x2 - x1) * margin, (y2 - y1) * margin
-    return Detection((x1 - dx, y1 - dy, x2 + dx, y2 + dy), detection.score, detection.label)
+    return Detection((x1 - dx, y1 - dy, x2 + dx, y2 + dy), detection.score, detection.label, detection.crowd)
 
 
 # ------------------------------------------------------------------------------------------------ tiling
@@ -239,7 +239,7 @@ class TiledDetector(Detector):
 def clip(detection: Detection, width: int, height: int) -> Detection:
     x1, y1, x2, y2 = detection.box
     box = (min(max(x1, 0.0), width), min(max(y1, 0.0), height), min(max(x2, 0.0), width), min(max(y2, 0.0), height))
-    return Detection(box, detection.score, detection.label, detection.mask)
+    return Detection(box, detection.score, detection.label, detection.crowd)
 
 
 # ------------------------------------------------------------------------------------------------ cache

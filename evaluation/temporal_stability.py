@@ -3,11 +3,11 @@
     python -m evaluation.temporal_stability --video out.mp4 --report out.report.json [--original clip.mp4]
 
 For every track (``anonymize.py`` reports each person's ``track`` and ``box_in_frame`` per frame) and every pair of
-consecutive frames in which it appears, the box of the later frame is resized to the earlier box's size and the
-mean absolute difference of the two crops is taken (0–255 scale); the result is the mean over all such pairs. A
-person who keeps one synthetic appearance changes little (only by motion and pose); one who is re-generated with
-new noise every frame flickers and scores high. ``--original`` gives the same number for the input video at the
-same boxes: the change that motion alone causes.
+consecutive frames in which it is detected (coasting boxes are left out), the box of the later frame is resized to
+the earlier box's size and the mean absolute difference of the two crops is taken (0–255 scale); the result is the
+mean over all such pairs. A person who keeps one synthetic appearance changes little (only by motion and pose); one
+who is re-generated with new noise every frame flickers and scores high. ``--original`` gives the same number for
+the input video at the same boxes: the change that the people's own motion causes.
 """
 
 from __future__ import annotations
@@ -33,14 +33,15 @@ def decode(path: str | Path) -> list[np.ndarray]:
 Tracks = dict[int, dict[int, tuple[int, int, int, int]]]
 
 
-def track_boxes(report: dict) -> tuple[Tracks, list[int]]:
+def track_boxes(report: dict, method: str | None = None) -> tuple[Tracks, list[int]]:
     """({track: {position in the output video: box}}, the input frame number of each output position) from a
-    single-video report."""
+    single-video report: detected people (not coasting tracks), only those given ``method`` if one is named."""
     (video,) = [entry for entry in report["frames"] if isinstance(entry.get("frames"), list)]
     tracks: Tracks = {}
     for position, frame in enumerate(video["frames"]):
         for person in frame.get("persons", []):
-            if "track" in person and "box_in_frame" in person:
+            chosen = method is None or person.get("method") == method
+            if "track" in person and "box_in_frame" in person and not person.get("coasting") and chosen:
                 tracks.setdefault(person["track"], {})[position] = tuple(person["box_in_frame"])
     return tracks, [frame["frame"] for frame in video["frames"]]
 
@@ -70,10 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--video", required=True, help="the anonymized video")
     parser.add_argument("--report", required=True, help="its report from anonymize.py (with tracking on)")
     parser.add_argument("--original", default=None, help="the input video, for the change motion alone causes")
+    parser.add_argument("--method", default=None,
+                        help="only people anonymized by this method in the report (e.g. gan: the ones whose noise "
+                             "tracking seeds)")
     parser.add_argument("--out", default=None, help="write the numbers as JSON here")
     args = parser.parse_args(argv)
     try:
-        tracks, frame_of = track_boxes(json.loads(Path(args.report).read_text(encoding="utf-8")))
+        tracks, frame_of = track_boxes(json.loads(Path(args.report).read_text(encoding="utf-8")), args.method)
     except (OSError, ValueError, KeyError) as error:
         print(f"error: {args.report}: not a single-video anonymize.py report ({error})", file=sys.stderr)
         return 2

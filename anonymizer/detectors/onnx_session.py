@@ -18,9 +18,10 @@ def onnx_session(model: str | bytes, device: str, source: str):
     options.intra_op_num_threads = torch.get_num_threads()
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    providers = ["CPUExecutionProvider"]
+    providers: list = ["CPUExecutionProvider"]
     if device.startswith("cuda") and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
-        providers.insert(0, "CUDAExecutionProvider")
+        index = int(device.partition(":")[2] or 0)  # cuda:N under torchrun: this process's GPU
+        providers.insert(0, ("CUDAExecutionProvider", {"device_id": index}))
     try:
         return onnxruntime.InferenceSession(model, options, providers=providers)
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types

@@ -116,7 +116,7 @@ def test_person_class_and_thresholds_fail_closed(tmp_path, tiny_run):
     assert rgb(tmp_path / "ignored" / "green.png").tobytes() == rgb(image).tobytes()
 
 
-def test_onnx_errors_name_the_file_and_the_problem(tmp_path, capsys):
+def test_bad_detector_files_and_flags_give_one_clear_error(tmp_path, capsys):
     model = tiny_yolo(tmp_path / "tiny.onnx")
     image = street(tmp_path / "red.png", red=230, green=10)
     assert anonymize(image, tmp_path / "a", "--detector", f"onnx:{model}", "--person_class", "5") == 2
@@ -124,9 +124,14 @@ def test_onnx_errors_name_the_file_and_the_problem(tmp_path, capsys):
     (tmp_path / "junk.onnx").write_bytes(b"not a model")
     assert anonymize(image, tmp_path / "b", "--detector", f"onnx:{tmp_path / 'junk.onnx'}") == 2
     assert "junk.onnx: cannot be loaded by onnxruntime" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        anonymize(image, tmp_path / "c", "--detector", "yolo.onnx")
-    assert "--detector must be annotations, builtin, onnx:FILE or coco:FILE" in capsys.readouterr().err
+    for flags, message in ((["--detector", "yolo.onnx"], "--detector must be annotations, builtin, onnx:FILE"),
+                           (["--targets", "people"], "--targets must be persons, faces or persons,faces"),
+                           (["-a", str(model), "--detector", "builtin"], "-a/--annotations is only read with"),
+                           (["--fallback_threshold", "0.6"], "need 0 <= --fallback_threshold <= --detection"),
+                           (["--start", "3", "--end", "2"], "--end (2.0) must be after --start (3.0)")):
+        with pytest.raises(SystemExit):
+            anonymize(image, tmp_path / "c", *flags)
+        assert message in capsys.readouterr().err
 
 
 def test_cache_skips_detection_on_the_second_run_with_identical_output(tmp_path):

@@ -14,7 +14,8 @@ def test_change_inside_tracked_boxes_follows_the_box_and_the_report():
     frames[2][10:30, 18:28] = 130  # moved again, same look
     report = {"frames": [{"video": "clip.mp4", "frames": [
         {"frame": 5, "persons": [{"track": 7, "box_in_frame": [10, 10, 20, 30]}]},
-        {"frame": 6, "persons": [{"track": 7, "box_in_frame": [14, 10, 24, 30]}, {"index": 1}]},
+        {"frame": 6, "persons": [{"track": 7, "box_in_frame": [14, 10, 24, 30]}, {"index": 1},
+                                 {"track": 8, "box_in_frame": [0, 0, 5, 5], "coasting": True}]},
         {"frame": 7, "persons": [{"track": 7, "box_in_frame": [18, 10, 28, 30]}]}]}]}
     tracks, frame_of = track_boxes(report)
     assert tracks == {7: {0: (10, 10, 20, 30), 1: (14, 10, 24, 30), 2: (18, 10, 28, 30)}} and frame_of == [5, 6, 7]
