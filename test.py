@@ -20,6 +20,7 @@ from util.fileio import atomic_write_json
 from util.html import HTMLPage
 from util.progress import progress_bar
 from util.seed import seed_everything
+from util.threads import configure_threads
 from util.visualizer import append_fidelity_log, save_images
 
 FIDELITY_LOGS = {"fake_B": "fidelity_log.txt", "fake_B_display": "fidelity_log_display.txt"}
@@ -36,7 +37,7 @@ def fixed_test_settings(opt) -> None:
 
 def run_test(opt) -> Path:
     dataset = create_dataset(opt)
-    model = ready_model(opt, eval_mode=opt.eval)
+    model = ready_model(opt, eval_mode=opt.eval, amp=opt.amp)
     prefix = model.checkpoint_prefix()
     web_dir = Path(opt.results_dir) / opt.name / f"{opt.phase}_{prefix}"
     page = HTMLPage(web_dir, f"Experiment = {opt.name}, Phase = {opt.phase}, Epoch = {prefix}")
@@ -54,6 +55,7 @@ def run_test(opt) -> Path:
         "epoch": prefix, "phase": opt.phase, "num_images": count, "seed": opt.seed,
         "network_mode": "eval (BatchNorm running statistics, no dropout)" if opt.eval
         else "train (BatchNorm per-image statistics, dropout on; the original's default)",
+        "precision": model.precision.amp,
         "checkpoints": {str(path): sha256_of(path) for path in checkpoints},
     })
     write_fidelity(opt, web_dir, prefix)
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.inherited:
         print(f"[options] from train_opt.json: {', '.join(options.inherited)}")
     print(options.format_options(opt), end="")
+    print(f"[threads] {configure_threads(opt.threads).describe()}, precision {opt.amp}")
     options.save_options(opt, Path(opt.results_dir) / opt.name, "test")
     seed_everything(opt.seed)
     try:

@@ -18,6 +18,7 @@ from training.trainer import Trainer
 from util import distributed
 from util.precision import configure_backends, cuda_requested
 from util.seed import seed_everything
+from util.threads import configure_threads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def train(options: TrainOptions, opt) -> int:
     print(options.format_options(opt), end="")
+    print(f"[threads] {configure_threads(opt.threads, loader_workers=opt.num_threads).describe()}, "
+          f"precision {opt.amp}")
     if distributed.is_main_process():
         options.save_options(opt, Path(opt.checkpoints_dir) / opt.name, "train")
     if distributed.world_size() > 1:

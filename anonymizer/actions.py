@@ -119,6 +119,9 @@ class FrameProcessor:
         found = [(detector, detector.detect([frame])[0]) for detector in self.detectors]
         chosen = candidates(found, self.thresholds, tracker, image.shape[1], image.shape[0])
         entry = {"detections": sum(len(dets) for _, dets in found)}
+        notes = [note for detector, dets in found if (note := detector.note(dets))]
+        if notes:
+            entry["warning"] = "; ".join(notes)
         if self.show_detections:
             entry["persons"] = [{"index": c.index, "label": c.detection.label, "box": list(c.person.box),
                                  "would_get": "traditional" if c.person.forced else self.settings.method,

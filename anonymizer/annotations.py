@@ -11,6 +11,10 @@ Every reader yields ``Person`` records whose ``box`` is ``(x1, y1, x2, y2)`` wit
 - simple ``{"image": NAME, "boxes": [[x1, y1, x2, y2], ...], "labels": [...]}`` (labels optional, default
   ``person``), or a list of such objects; float corners are rounded outward.
 
+Frame size: CityPersons ``imgWidth``/``imgHeight`` and COCO ``width``/``height`` are kept with the frame's
+persons; the caller refuses an image of another size (boxes made for 2048×1024 on a 512×256 frame would miss
+every person), or scales the boxes when asked.
+
 Frames are matched to images by, in order: the relative path as written in the annotation, the file name, and
 the frame key (``<city>_<seq>_<frame>`` from ``..._leftImg8bit.png`` / ``..._gtBboxCityPersons.json``; else
 the name up to its first dot).
@@ -24,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-Region = tuple[int, int, int, int]
+from data.boxes import Box, outward_box
+from data.citypersons import ANNOTATION_SUFFIX, CityPersonsError, frame_key, parse_citypersons
 
-CITYPERSONS_SUFFIX = "_gtBboxCityPersons.json"
-IMAGE_SUFFIX = "_leftImg8bit"
 # Every person-like label of CityPersons, plus "person" (COCO and the simple format). Not "ignore".
 DEFAULT_LABELS = ("pedestrian", "rider", "sitting person", "person (other)", "person group", "person")
+KNOWN_LABELS = (*DEFAULT_LABELS, "ignore")
 BOX_KINDS = ("full", "visible")
 
 
@@ -39,7 +43,7 @@ class AnnotationError(Exception):
 
 @dataclass(frozen=True)
 class Person:
-    box: Region  # x1, y1, x2, y2 (exclusive), frame pixels, unclipped
+    box: Box  # x1, y1, x2, y2 (exclusive), frame pixels, unclipped
     label: str
     crowd: bool = False
     forced: str | None = None  # why this person must get a traditional method (a face, a low detection score)
@@ -51,19 +55,16 @@ class FrameAnnotation:
     source: str  # the annotation file
     persons: list[Person] = field(default_factory=list)
     error: str | None = None  # set when this frame's annotation file is broken (the frame then fails alone)
+    size: tuple[int, int] | None = None  # (width, height) the boxes were made for, when the file says
 
 
-def frame_key(name: str) -> str:
-    """``aachen_000024_000019`` from ``aachen_000024_000019_leftImg8bit.png`` or ``..._gtBboxCityPersons.json``;
-    otherwise the file name up to its first dot."""
-    if name.endswith(CITYPERSONS_SUFFIX):
-        return name[: -len(CITYPERSONS_SUFFIX)]
-    stem = name.split(".", 1)[0]
-    return stem[: -len(IMAGE_SUFFIX)] if stem.endswith(IMAGE_SUFFIX) else stem
-
-
-def _outward(x1: float, y1: float, x2: float, y2: float) -> Region:
-    return math.floor(x1), math.floor(y1), math.ceil(x2), math.ceil(y2)
+def _frame_size(width: Any, height: Any, what: str, path: Path) -> tuple[int, int] | None:
+    """(width, height) declared by an annotation (None when it declares none)."""
+    if width is None and height is None:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
+        raise AnnotationError(f"{path}: {what} must be positive integers, got {width!r} x {height!r}")
+    return width, height
 
 
 def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
@@ -76,25 +77,33 @@ def _numbers(values: Any, count: int, what: str, path: Path) -> list[float]:
 # ------------------------------------------------------------------------------------------------ readers
 
 
-def citypersons_persons(data: dict, path: Path, box_kind: str) -> list[Person]:
+def citypersons_frame(data: dict, path: Path, box_kind: str) -> FrameAnnotation:
+    """The persons of a CityPersons file (read by ``data.citypersons``) and the frame size it declares."""
     key = "bbox" if box_kind == "full" else "bboxVis"
+    try:
+        frame = parse_citypersons(data, path)
+    except CityPersonsError as error:
+        raise AnnotationError(str(error)) from None
     persons = []
-    for k, obj in enumerate(data["objects"]):
-        if not isinstance(obj, dict) or key not in obj or "label" not in obj:
-            raise AnnotationError(f"{path}: object {k} has no {key!r} or 'label'")
-        x, y, w, h = _numbers(obj[key], 4, f"object {k} {key}", path)
+    for k, obj in enumerate(frame.objects):
+        box = obj.bbox if box_kind == "full" else obj.bbox_vis
+        if box is None:
+            raise AnnotationError(f"{path}: object {k} has no {key!r}")
+        x, y, w, h = box
         if w < 0 or h < 0:
-            raise AnnotationError(f"{path}: object {k} {key} has a negative size: {obj[key]}")
-        # Inclusive convention of the thesis: (w+1) x (h+1) pixels.
-        persons.append(Person(_outward(x, y, x + w + 1, y + h + 1), str(obj["label"])))
-    return persons
+            raise AnnotationError(f"{path}: object {k} {key} has a negative size: {list(box)}")
+        # Inclusive convention of the thesis: (w+1) x (h+1) pixels (docs/differences_from_original.md#inclusive-boxes).
+        persons.append(Person(outward_box(x, y, x + w + 1, y + h + 1), obj.label))
+    return FrameAnnotation(str(path), persons, size=frame.size)
 
 
 def coco_frames(data: dict, path: Path) -> dict[str, FrameAnnotation]:
     """Person annotations (crowd regions included) per image ``file_name``; images without persons get []."""
     try:
         person_ids = {c["id"] for c in data.get("categories", []) if c.get("name") == "person"}
-        frames = {img["id"]: (str(img["file_name"]), FrameAnnotation(str(path))) for img in data["images"]}
+        frames = {img["id"]: (str(img["file_name"]), FrameAnnotation(
+            str(path), size=_frame_size(img.get("width"), img.get("height"), f"image {img['id']} width/height",
+                                        path))) for img in data["images"]}
         for k, ann in enumerate(data["annotations"]):
             if ann["category_id"] not in person_ids:
                 continue
@@ -102,7 +111,7 @@ def coco_frames(data: dict, path: Path) -> dict[str, FrameAnnotation]:
                 raise AnnotationError(f"{path}: annotation {k} refers to unknown image_id {ann['image_id']}")
             x, y, w, h = _numbers(ann["bbox"], 4, f"annotation {k} bbox", path)
             frames[ann["image_id"]][1].persons.append(
-                Person(_outward(x, y, x + w, y + h), "person", crowd=bool(ann.get("iscrowd", 0))))
+                Person(outward_box(x, y, x + w, y + h), "person", crowd=bool(ann.get("iscrowd", 0))))
     except (KeyError, TypeError, AttributeError) as error:
         raise AnnotationError(f"{path}: not a COCO instances file ({type(error).__name__}: {error})") from None
     if not person_ids:
@@ -124,7 +133,7 @@ def simple_frames(data: Any, path: Path) -> dict[str, FrameAnnotation]:
             x1, y1, x2, y2 = _numbers(box, 4, f"entry {n} box {k}", path)
             if x2 <= x1 or y2 <= y1:
                 raise AnnotationError(f"{path}: entry {n} box {k} {box} is empty (need x1 < x2, y1 < y2)")
-            persons.append(Person(_outward(x1, y1, x2, y2), str(label)))
+            persons.append(Person(outward_box(x1, y1, x2, y2), str(label)))
         name = str(entry["image"])
         if name in frames:
             raise AnnotationError(f"{path}: image {name!r} listed twice")
@@ -152,8 +161,10 @@ class AnnotationIndex:
     def __init__(self) -> None:
         self.entries: dict[str, list[FrameAnnotation]] = {}
         self.ignored: list[str] = []  # JSON files in a folder that are no annotation format
+        self.labels: set[str] = set()  # every label of every person read
 
     def add(self, name: str, annotation: FrameAnnotation, with_aliases: bool) -> None:
+        self.labels.update(person.label for person in annotation.persons)
         keys = [str(PurePosixPath(name.replace("\\", "/")))]
         if with_aliases:
             base = PurePosixPath(keys[0]).name
@@ -173,6 +184,10 @@ class AnnotationIndex:
             return unique[0]
         return None
 
+    def unknown_labels(self, labels: list[str]) -> list[str]:
+        """The requested labels that are neither a known person label nor found in these annotations."""
+        return [label for label in labels if label not in KNOWN_LABELS and label not in self.labels]
+
     def __len__(self) -> int:
         return len({id(a) for found in self.entries.values() for a in found})
 
@@ -187,15 +202,14 @@ def _read_json(path: Path) -> Any:
 def add_file(index: AnnotationIndex, path: Path, box_kind: str, in_folder: bool) -> None:
     """Add one file. In a folder, a broken CityPersons file only fails its own frame, and JSON files of no known
     format are ignored; a file named on the command line must be a valid annotation."""
-    is_citypersons_name = path.name.endswith(CITYPERSONS_SUFFIX)
+    is_citypersons_name = path.name.endswith(ANNOTATION_SUFFIX)
     try:
         data = _read_json(path)
         kind = detect_format(data)
         if kind is None and (is_citypersons_name or not in_folder):
             raise AnnotationError(f"{path}: not a CityPersons, COCO or simple annotation file")
         if kind == "citypersons":
-            persons = citypersons_persons(data, path, box_kind)
-            index.add(frame_key(path.name), FrameAnnotation(str(path), persons), with_aliases=False)
+            index.add(frame_key(path.name), citypersons_frame(data, path, box_kind), with_aliases=False)
         elif kind == "coco":
             for name, frame in coco_frames(data, path).items():
                 index.add(name, frame, with_aliases=True)

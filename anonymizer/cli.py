@@ -4,7 +4,8 @@
         [--detector annotations|builtin|onnx:FILE|coco:FILE] [--targets persons,faces]
         [--detection_threshold 0.5 --fallback_threshold 0.3] [--cache DIR] [--show_detections]
         [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
-        [--labels ...] [--box_kind full|visible] [--batch_size 8] [--device cpu|cuda] [--amp] [--eval]
+        [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--device cpu|cuda]
+        [--amp auto|bf16|fp16|none] [--threads N] [--eval]
         [--blend_px 0] [--fallback pixelate] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]
 
@@ -13,11 +14,13 @@ Who is anonymized comes from ``--detector`` (anonymizer/detection.py): the annot
 file names); a video ``-i clip.mp4 -o out.mp4`` (or videos inside a folder) is written as H.264 video
 (anonymizer/video.py). ``OUT/report.json`` (next to a video output: ``<out>.report.json``) lists every frame, its
 detections and what was done to each person (box, score, label, method, fallback reason, track, seconds), totals and
-the options. Under ``torchrun`` the inputs are shared out between the processes and rank 0 writes one report.
+the options; ``report.jsonl`` beside it gets one line per input as soon as it is done (a killed run keeps the
+record of every finished input, and a rerun reports skipped outputs with the record of the run that wrote them).
+Under ``torchrun`` the inputs are shared out between the processes and rank 0 writes one report.
 Exit status: 0 when every frame was written or skipped as existing, 1 when a frame could not be processed (no
 output for it — in a video it is written grey; an error line is printed and the other frames are still
-processed), 2 for a bad command line, annotation set, detector or model. A person that falls back to a traditional
-method is not a failure: the frame is still fully anonymized (and the report says why).
+processed), 2 for a bad command line, annotation set, detector, model or output folder. A person that falls back
+to a traditional method is not a failure: the frame is still fully anonymized (and the report says why).
 """
 
 from __future__ import annotations
@@ -32,9 +35,12 @@ import cv2
 import numpy as np
 
 from util import distributed
-from util.fileio import atomic_write, atomic_write_json
+from util.cli import number, os_error_text, printable_paths
+from util.fileio import append_json_line, atomic_write, atomic_write_json, read_json_lines
 from util.image_files import ImageReadError, read_rgb
+from util.precision import AMP_MODES, amp_problem, choose_amp
 from util.progress import progress_bar
+from util.threads import configure_threads
 
 from . import detectors
 from .actions import FrameProcessor, Thresholds
@@ -42,7 +48,7 @@ from .annotations import DEFAULT_LABELS, AnnotationError
 from .detection import DetectionError, Detector
 from .frame import FrameError, Settings
 from .generator import ModelError, WindowGenerator, load_model, load_model_file
-from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, TRADITIONAL_METHODS
+from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, STRENGTH_RANGE, TRADITIONAL_METHODS
 from .tracking import IoUTracker
 from .video import DEFAULT_CRF, VideoError, anonymize_video, is_video, output_name
 
@@ -72,26 +78,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     detectors.add_arguments(parser)
     video = parser.add_argument_group("video")
-    video.add_argument("--start", type=float, default=None, help="seconds: first part of a video to keep")
-    video.add_argument("--end", type=float, default=None, help="seconds: the video is cut here")
+    video.add_argument("--start", type=number(minimum=0), default=None, help="seconds: where a video's output begins")
+    video.add_argument("--end", type=number(above=0), default=None, help="seconds: where a video's output ends")
     video.add_argument("--tracking", default="on", choices=("on", "off"),
                        help="on: link detections over frames; each person keeps one track id (its GAN noise is "
                             "seeded by it) and a person missed for up to 5 frames stays covered; off: frames alone")
-    video.add_argument("--crf", type=int, default=DEFAULT_CRF, help="H.264 quality (lower: better, larger)")
+    video.add_argument("--crf", type=number(int, minimum=0, maximum=51), default=DEFAULT_CRF,
+                       help="H.264 quality (lower: better, larger)")
 
     how = parser.add_argument_group("method")
     how.add_argument("--method", default="gan", choices=METHODS, help="how boxes are replaced")
     how.add_argument("--fallback", default="pixelate", choices=TRADITIONAL_METHODS,
                      help="for people the GAN cannot take (too small, failure) — never the original pixels")
-    how.add_argument("--strength", type=float, default=None,
+    how.add_argument("--strength", type=number(), default=None,
                      help="strength of a traditional --method: " + "; ".join(
                          f"{m}: {STRENGTH_MEANING[m]} (default {DEFAULT_STRENGTH[m]:g})" for m in TRADITIONAL_METHODS))
     for method, flag in STRENGTH_FLAGS.items():
-        how.add_argument(f"--{flag}", type=float, default=None,
-                         help=f"{STRENGTH_MEANING[method]} for {method} (as method or fallback)")
-    how.add_argument("--blend_px", type=int, default=0,
-                     help="feather this many pixels inside the box border (0: hard paste)")
-    how.add_argument("--seed", type=int, default=0, help="same seed -> same output bytes")
+        low, high = STRENGTH_RANGE[method]
+        how.add_argument(f"--{flag}", type=number(minimum=low, maximum=high), default=None,
+                         help=f"{STRENGTH_MEANING[method]} for {method} (as method or fallback), {low:g}-{high:g}")
+    how.add_argument("--blend_px", type=number(int, minimum=0), default=0,
+                     help="feather this many pixels inside the box border (0: hard paste); at most 1/16 of the "
+                          "box's shorter side is used")
+    how.add_argument("--seed", type=number(int, minimum=0), default=0, help="same seed -> same output bytes")
 
     gan = parser.add_argument_group("GAN")
     gan.add_argument("--name", default=None,
@@ -101,12 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
                           f"default {SHIPPED_DEMO_MODEL}, trained on synthetic street data only)")
     gan.add_argument("--epoch", default="best", help="checkpoint prefix to load")
     gan.add_argument("--checkpoints_dir", default="./checkpoints", help="where runs are saved")
-    gan.add_argument("--batch_size", type=int, default=8, help="windows per generator call")
-    gan.add_argument("--margin", type=int, default=None,
+    gan.add_argument("--batch_size", type=number(int, minimum=1), default=8, help="windows per generator call")
+    gan.add_argument("--margin", type=number(int, minimum=0), default=None,
                      help="context pixels a box needs on each side to use the plain window (default crop/32)")
-    gan.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where the generator runs")
-    gan.add_argument("--amp", action="store_true",
-                     help="mixed precision: autocast bf16 (fp16 on CUDA GPUs without bf16)")
+    gan.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                     help="where the generator and the detectors run")
+    gan.add_argument("--amp", default="auto", choices=AMP_MODES,
+                     help="generator precision: auto = bf16 on a bf16-capable GPU, or on a CPU with native bf16 "
+                          "where a cached micro-benchmark measured it faster, else fp32; fp16 needs CUDA")
+    gan.add_argument("--threads", type=number(int, minimum=1), default=None,
+                     help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
     gan.add_argument("--eval", action="store_true",
                      help="eval mode (BatchNorm running statistics, no dropout); default: train mode like "
                           "test.py, with per-window BatchNorm statistics")
@@ -116,24 +129,25 @@ def build_parser() -> argparse.ArgumentParser:
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.name and args.model_file:
         parser.error("give either --name (a trained run) or --model_file (a shipped generator), not both")
-    if args.batch_size < 1:
-        parser.error(f"--batch_size must be at least 1, got {args.batch_size}")
-    if args.blend_px < 0:
-        parser.error(f"--blend_px must be >= 0, got {args.blend_px}")
-    if args.margin is not None and args.margin < 0:
-        parser.error(f"--margin must be >= 0, got {args.margin}")
     if args.strength is not None and args.method == "gan":
         parser.error("--strength applies to a traditional --method; use --blur_sigma etc. for the fallback")
+    if args.strength is not None:
+        low, high = STRENGTH_RANGE[args.method]
+        if not low <= args.strength <= high:
+            parser.error(f"--strength {args.strength:g}: {args.method} takes {STRENGTH_MEANING[args.method]} "
+                         f"in {low:g}-{high:g}")
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             parser.error("--device cuda: CUDA is not available on this machine")
+    if args.method == "gan":
+        args.amp = choose_amp(args.amp, args.device == "cuda")
+        if amp_problem(args.amp, args.device == "cuda"):
+            parser.error(amp_problem(args.amp, args.device == "cuda"))
     detectors.check_arguments(parser, args)
     if args.start is not None and args.end is not None and args.end <= args.start:
-        parser.error(f"--end ({args.end}) must be after --start ({args.start})")
-    if (args.start or 0) < 0 or not 0 <= args.crf <= 51:
-        parser.error("--start must be >= 0 and --crf between 0 and 51")
+        parser.error(f"--end ({args.end:g}) must be after --start ({args.start:g})")
 
 
 def strengths(args: argparse.Namespace) -> dict[str, float]:
@@ -187,8 +201,9 @@ class Job:
     processed is reported as failed and nothing is written for it."""
 
     def __init__(self, args: argparse.Namespace, root: Path, processor: FrameProcessor,
-                 video_processor: FrameProcessor) -> None:
+                 video_processor: FrameProcessor, log: Path) -> None:
         self.args = args
+        self.log = log  # report.jsonl: one line per finished input
         self.root = root
         self.processor = processor
         self.video_processor = video_processor
@@ -224,18 +239,43 @@ class Job:
                     print(f"error: {path}: {failed} frame(s) could not be anonymized and were written grey",
                           file=sys.stderr)
             except (*FRAME_FAILURES, VideoError, OSError) as error:
-                entry.update(status="failed", error=str(error))
-                print(f"error: {path}: {error}", file=sys.stderr)
+                problem = error.problem if isinstance(error, ImageReadError) else str(error)
+                entry.update(status="failed", error=problem)
+                print(f"error: {path}: {problem}", file=sys.stderr)
+            if "warning" in entry:
+                print(f"warning: {path}: {entry['warning']}", file=sys.stderr)
         entry["seconds"] = round(time.perf_counter() - begin, 4)
+        append_json_line(self.log, entry)
         return entry
+
+
+def open_report_log(report: Path) -> Path:
+    """The report's ``.jsonl`` log, created (with its folder) now, so an unwritable output fails before any work."""
+    log = report.with_suffix(".jsonl")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
+    return log
+
+
+def merged_frames(entries: list[dict], log: list[dict]) -> list[dict]:
+    """This run's entries, where an input skipped because its output exists gets the latest record of the run
+    that wrote that output (from the log)."""
+    written = {entry["output"]: entry for entry in log if entry.get("status", "").startswith("written")}
+    merged = []
+    for entry in entries:
+        earlier = written.get(entry["output"]) if entry["status"].startswith("skipped") else None
+        if earlier is None and entry["status"].startswith("skipped"):
+            entry = {**entry, "note": "no record of the run that wrote this output"}
+        merged.append(entry if earlier is None else {**earlier, "status": entry["status"], "seconds": 0.0})
+    return merged
 
 
 def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
     if args.method != "gan" or args.show_detections:
         return None
-    model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval) if args.name
-             else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, args.eval))
-    return WindowGenerator(model, amp=args.amp)
+    model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval, args.amp)
+             if args.name else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, args.eval, args.amp))
+    return WindowGenerator(model)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -245,7 +285,11 @@ def run(args: argparse.Namespace) -> int:
     mine = pairs[rank::world]  # round robin: every output has exactly one writer
     if args.device == "cuda" and world > 1:
         args.device = f"cuda:{distributed.local_rank()}"  # detectors and generator on this process's GPU
-    detector_list = detectors.build_detectors(args)
+    plan = configure_threads(args.threads)
+    if not args.quiet and distributed.is_main_process():
+        print(f"[threads] {plan.describe()}" + (f", precision {args.amp}" if args.method == "gan" else ""))
+    detector_list = detectors.build_detectors(args)  # bad detector files or --labels: refused before OUT is made
+    log = open_report_log(report_path)
     generator = build_generator(args)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin, seed=args.seed)
@@ -254,7 +298,7 @@ def run(args: argparse.Namespace) -> int:
     # With tracking, windows are generated one at a time so that each track's noise comes from its own seed.
     video_settings = replace(settings, batch_size=1) if args.tracking == "on" else settings
     video_processor = FrameProcessor(detector_list, thresholds, video_settings, generator, args.show_detections)
-    job = Job(args, root, processor, video_processor)
+    job = Job(args, root, processor, video_processor, log)
     started = time.perf_counter()
     entries = [(k, job(path, target)) for k, (path, target) in
                zip(range(rank, len(pairs), world), progress_bar(mine, desc="anonymize", quiet=args.quiet,
@@ -267,14 +311,17 @@ def run(args: argparse.Namespace) -> int:
         return 0  # not rank 0: rank 0 reports
     frames = [entry for _, entry in sorted(entries, key=lambda e: e[0])]
     elapsed = time.perf_counter() - started
-    report = build_report(args, frames, elapsed, generator, detector_list, world)
+    report = build_report(args, merged_frames(frames, read_json_lines(log)), elapsed, generator, detector_list,
+                          world, log.name)
     atomic_write_json(report_path, report)
     if args.compare:
         write_comparison(args.compare, frames)
     totals = report["totals"]
+    unselected = f", {totals['frames_nobody_selected']} with persons none of whom --labels selected" \
+        if totals["frames_nobody_selected"] else ""
     print(f"anonymize: {totals['frames_written']} written, {totals['frames_skipped']} skipped, "
-          f"{totals['frames_failed']} failed; {totals['persons']} persons ({totals['persons_fallback']} by fallback) "
-          f"in {elapsed:.1f} s; report {report_path}")
+          f"{totals['frames_failed']} failed{unselected}; {totals['persons']} persons ({totals['persons_fallback']} "
+          f"by fallback) in {elapsed:.1f} s; report {report_path}")
     return 1 if totals["frames_failed"] or any(e["status"] == "failed" for e in frames) else 0
 
 
@@ -292,12 +339,13 @@ def distributed_gather(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]
 
 
 def frame_entries(entries: list[dict]) -> list[dict]:
-    """Image entries and the per-frame entries of videos."""
-    return [f for e in entries for f in (e["frames"] if isinstance(e.get("frames"), list) else [e])]
+    """Image entries and the per-frame entries of the videos written in this run (a skipped video is one entry)."""
+    return [f for e in entries for f in (e["frames"] if isinstance(e.get("frames"), list)
+                                         and not e["status"].startswith("skipped") else [e])]
 
 
 def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, generator: WindowGenerator | None,
-                 detector_list: list[Detector], world: int) -> dict:
+                 detector_list: list[Detector], world: int, log_name: str = "report.jsonl") -> dict:
     frames = frame_entries(entries)
     persons = [p for f in frames for p in f.get("persons", []) if p.get("method")]
     written = [f for f in frames if f.get("status") == "written"]
@@ -307,7 +355,7 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
         opt = generator.opt
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
-                            "netG_noise": opt.netG_noise,
+                            "netG_noise": opt.netG_noise, "precision": generator.model.precision.amp,
                             "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
                                         else str(args.model_file or SHIPPED_DEMO_MODEL)),
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if args.eval
@@ -317,6 +365,7 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
         "detectors": [{"identity": d.identity, **({"cache_hits": d.hits, "cache_misses": d.misses}
                                                  if hasattr(d, "hits") else {})} for d in detector_list],
         "processes": world,
+        "log": f"{log_name} (one line per finished input, appended as the run goes)",
         "frames": entries,
         "totals": {
             "inputs": len(entries),
@@ -324,6 +373,7 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
             "frames_written": len(written),
             "frames_skipped": sum(f.get("status", "").startswith("skipped") for f in frames),
             "frames_failed": sum(f.get("status") == "failed" for f in frames),
+            "frames_nobody_selected": sum("warning" in f for f in frames),
             "detections": sum(f.get("detections", 0) for f in frames),
             "persons": len(persons),
             "persons_fallback": sum("fallback_reason" in p for p in persons),
@@ -347,14 +397,18 @@ def write_comparison(target: str, frames: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    printable_paths()
     parser = build_parser()
     args = parser.parse_args(argv)
     check_args(parser, args)
     joined = distributed.launched_by_torchrun() and distributed.init_distributed(use_cuda=False)
     try:
         return run(args)
-    except (AnnotationError, ModelError, DetectionError, FileNotFoundError) as error:
+    except (AnnotationError, ModelError, DetectionError, FileNotFoundError, ImageReadError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     finally:
         if joined:

@@ -92,6 +92,10 @@ class Detector(ABC):
         """Whether a detection is to be anonymized (annotations filter by label; models keep everything)."""
         return True
 
+    def note(self, detections: list[Detection]) -> str | None:
+        """A warning about one frame's detections for the report (annotations: nobody selected by --labels)."""
+        return None
+
 
 # ------------------------------------------------------------------------------------------------ boxes
 
@@ -262,6 +266,7 @@ class CachedDetector(Detector):
         self.identity = inner.identity
         self.uses_pixels = inner.uses_pixels
         self.selects = inner.selects
+        self.note = inner.note
         self.hits = 0
         self.misses = 0
 

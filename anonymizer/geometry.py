@@ -1,6 +1,6 @@
 """Where each person is generated: the training-time window, the large-box path, or a fallback.
 
-The window arithmetic is ``data_preprocessing.crops`` (the same code that cut the training crops, SPEC §9.3):
+The window arithmetic is ``data_preprocessing.crops`` (the same code that cut the training crops):
 a ``crop_size`` window centred on the box (centre ``x + w//2`` of the inclusive box), clamped at the frame
 borders. Three paths:
 
@@ -17,18 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from data.boxes import scale_box
+from data.boxes import Box, box_to_xywh, scale_box
 from data.transforms import min_box_side
 from data_preprocessing import crops
-
-Region = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
 class Placement:
     path: str  # "window", "scaled" or "fallback"
-    window: Region | None = None  # frame pixels the generator reads (x1, y1, x2, y2)
-    local_box: Region | None = None  # the box in model pixels (crop_size × crop_size)
+    window: Box | None = None  # frame pixels the generator reads (x1, y1, x2, y2)
+    local_box: Box | None = None  # the box in model pixels (crop_size × crop_size)
     reason: str | None = None  # why a fallback
 
     @property
@@ -36,24 +34,12 @@ class Placement:
         return self.window[2] - self.window[0] if self.window else 0
 
 
-def clip_region(box: Region, width: int, height: int) -> Region | None:
-    """The box clipped to the frame, or None when nothing of it is inside."""
-    x1, y1, x2, y2 = max(box[0], 0), max(box[1], 0), min(box[2], width), min(box[3], height)
-    return (x1, y1, x2, y2) if x1 < x2 and y1 < y2 else None
-
-
-def as_xywh(region: Region) -> crops.XYWH:
-    """The inverse of the inclusive fill region: (x, y, w, h) whose region x..x+w is ``region``."""
-    x1, y1, x2, y2 = region
-    return x1, y1, x2 - x1 - 1, y2 - y1 - 1
-
-
 def default_margin(crop_size: int) -> int:
     return max(crop_size // 32, 1)  # 8 px at 256: the thesis kept boxes up to 251 px tall in 256 crops
 
 
-def _window_at(region: Region, side: int, width: int, height: int) -> tuple[Region, Region] | None:
-    corner = crops.crop_window(as_xywh(region), width, height, side)
+def _window_at(region: Box, side: int, width: int, height: int) -> tuple[Box, Box] | None:
+    corner = crops.crop_window(box_to_xywh(region, inclusive=True), width, height, side)
     if corner is None:
         return None
     local = crops.region_in_window(region, corner, side)
@@ -63,7 +49,7 @@ def _window_at(region: Region, side: int, width: int, height: int) -> tuple[Regi
     return (left, top, left + side, top + side), local
 
 
-def place(region: Region, width: int, height: int, crop_size: int, margin: int) -> Placement:
+def place(region: Box, width: int, height: int, crop_size: int, margin: int) -> Placement:
     """Decide the path for one (clipped) box in a width × height frame."""
     w, h = region[2] - region[0], region[3] - region[1]
     minimum = min_box_side(crop_size)
@@ -85,7 +71,3 @@ def place(region: Region, width: int, height: int, crop_size: int, margin: int) 
         return Placement("fallback", reason=f"too small after scaling to the model: {sw}x{sh} px "
                                             f"(needs >= {minimum:g} px)")
     return Placement("scaled", window, scaled)
-
-
-def overlaps(a: Region, b: Region) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

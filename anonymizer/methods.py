@@ -12,7 +12,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-Box = tuple[int, int, int, int]
+from data.boxes import Box
 
 # Strength of each method when none is given, and what the number means.
 DEFAULT_STRENGTH = {
@@ -27,6 +27,9 @@ STRENGTH_MEANING = {
     "mask": "grey level 0-255 of the fill",
     "noise": "noise amplitude as a fraction of 0-255",
 }
+# The range each strength is accepted in (the command line refuses others): a blur below 0.5 px or a block
+# below 2 px would do nothing, a sigma above 1024 px only makes the kernel huge.
+STRENGTH_RANGE = {"blur": (0.5, 1024.0), "pixelate": (2.0, 65536.0), "mask": (0.0, 255.0), "noise": (0.0, 1.0)}
 TRADITIONAL_METHODS = tuple(DEFAULT_STRENGTH)
 
 

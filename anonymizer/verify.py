@@ -1,63 +1,109 @@
-"""The fail-closed check run before a frame is written.
+"""The fail-closed check: how much of a person's original box survives, measured before a frame is written.
 
 Three conditions, all required:
 
 1. **coverage** — every pixel of every selected box was overwritten by a replacement (a provenance mask kept
    by the paste code, so it is exact and independent of pixel values);
-2. **no kept detail** — among the box's *informative* original pixels (those differing from at least one
-   4-neighbour inside the box, i.e. carrying an edge or texture), at most ``MAX_KEPT_DETAIL`` may still hold
-   their exact original RGB value. Pixels inside a constant patch are not informative: a blur, a pixelation or
-   a grey mask legitimately leaves a flat wall as it was, and there is nothing to hide in it, so identical
-   constant regions neither fail the check nor can hide a leak (an untouched box keeps 100 % of its detail; a
-   box with fewer than ``MIN_DETAIL_PIXELS`` informative pixels holds no detail to leak and passes on coverage
-   alone). The GAN and noise methods keep ~0 % in practice; a Gaussian blur or a pixelation of a textured
-   region keeps a few percent (pixels that coincide with their local mean); the limit is loose enough for a
-   ``--blend_px`` margin (whose border pixels mix with the original) and strict enough that any real leak of
-   the original region fails;
+2. **no leakage** — the box holds neither the original's fine detail nor near-copies of its pixels (below);
 3. **nothing else changed** — every pixel outside the union of the boxes is byte-identical to the input.
+
+Leakage (condition 2). What identifies a person is the box's *fine detail*: its detail layer
+``D(x) = x − G_σ(x)`` per channel, with ``G_σ`` a Gaussian blur of ``DETAIL_SIGMA`` = 2 px (edges, texture,
+facial features; not the colour of large areas, which a blur or a pixelation may legitimately keep). Two
+measures, both required:
+
+- **detail correlation**: the Pearson correlation of ``D(original)`` and ``D(result)`` over the box, the largest of
+  the three channels, at most ``MAX_DETAIL_CORRELATION`` = 0.5 — no more than a quarter (ρ²) of the result's
+  detail variance may be explained by the original's. Channels whose original detail has a standard deviation
+  below 1 grey level hold nothing to leak and are not scored. This catches *near-copies*: the original plus a
+  grey level or plus noise (ρ ≈ 1), a ``--blend_px`` feather reaching deep into the box (ρ 0.8–1.0);
+- **kept detail**: among the original's informative pixels (detail of at least ``DETAIL_LEVEL`` = 4 grey levels
+  in some channel), the fraction whose result lies within ``NEAR_COPY_TOLERANCE`` = 2 grey levels of the
+  original in every channel, at most ``MAX_KEPT_DETAIL`` = 0.25. This catches *partial copies* (the original in
+  45 % of the pixels keeps ~45 % of them however the rest is filled). Boxes with fewer than
+  ``MIN_DETAIL_PIXELS`` informative pixels hold no detail to leak and are not scored by it.
+
+Why a weak blur fails and the defaults pass (measured on 181 boxes of synthetic street frames at 512×256 and
+2048×1024 and on photographs, with a 64 px psgan trained for a few epochs): a Gaussian blur removes detail only
+at scales below its sigma, so ``--blur_sigma 1`` keeps ρ 0.64–0.93 (fails), sigma 2 ρ 0.35–0.78 (fails on 176
+of the boxes), sigma 4 at most 0.50; the defaults — blur σ 8 (ρ ≤ 0.38), pixelate 8 px (ρ ≤ 0.46, kept ≤ 0.15),
+mask and noise (ρ ≤ 0.19) — the generator's output (ρ ≤ 0.18, kept 0) and a feather bounded to 1/16 of the box
+(ρ ≤ 0.46) pass; original + 1 grey level (ρ = 1, kept = 1), original + N(0, 2²) noise (ρ ≥ 0.90), the original
+in 45 % of the pixels (kept ≥ 0.39) and a feather of half the box (ρ ≥ 0.79) fail.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
 
-Region = tuple[int, int, int, int]
+from data.boxes import Box
 
-MAX_KEPT_DETAIL = 0.5
+DETAIL_SIGMA = 2.0
+DETAIL_LEVEL = 4.0
+NEAR_COPY_TOLERANCE = 2
+MAX_DETAIL_CORRELATION = 0.5
+MAX_KEPT_DETAIL = 0.25
 MIN_DETAIL_PIXELS = 16
+MIN_DETAIL_STD = 1.0
 
 
-def informative_pixels(region: np.ndarray) -> np.ndarray:
-    """H×W bool: the pixel differs (in any channel) from its left, right, upper or lower neighbour."""
-    out = np.zeros(region.shape[:2], dtype=bool)
-    dx = np.any(region[:, 1:] != region[:, :-1], axis=-1)
-    dy = np.any(region[1:] != region[:-1], axis=-1)
-    out[:, 1:] |= dx
-    out[:, :-1] |= dx
-    out[1:] |= dy
-    out[:-1] |= dy
-    return out
+@dataclass(frozen=True)
+class Leakage:
+    """How much of the original box survives in the result (see the module docstring)."""
+
+    detail_correlation: float
+    kept_detail: float
+
+    def problem(self) -> str | None:
+        """Why the result does not count as anonymized, or None."""
+        if self.detail_correlation > MAX_DETAIL_CORRELATION:
+            return (f"its fine detail correlates {self.detail_correlation:.2f} with the original's "
+                    f"(limit {MAX_DETAIL_CORRELATION})")
+        if self.kept_detail > MAX_KEPT_DETAIL:
+            return (f"{self.kept_detail:.0%} of the original's detail pixels survive within "
+                    f"{NEAR_COPY_TOLERANCE} grey levels (limit {MAX_KEPT_DETAIL:.0%})")
+        return None
+
+    def as_record(self) -> dict[str, float]:
+        return {"detail_correlation": round(self.detail_correlation, 3), "kept_detail": round(self.kept_detail, 3)}
 
 
-def kept_detail(original: np.ndarray, result: np.ndarray) -> float:
-    """Fraction of the informative original pixels whose exact RGB value survives (0 when there are too few)."""
-    detail = informative_pixels(original)
-    count = int(detail.sum())
-    if count < MIN_DETAIL_PIXELS:
-        return 0.0
-    kept = np.all(original == result, axis=-1) & detail
-    return float(kept.sum()) / count
+def detail_layer(region: np.ndarray) -> np.ndarray:
+    """H×W×C float32: the region minus its Gaussian blur (σ = DETAIL_SIGMA, the box's own border mirrored)."""
+    values = region.astype(np.float32)
+    blurred = cv2.GaussianBlur(values, (0, 0), DETAIL_SIGMA, borderType=cv2.BORDER_REFLECT)
+    return values - blurred.reshape(values.shape)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / denominator if denominator > 0 else 0.0
+
+
+def measure(original: np.ndarray, result: np.ndarray) -> Leakage:
+    """The leakage of ``result`` (h×w×C uint8, the replaced box) with respect to ``original`` (same shape)."""
+    detail_original, detail_result = detail_layer(original), detail_layer(result)
+    correlations = [_correlation(detail_original[..., c].ravel(), detail_result[..., c].ravel())
+                    for c in range(original.shape[2]) if detail_original[..., c].std() >= MIN_DETAIL_STD]
+    informative = np.abs(detail_original).max(axis=2) >= DETAIL_LEVEL
+    count = int(informative.sum())
+    kept = 0.0
+    if count >= MIN_DETAIL_PIXELS:
+        near = np.abs(result.astype(np.int16) - original.astype(np.int16)).max(axis=2) <= NEAR_COPY_TOLERANCE
+        kept = float((near & informative).sum()) / count
+    return Leakage(max(correlations, default=0.0), kept)
 
 
 def box_problem(original: np.ndarray, result: np.ndarray) -> str | None:
     """Why a replaced box region does not count as anonymized, or None (condition 2)."""
-    fraction = kept_detail(original, result)
-    if fraction > MAX_KEPT_DETAIL:
-        return f"{fraction:.0%} of its detail pixels keep their original value (limit {MAX_KEPT_DETAIL:.0%})"
-    return None
+    return measure(original, result).problem()
 
 
-def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Region],
+def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Box],
                    written: np.ndarray) -> list[str]:
     """Every reason not to write ``result`` (empty when it passes conditions 1-3)."""
     problems = []

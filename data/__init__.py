@@ -6,7 +6,7 @@
     dataset = create_dataset(opt)          # prints "[dataset] train: N samples[, k skipped (...)]"
     for epoch in ...:
         dataset.set_epoch(epoch)           # shuffling order and per-sample randomness of this epoch
-        for batch in dataset: ...          # or dataset.iterate(start_batch=k) to resume mid-epoch
+        for batch in dataset: ...          # a data.batch.Batch; dataset.iterate(start_batch=k) resumes mid-epoch
 
 Under torchrun the training loader (``create_dataset(opt, shard=True)``) serves rank r the shard
 ``padded_order[r::world]`` of the epoch's (seed, epoch) order, padded by wrapping around to a multiple of the
@@ -30,18 +30,20 @@ import torch
 import torch.utils.data
 
 from data.base_dataset import BaseDataset
+from data.batch import Batch, make_batch
 from data.errors import DatasetError
 from util import distributed
 
 __all__ = [
     "BaseDataset",
+    "Batch",
     "DatasetError",
     "DatasetLoader",
     "available_dataset_modes",
-    "collate_samples",
     "create_dataset",
     "find_dataset_using_name",
     "get_option_setter",
+    "make_batch",
 ]
 
 
@@ -70,15 +72,6 @@ def get_option_setter(name: str) -> Callable[[argparse.ArgumentParser, bool], ar
     return find_dataset_using_name(name).modify_commandline_options
 
 
-def collate_samples(batch: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stack tensors (images; boxes become an int64 B x 4 tensor) and keep everything else as lists."""
-    out: dict[str, Any] = {}
-    for key in batch[0]:
-        values = [item[key] for item in batch]
-        out[key] = torch.stack(values) if isinstance(values[0], torch.Tensor) else values
-    return out
-
-
 def _shuffle_seed(seed: int, epoch: int) -> int:
     # Mix seed and epoch so (seed, epoch + 1) and (seed + 1, epoch) do not share an order.
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1, dtype=np.uint64)[0])
@@ -94,7 +87,7 @@ class _EpochIndexed(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
+    def __getitem__(self, key: tuple[int, int]) -> Batch:
         epoch, index = key
         if self.dataset.epoch != epoch:
             self.dataset.set_epoch(epoch)
@@ -172,7 +165,7 @@ class DatasetLoader:
         padded = (order * math.ceil(total / len(order)))[:total]
         return padded[self.rank :: self.world_size]
 
-    def iterate(self, start_batch: int = 0) -> Iterator[dict[str, Any]]:
+    def iterate(self, start_batch: int = 0) -> Iterator[Batch]:
         """Batches of the current epoch from batch ``start_batch`` on (skipped samples are never loaded)."""
         self.sampler.keys = [(self.epoch, i) for i in self.shard()[start_batch * self.batch_size :]]
         loader = self.data_loader()
@@ -190,14 +183,14 @@ class DatasetLoader:
                 batch_size=self.batch_size,
                 sampler=self.sampler,
                 num_workers=self.num_workers,
-                collate_fn=collate_samples,
+                collate_fn=Batch.concat,
                 pin_memory=self.pin_memory,
                 persistent_workers=self.persistent_workers,
                 prefetch_factor=4 if workers else None,  # batches each worker decodes ahead
             )
         return self.loader
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Batch]:
         return self.iterate()
 
 

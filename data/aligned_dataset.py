@@ -1,17 +1,17 @@
 """The crop dataset: AB images (clean | box filled) plus one JSON box per image, paired by stem.
 
-On disk (SPEC_ORIGINAL §3.1-3.3)::
+On disk (the original's layout)::
 
     <dataroot>/images/<phase>/<stem>.png  W = 2 H: left half clean, right half with the person's box filled
     <dataroot>/bbox/<phase>/<stem>.json   {"x1","y1","x2","y2"} (x2, y2 exclusive) or legacy {"x","y","w","h"}
 
-The returned dict already applies ``--direction``: ``A`` is the generator input (box filled per
-``--bbox_noise``), ``B`` the target. With ``BtoA`` (the default) A comes from the right half.
+Each item is a ``data.batch.Batch`` of one sample, with ``--direction`` applied: ``A`` is the generator input
+(box filled per ``--bbox_noise``), ``B`` the target; with ``BtoA`` (the default) A comes from the right half. When
+the model asks for a small input (``opt.small_input_size``, progan's stage 1) the item also has its small part.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -19,18 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from data.base_dataset import BaseDataset
-from data.boxes import Box, Size, load_box, scale_box, validate_box
+from data.batch import Batch, make_batch
+from data.boxes import FILL_MODES, Box, Size, fill_box, load_box, validate_box
 from data.errors import DatasetError
 from data.transforms import (
-    FILL_MODES,
     TransformConfig,
     check_box_feasible,
-    downscale,
-    fill_box,
     sample_params,
     transform_box,
     transform_image,
@@ -80,14 +77,6 @@ def load_rgb(path: str) -> Image.Image:
         raise DatasetError(path, f"cannot read image: {exc.problem}", kind="unreadable image") from None
 
 
-def small_size_from_netg(net_g: str) -> int:
-    """The stage-1 resolution of progan from the generator name: ``unet_128`` -> 128."""
-    match = re.search(r"(\d+)$", net_g)
-    if match is None:
-        raise ValueError(f"progan needs a generator name ending in its size (e.g. unet_128), got {net_g!r}")
-    return int(match.group(1))
-
-
 class AlignedDataset(BaseDataset):
     """AB crops with their boxes; see the module docstring for the layout and the returned keys."""
 
@@ -104,7 +93,7 @@ class AlignedDataset(BaseDataset):
         self.config = TransformConfig.from_opt(opt)
         self.skip_bad = bool(getattr(opt, "skip_bad_samples", False))
         self.skipped: Counter[str] = Counter()
-        self.small_size = small_size_from_netg(opt.netG) if opt.model == "progan" else None
+        self.small_size = getattr(opt, "small_input_size", None)
         self.samples = self._scan(opt.max_dataset_size)
 
     # ---- construction ----------------------------------------------------------------------------
@@ -164,7 +153,7 @@ class AlignedDataset(BaseDataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> Batch:
         sample = self.samples[index]
         # One private stream per (seed, epoch, index): identical for any worker count and on resume.
         rng = np.random.default_rng([self.seed, self.epoch, index])
@@ -173,10 +162,8 @@ class AlignedDataset(BaseDataset):
         box = transform_box(sample.box, source.size, params, self.config)
         real_a = fill_box(transform_image(source, params, self.config), box, self.opt.bbox_noise, rng)
         real_b = transform_image(target, params, self.config)
-        if self.small_size is not None:
-            return self._progan_item(real_a, real_b, box, self.small_size, sample.path, rng)
-        bbox = torch.tensor(box, dtype=torch.int64)
-        return {"A": real_a, "B": real_b, "bbox": bbox, "A_paths": sample.path, "B_paths": sample.path}
+        return make_batch(real_a[None], real_b[None], [box], [sample.path], small_size=self.small_size,
+                          crop_size=self.config.crop_size, fill_mode=self.opt.bbox_noise, rngs=[rng])
 
     def _load_halves(self, path: str) -> tuple[Image.Image, Image.Image]:
         """(input, target) halves of the AB image, after --direction and the channel counts."""
@@ -189,34 +176,3 @@ class AlignedDataset(BaseDataset):
         if self.opt.output_nc == 1:
             target = target.convert("L")
         return source, target
-
-    def _progan_item(
-        self,
-        real_a: torch.Tensor,
-        real_b: torch.Tensor,
-        box: Box,
-        small_size: int,
-        path: str,
-        rng: np.random.Generator,
-    ) -> dict[str, Any]:
-        """Add the stage-1 inputs: antialiased downscales by crop_size / small_size.
-
-        bbox_small floors x1/y1 and ceils x2/y2 (it covers the scaled box; the original floored all four),
-        and the small input's box is filled again so the fill lies exactly inside bbox_small ('original' keeps
-        the downscaled PNG noise instead).
-        """
-        height, width = real_a.shape[1:]
-        crop = self.config.crop_size
-        small = (width * small_size // crop, height * small_size // crop)
-        box_small = scale_box(box, (width, height), small)
-        small_a = fill_box(downscale(real_a, small), box_small, self.opt.bbox_noise, rng)
-        return {
-            "A_big": real_a,
-            "B_big": real_b,
-            "bbox_big": torch.tensor(box, dtype=torch.int64),
-            "A_small": small_a,
-            "B_small": downscale(real_b, small),
-            "bbox_small": torch.tensor(box_small, dtype=torch.int64),
-            "A_paths": path,
-            "B_paths": path,
-        }

@@ -7,6 +7,8 @@ from typing import Any
 
 import torch.utils.data
 
+from data.batch import Batch
+
 
 class BaseDataset(torch.utils.data.Dataset):
     """A dataset built from the options object; subclasses implement ``__len__`` and ``__getitem__``.
@@ -34,5 +36,6 @@ class BaseDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         raise NotImplementedError
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> Batch:
+        """Sample ``index`` as a batch of one (``data.batch.make_batch``)."""
         raise NotImplementedError

@@ -1,8 +1,10 @@
-"""Box I/O and exact integer box arithmetic.
+"""Box geometry for the whole project: one box type, its conversions, arithmetic, masks, fills and file I/O.
 
-A box is ``(x1, y1, x2, y2)`` in integer pixel corners, inclusive at x1/y1 and exclusive at x2/y2: it covers
-columns x1..x2-1 and rows y1..y2-1. Every geometric step is done in exact integer arithmetic so a box never
-drifts (the original warped a bicubic mask and grew boxes by 1-2 px).
+A box (``Box``) is ``(x1, y1, x2, y2)`` in integer pixel corners, inclusive at x1/y1 and exclusive at x2/y2: it
+covers columns x1..x2-1 and rows y1..y2-1. Every geometric step is done in exact integer arithmetic so a box never
+drifts (the original warped a bicubic mask and grew boxes by 1-2 px). Annotations store ``(x, y, w, h)``
+(``XYWH``); the thesis read a CityPersons ``w`` as inclusive (columns x..x+w, w+1 pixels), which
+``xywh_to_box(..., inclusive=True)`` and ``iou(..., inclusive=True)`` reproduce (docs/differences_from_original.md).
 """
 
 from __future__ import annotations
@@ -10,15 +12,25 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from data.errors import DatasetError
+from util.fileio import atomic_write_text
 
 Box = tuple[int, int, int, int]
+XYWH = tuple[int, int, int, int]  # (x, y, w, h) as annotations store a box
 Size = tuple[int, int]  # (width, height), PIL order
+
+# Box fills of a network input in [-1, 1] (--bbox_noise): solid grey 0, fresh -1/0/+1 noise, or the fill the
+# crop PNG already holds.
+FILL_MODES = ("none", "random", "original")
+# Box fills of 8-bit crop pixels (the preprocessing's --fill): noise from NOISE_VALUES, or solid GREY.
+PIXEL_FILLS = ("noise", "grey")
+NOISE_VALUES = np.array([0, 127, 255], dtype=np.uint8)
+GREY = 127  # the middle noise value; 127/255 maps to about 0 in [-1, 1]
 
 BOX_KEYS = ("x1", "y1", "x2", "y2")
 # The sample data of the original code names the exclusive corners "w" and "h"; they are NOT a width/height.
@@ -70,20 +82,11 @@ def load_box(path: str | os.PathLike[str]) -> Box:
 
 
 def save_box(path: str | os.PathLike[str], box: Box) -> None:
-    """Write ``{"x1","y1","x2","y2"}`` atomically (temp file in the same folder, then os.replace)."""
+    """Write ``{"x1","y1","x2","y2"}`` atomically."""
     values = [int(v) for v in box]
     if len(values) != 4 or any(v != orig for v, orig in zip(values, box, strict=True)):
         raise ValueError(f"box must be four integers, got {box!r}")
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(dict(zip(BOX_KEYS, values, strict=True)), handle)
-            handle.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(dict(zip(BOX_KEYS, values, strict=True))) + "\n")
 
 
 def validate_box(box: Box, width: int, height: int, path: str | os.PathLike[str]) -> Box:
@@ -95,6 +98,35 @@ def validate_box(box: Box, width: int, height: int, path: str | os.PathLike[str]
         problem = f"box outside the image: {list(box)} not within {width}x{height}"
         raise DatasetError(path, problem, kind="box outside the image")
     return box
+
+
+def xywh_to_box(xywh: XYWH, inclusive: bool) -> Box:
+    """The box of an ``(x, y, w, h)`` annotation: ``inclusive`` covers columns x..x+w and rows y..y+h ((w+1)×(h+1)
+    pixels, the thesis's reading of CityPersons); otherwise w×h pixels."""
+    extra = 1 if inclusive else 0
+    x, y, w, h = xywh
+    return x, y, x + w + extra, y + h + extra
+
+
+def box_to_xywh(box: Box, inclusive: bool) -> XYWH:
+    """The inverse of ``xywh_to_box``."""
+    extra = 1 if inclusive else 0
+    x1, y1, x2, y2 = box
+    return x1, y1, x2 - x1 - extra, y2 - y1 - extra
+
+
+def outward_box(x1: float, y1: float, x2: float, y2: float) -> Box:
+    """The smallest integer box covering real-valued corners (floor x1/y1, ceil x2/y2)."""
+    return math.floor(x1), math.floor(y1), math.ceil(x2), math.ceil(y2)
+
+
+def is_empty(box: Box) -> bool:
+    return box[0] >= box[2] or box[1] >= box[3]
+
+
+def boxes_overlap(a: Box, b: Box) -> bool:
+    """True when the boxes share at least one pixel."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def box_size(box: Box) -> Size:
@@ -142,16 +174,52 @@ def flip_box(box: Box, width: int) -> Box:
     return width - x2, y1, width - x1, y2
 
 
+def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """B×1×H×W float mask, 1 inside each sample's box ``[x1, y1, x2, y2)``, 0 outside (on the boxes' device)."""
+    boxes = boxes.long()
+    rows = torch.arange(height, device=boxes.device).view(1, height, 1)
+    cols = torch.arange(width, device=boxes.device).view(1, 1, width)
+    x1, y1, x2, y2 = (boxes[:, i].view(-1, 1, 1) for i in range(4))
+    inside = (rows >= y1) & (rows < y2) & (cols >= x1) & (cols < x2)
+    return inside.unsqueeze(1).float()
+
+
 def box_mask(box: Box, height: int, width: int) -> torch.Tensor:
-    """A 1 x H x W float mask, 1 inside the box and 0 elsewhere (the box is clipped first)."""
-    x1, y1, x2, y2 = clip_box(box, width, height)
-    mask = torch.zeros(1, height, width)
-    mask[:, y1:y2, x1:x2] = 1.0
-    return mask
+    """A 1 x H x W float mask, 1 inside the box and 0 elsewhere (parts outside the image are ignored)."""
+    return box_masks(torch.tensor([list(box)]), height, width)[0]
+
+
+def fill_box(image: torch.Tensor, box: Box, mode: str, rng: np.random.Generator) -> torch.Tensor:
+    """Fill the box of a C x H x W tensor in [-1, 1] in place (``FILL_MODES``): 'none' = 0 (mid-grey), 'random' =
+    per-pixel choice of -1/0/+1 shared by all channels, 'original' = leave as is. Returns the tensor."""
+    x1, y1, x2, y2 = box
+    width, height = box_size(box)
+    if mode == "none":
+        image[:, y1:y2, x1:x2] = 0.0
+    elif mode == "random":
+        noise = rng.integers(-1, 2, size=(height, width)).astype(np.float32)
+        image[:, y1:y2, x1:x2] = torch.from_numpy(noise)
+    elif mode != "original":
+        raise ValueError(f"bbox_noise must be one of {FILL_MODES}, got {mode!r}")
+    return image
+
+
+def fill_box_pixels(image: np.ndarray, box: Box, fill: str, rng: np.random.Generator | None = None) -> None:
+    """Fill the box of 8-bit pixels in place (``PIXEL_FILLS``): per-pixel noise from {0, 127, 255} equal in all
+    channels, or solid grey."""
+    x1, y1, x2, y2 = box
+    if fill == "grey":
+        image[y1:y2, x1:x2] = GREY
+        return
+    if rng is None:
+        raise ValueError("noise fill needs a random generator")
+    noise = NOISE_VALUES[rng.integers(0, len(NOISE_VALUES), size=(y2 - y1, x2 - x1))]
+    image[y1:y2, x1:x2] = noise[..., None] if image.ndim == 3 else noise
 
 
 def iou(a: Box, b: Box, inclusive: bool = False) -> float:
-    """Intersection over union. ``inclusive=True`` adds 1 to widths/heights, as the original notebooks did."""
+    """Intersection over union. ``inclusive=True`` counts x2/y2 as covered (adds 1 to widths and heights), as the
+    original notebooks did for CityPersons boxes ``(x, y, x+w, y+h)``."""
     extra = 1 if inclusive else 0
 
     def area(box: Box) -> int:
@@ -162,3 +230,15 @@ def iou(a: Box, b: Box, inclusive: bool = False) -> float:
     inter = inter_w * inter_h
     union = area(a) + area(b) - inter
     return inter / union if union > 0 else 0.0
+
+
+def overlapping(boxes: list[XYWH], threshold: float) -> set[int]:
+    """Indices of every box in a pair with inclusive IoU >= threshold (the original's, counting the last row and
+    column); both members of a pair are returned."""
+    corners = [xywh_to_box(box, inclusive=False) for box in boxes]
+    hits: set[int] = set()
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            if iou(corners[i], corners[j], inclusive=True) >= threshold:
+                hits.update((i, j))
+    return hits

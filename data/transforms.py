@@ -2,7 +2,8 @@
 
 Parameters are sampled once per sample (``sample_params``) and then applied identically to the input image,
 the target image and the box. The geometric steps are one list of operations (``plan``) that both the image
-and the box fold over, so the two cannot drift apart. Order (SPEC_ORIGINAL §3.4 step 5):
+and the box fold over, so the two cannot drift apart. Order (docs/differences_from_original.md#exact-boxes,
+#colour-jitter):
 
     resize (or scale_width) -> crop -> colour (train phase only) -> 'none' rounding to x4 -> hflip -> [-1, 1]
 
@@ -25,11 +26,10 @@ from data.boxes import Box, Size, box_size, crop_box, flip_box, scale_box
 from data.errors import DatasetError
 
 MAX_ATTEMPTS = 5
-MIN_BOX_SIDE_AT_256 = 32  # the SPP person discriminator breaks on smaller boxes (SPEC §3.4 step 3)
+MIN_BOX_SIDE_AT_256 = 32  # the SPP person discriminator breaks on smaller boxes
 BRIGHTNESS_RANGE = (0.9, 1.2)
 CONTRAST_RANGE = (1.0, 1.2)
 ROUND_BASE = 4  # the 'none' token rounds sizes to a multiple of this
-FILL_MODES = ("none", "random", "original")
 
 
 @dataclass(frozen=True)
@@ -304,21 +304,6 @@ def check_box_feasible(
             f"(box {list(box)})",
             kind="box too small",
         )
-
-
-def fill_box(image: torch.Tensor, box: Box, mode: str, rng: np.random.Generator) -> torch.Tensor:
-    """Fill the box of a C x H x W tensor in place: 'none' = 0 (mid-grey), 'random' = per-pixel choice of
-    -1/0/+1 shared by all channels, 'original' = leave as is. Returns the tensor."""
-    x1, y1, x2, y2 = box
-    width, height = box_size(box)
-    if mode == "none":
-        image[:, y1:y2, x1:x2] = 0.0
-    elif mode == "random":
-        noise = rng.integers(-1, 2, size=(height, width)).astype(np.float32)
-        image[:, y1:y2, x1:x2] = torch.from_numpy(noise)
-    elif mode != "original":
-        raise ValueError(f"bbox_noise must be one of {FILL_MODES}, got {mode!r}")
-    return image
 
 
 def downscale(image: torch.Tensor, size: Size) -> torch.Tensor:

@@ -1,1 +1,1 @@
-"""Data preprocessing: Cityscapes + CityPersons to training crops, and synthetic demo data."""
+"""Data preprocessing: Cityscapes + CityPersons to training crops (the synthetic street data is ``synthetic``)."""

@@ -1,4 +1,5 @@
-"""Cityscapes + CityPersons -> A-GAN training crops, as one reproducible and resumable command (SPEC §9).
+"""Cityscapes + CityPersons -> A-GAN training crops, as one reproducible and resumable command
+(docs/differences_from_original.md#preprocessing-command).
 
     python -m data_preprocessing.cityscapes --cityscapes_root ROOT --out DATAROOT [options]
 
@@ -39,6 +40,8 @@ import numpy as np
 import PIL
 from tqdm import tqdm
 
+from data.boxes import PIXEL_FILLS, XYWH, Box, overlapping, save_box
+from data.citypersons import ANNOTATION_SUFFIX, IMAGE_SUFFIX, CityPersonsError, read_citypersons
 from data_preprocessing import crops
 from util.fileio import atomic_write_bytes
 from util.image_files import ImageReadError, image_size, read_rgb
@@ -46,8 +49,6 @@ from util.progress import progress_bar
 
 SPLITS = ("train", "val", "test")
 REASONS = ("label", "bad_frame", "outside_frame", "excluded", "overlap", "too_small", "too_large", "window")
-IMAGE_SUFFIX = "_leftImg8bit.png"
-ANNOTATION_SUFFIX = "_gtBboxCityPersons.json"
 DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
 PNG_COMPRESSION = 3  # fixed, so the PNG bytes are reproducible
 FRAME_PROBLEMS = ("unreadable", "frame_size")  # problems that make a whole frame unusable
@@ -61,7 +62,7 @@ class PreprocessError(Exception):
 
 @dataclass
 class PreprocessConfig:
-    """Every option of the command; the filter and crop defaults are the thesis's final ones (SPEC §9.3)."""
+    """Every option of the command; the filter and crop defaults are the thesis's final ones."""
 
     cityscapes_root: str
     out: str
@@ -92,8 +93,8 @@ class PreprocessConfig:
         problems = []
         if self.split is not None and self.split_lists is not None:
             problems.append("give either --split or --split_lists, not both")
-        if self.fill not in crops.FILLS or self.box_convention not in crops.CONVENTIONS:
-            problems.append(f"fill must be one of {crops.FILLS}, box_convention one of {crops.CONVENTIONS}")
+        if self.fill not in PIXEL_FILLS or self.box_convention not in crops.CONVENTIONS:
+            problems.append(f"fill must be one of {PIXEL_FILLS}, box_convention one of {crops.CONVENTIONS}")
         if self.seed < 0 or self.crop_size < 1 or self.n_val_vis < 0 or (self.workers or 1) < 1:
             problems.append("seed and n_val_vis must be >= 0, crop_size and workers >= 1")
         if not 1 <= self.min_width <= self.max_width or not 1 <= self.min_height <= self.max_height:
@@ -148,12 +149,12 @@ class Person:
     """The verdict on one selected-label person: ``reason`` None means kept, with its window and local box."""
 
     k: int
-    raw: crops.XYWH  # as annotated
-    box: crops.XYWH  # after the edge fix
+    raw: XYWH  # as annotated
+    box: XYWH  # after the edge fix
     reason: str | None
     edge_fixed: bool
     window: tuple[int, int] | None = None
-    local_region: crops.Region | None = None
+    local_region: Box | None = None
 
 
 # -------------------- small helpers
@@ -331,18 +332,16 @@ class FrameError(Exception):
         self.problem = _problem(kind, path, message)
 
 
-def read_annotation(path: str) -> tuple[list[tuple[str, crops.XYWH]], tuple[int, int] | None]:
+def read_annotation(path: str) -> tuple[list[tuple[str, XYWH]], tuple[int, int] | None]:
     """(label, bboxVis) of every object in annotation order, and the declared (imgWidth, imgHeight) if any."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        objects = [(str(o["label"]), tuple(int(v) for v in o["bboxVis"])) for o in data["objects"]]
-        if any(len(box) != 4 for _, box in objects):
-            raise ValueError("a bboxVis is not [x, y, w, h]")
-        declared = (int(data["imgWidth"]), int(data["imgHeight"])) if "imgWidth" in data else None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FrameError("unreadable", path, f"not a CityPersons annotation ({type(exc).__name__}: {exc})") from None
-    return objects, declared
+        frame = read_citypersons(path)
+        missing = [k for k, o in enumerate(frame.objects) if o.bbox_vis is None]
+        if missing:
+            raise CityPersonsError(path, f"object {missing[0]} has no bboxVis")
+    except CityPersonsError as error:
+        raise FrameError("unreadable", path, f"not a CityPersons annotation ({error.problem})") from None
+    return [(o.label, tuple(int(v) for v in o.bbox_vis)) for o in frame.objects], frame.size
 
 
 def probe_image(path: str) -> tuple[int, int]:
@@ -378,7 +377,7 @@ def _decode(path: str, size: tuple[int, int]) -> np.ndarray:
 
 
 def judge_person(
-    k: int, raw: crops.XYWH, frame_w: int, frame_h: int, params: FrameParams, overlap: bool, excluded: bool
+    k: int, raw: XYWH, frame_w: int, frame_h: int, params: FrameParams, overlap: bool, excluded: bool
 ) -> Person:
     """Apply the edge fix and the filters in a fixed order; the first failing one is the counted reason."""
     box = crops.edge_fix(raw, frame_w, frame_h)
@@ -395,7 +394,7 @@ def judge_person(
 
 
 def judge_frame(
-    objects: list[tuple[str, crops.XYWH]],
+    objects: list[tuple[str, XYWH]],
     frame_w: int,
     frame_h: int,
     params: FrameParams,
@@ -407,7 +406,7 @@ def judge_frame(
     """
     selected = [box for label, box in objects if label in params.labels]
     others = Counter(label for label, _ in objects if label not in params.labels)
-    overlaps = crops.overlapping(selected, params.overlap_iou) if params.overlap_iou is not None else set()
+    overlaps = overlapping(selected, params.overlap_iou) if params.overlap_iou is not None else set()
     persons = [
         judge_person(k, box, frame_w, frame_h, params, k in overlaps, k in excluded) for k, box in enumerate(selected)
     ]
@@ -424,9 +423,7 @@ def _write_crop(frame: np.ndarray, task: FrameTask, person: Person, params: Fram
         raise RuntimeError(f"PNG encoding failed for {name}")
     full = Path(params.out, "full")
     atomic_write_bytes(full / "images" / task.split / f"{name}.png", png.tobytes())
-    x1, y1, x2, y2 = person.local_region
-    box = json.dumps({"x1": x1, "y1": y1, "x2": x2, "y2": y2}) + "\n"
-    atomic_write_bytes(full / "bbox" / task.split / f"{name}.json", box.encode())
+    save_box(full / "bbox" / task.split / f"{name}.json", person.local_region)
     return name
 
 
@@ -917,7 +914,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with {train,val,test}.txt (one frame per line) to reproduce an existing split",
     )
     g.add_argument("--seed", type=_int_at_least(0), default=d.seed, help="seed of split, noise, subset (%(default)s)")
-    g = p.add_argument_group("person filters (SPEC §9.2-9.3)")
+    g = p.add_argument_group("person filters (the thesis's defaults)")
     g.add_argument("--labels", type=_csv, default="pedestrian", help="CityPersons labels to crop (%(default)s)")
     g.add_argument(
         "--overlap_iou",
@@ -941,7 +938,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--crop_size", type=_int_at_least(1), default=d.crop_size, help="crop side (%(default)s)")
     g.add_argument(
         "--fill",
-        choices=crops.FILLS,
+        choices=PIXEL_FILLS,
         default=d.fill,
         help="box fill: per-pixel noise from {0,127,255} (seeded) or solid grey 127 (default %(default)s)",
     )

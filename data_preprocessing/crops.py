@@ -1,10 +1,8 @@
-"""Geometry of person crops: annotation fix, overlap, size filter, box fill, crop window (SPEC §9.2-9.3).
+"""The rules that cut person crops: annotation fix, overlap, size filter, fill region, crop window
+(docs/differences_from_original.md#preprocessing-command, #inclusive-boxes).
 
-Plain integer arithmetic throughout, so the training crops and the full-frame anonymizer agree to the pixel.
-Boxes come in two forms:
-
-- ``XYWH`` ``(x, y, w, h)``: a CityPersons annotation (``bboxVis``), as stored in the JSON.
-- ``Region`` ``(x1, y1, x2, y2)``: pixel corners, x2/y2 exclusive, the project's in-memory convention.
+The box arithmetic is ``data.boxes`` (boxes ``(x1, y1, x2, y2)``, annotations ``XYWH``), so the training crops and
+the full-frame anonymizer agree to the pixel.
 """
 
 from __future__ import annotations
@@ -13,17 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-XYWH = tuple[int, int, int, int]
-Region = tuple[int, int, int, int]
+from data.boxes import XYWH, Box, clip_box, fill_box_pixels, xywh_to_box
 
 CONVENTIONS = ("inclusive", "exact")
-FILLS = ("noise", "grey")
-NOISE_VALUES = np.array([0, 127, 255], dtype=np.uint8)
-GREY = 127  # the middle noise value; 127/255 maps to about 0 in [-1, 1]
 
 
 def edge_fix(box: XYWH, frame_w: int, frame_h: int) -> XYWH:
-    """Move a box that runs past the right or bottom border back inside, as the original did (SPEC §9.3.1).
+    """Move a box that runs past the right or bottom border back inside, as the original did.
 
     The shift is the excess plus one pixel, so the inclusive box (last column x + w) ends on the last column.
     """
@@ -38,27 +32,6 @@ def edge_fix(box: XYWH, frame_w: int, frame_h: int) -> XYWH:
 def starts_outside(raw: XYWH, fixed: XYWH, frame_w: int, frame_h: int) -> bool:
     """True for a box the edge fix cannot place: partly left of / above the frame, or starting beyond it."""
     return raw[0] >= frame_w or raw[1] >= frame_h or fixed[0] < 0 or fixed[1] < 0
-
-
-def inclusive_iou(a: XYWH, b: XYWH) -> float:
-    """IoU of boxes spanning columns x..x+w and rows y..y+h inclusive (+1 pixel), as the original had it."""
-    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]) + 1
-    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]) + 1
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] + 1) * (a[3] + 1) + (b[2] + 1) * (b[3] + 1) - inter
-    return inter / union
-
-
-def overlapping(boxes: list[XYWH], threshold: float) -> set[int]:
-    """Indices of every box in a pair with inclusive IoU >= threshold; both members of a pair are returned."""
-    hits: set[int] = set()
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            if inclusive_iou(boxes[i], boxes[j]) >= threshold:
-                hits.update((i, j))
-    return hits
 
 
 @dataclass(frozen=True)
@@ -79,15 +52,11 @@ class SizeLimits:
         return None
 
 
-def fill_region(box: XYWH, convention: str, frame_w: int, frame_h: int) -> Region:
-    """The pixels to fill, as an exclusive region clipped to the frame.
-
-    ``inclusive`` (the thesis): columns x..x+w and rows y..y+h, i.e. (w+1)×(h+1) pixels; ``exact``: w×h.
-    Clipping only matters for an inclusive box ending exactly on the border; the original clipped it silently.
+def fill_region(box: XYWH, convention: str, frame_w: int, frame_h: int) -> Box:
+    """The pixels to fill, clipped to the frame: ``inclusive`` (the thesis) covers (w+1)×(h+1) pixels, ``exact``
+    w×h. Clipping only matters for an inclusive box ending exactly on the border; the original clipped it silently.
     """
-    extra = 1 if convention == "inclusive" else 0
-    x, y, w, h = box
-    return x, y, min(x + w + extra, frame_w), min(y + h + extra, frame_h)
+    return clip_box(xywh_to_box(box, inclusive=convention == "inclusive"), frame_w, frame_h)
 
 
 def _window_start(centre: int, length: int, crop_size: int) -> int:
@@ -95,7 +64,7 @@ def _window_start(centre: int, length: int, crop_size: int) -> int:
 
 
 def crop_window(box: XYWH, frame_w: int, frame_h: int, crop_size: int) -> tuple[int, int] | None:
-    """Top-left corner of the crop_size window centred on the box, clamped at the borders (SPEC §9.3.5).
+    """Top-left corner of the crop_size window centred on the box, clamped at the borders (the original's).
 
     Centre cx = x + w//2; the window [cx - crop//2, cx - crop//2 + crop) starts at 0 if it would start before
     the frame and ends at the border if it would end past it. None when the frame is smaller than the window.
@@ -106,7 +75,7 @@ def crop_window(box: XYWH, frame_w: int, frame_h: int, crop_size: int) -> tuple[
     return _window_start(x + w // 2, frame_w, crop_size), _window_start(y + h // 2, frame_h, crop_size)
 
 
-def region_in_window(region: Region, window: tuple[int, int], crop_size: int) -> Region | None:
+def region_in_window(region: Box, window: tuple[int, int], crop_size: int) -> Box | None:
     """The region in crop coordinates, or None if it is empty or does not lie entirely inside the window."""
     left, top = window
     x1, y1, x2, y2 = region[0] - left, region[1] - top, region[2] - left, region[3] - top
@@ -115,22 +84,10 @@ def region_in_window(region: Region, window: tuple[int, int], crop_size: int) ->
     return None
 
 
-def fill_box(image: np.ndarray, region: Region, fill: str, rng: np.random.Generator | None = None) -> None:
-    """Fill the region in place: per-pixel noise from {0, 127, 255} equal in all channels, or solid grey."""
-    x1, y1, x2, y2 = region
-    if fill == "grey":
-        image[y1:y2, x1:x2] = GREY
-        return
-    if rng is None:
-        raise ValueError("noise fill needs a random generator")
-    noise = NOISE_VALUES[rng.integers(0, len(NOISE_VALUES), size=(y2 - y1, x2 - x1))]
-    image[y1:y2, x1:x2] = noise[..., None] if image.ndim == 3 else noise
-
-
 def make_pair(
     frame: np.ndarray,
     window: tuple[int, int],
-    local_region: Region,
+    local_region: Box,
     crop_size: int,
     fill: str,
     rng: np.random.Generator | None = None,
@@ -139,5 +96,5 @@ def make_pair(
     left, top = window
     clean = frame[top : top + crop_size, left : left + crop_size]
     filled = clean.copy()
-    fill_box(filled, local_region, fill, rng)
+    fill_box_pixels(filled, local_region, fill, rng)
     return np.concatenate([clean, filled], axis=1)

@@ -1,12 +1,13 @@
-"""Anonymity and re-identification metrics on distance matrices (SPEC §10.4–§10.6, §11.19). Pure NumPy.
+"""Anonymity and re-identification metrics on distance matrices
+(docs/differences_from_original.md#distance-matrices). Pure NumPy.
 
-All functions take full distance matrices (no per-pair Python loops, §11.19) and return plain dicts of Python
+All functions take full distance matrices (no per-pair Python loops) and return plain dicts of Python
 numbers and arrays, ready for a JSON report. Distances are cosine distances of re-ID features unless a caller
 says otherwise; nothing is rounded here (the original rounded to 4 decimals, which only adds ties).
 
 Conventions:
 
-- a distance strictly below the threshold ``t`` means "same person" (SPEC §10.6 uses ``d < t``);
+- a distance strictly below the threshold ``t`` means "same person" (as the thesis: ``d < t``);
 - ties are resolved in favour of the true match ("privacy-conservative": an anonymized crop whose own
   original ties with another original counts as re-identified); the original notebook broke ties by list
   order, which is arbitrary;
@@ -51,7 +52,7 @@ def _square(dist: np.ndarray, what: str) -> np.ndarray:
 
 def thesis_rates(dist_anon_to_orig: np.ndarray, dist_anon_to_train: np.ndarray | None, threshold: float,
                  dist_between_samples: np.ndarray | None = None) -> dict[str, dict[str, float | int]]:
-    """The rates of SPEC §10.6 (lower is better for all).
+    """The thesis's anonymity rates (lower is better for all).
 
     ``dist_anon_to_orig``: n×n, row i = anonymized crop i against original j (diagonal = same person).
     ``dist_anon_to_train``: n×m against the training originals (None to skip).
@@ -78,7 +79,8 @@ def thesis_rates(dist_anon_to_orig: np.ndarray, dist_anon_to_train: np.ndarray |
 
 
 def shared_identity_rate(dist_between_samples: np.ndarray, threshold: float) -> dict[str, float | int]:
-    """Fraction of generated crops with **another** generated crop closer than ``threshold`` (SPEC §10.6).
+    """Fraction of generated crops with **another** generated crop closer than ``threshold`` (the thesis's diversity
+    rate).
 
     ``dist_between_samples``: n×n distances among the generated crops of a split; the diagonal (self-pairs,
     distance 0) is excluded. A diversity measure: low means the generator does not reuse one identity.
@@ -154,7 +156,8 @@ def _as_1d(x: Sequence[float] | np.ndarray, what: str) -> np.ndarray:
 
 def calibrate_threshold(same_person_distances: Sequence[float] | np.ndarray,
                         different_person_distances: Sequence[float] | np.ndarray) -> dict[str, object]:
-    """The F1-maximising "same person" threshold (SPEC §10.5, re-done over every distinct cut).
+    """The F1-maximising "same person" threshold (the thesis's sweep, re-done over every distinct cut;
+    docs/differences_from_original.md#threshold).
 
     A pair is predicted "same" when d < t. Candidate thresholds are the midpoints between consecutive sorted
     unique distances (every distinct split of the data, with the largest margin on both sides), plus one

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.ndimage import correlate1d
 
-Box = tuple[int, int, int, int]
+from data.boxes import Box
 
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from anonymizer.methods import DEFAULT_STRENGTH, STRENGTH_MEANING, TRADITIONAL_METHODS, anonymize_box
+from data.boxes import Box
 
-Box = tuple[int, int, int, int]
 STOCHASTIC = frozenset({"noise"})  # the only baseline whose output depends on the random stream
 
 

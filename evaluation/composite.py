@@ -1,4 +1,4 @@
-"""Composites for results of other methods (SPEC §9.6): paste the box of each generated crop into the real crop.
+"""Composites for results of other methods: paste the box of each generated crop into the real crop.
 
     python -m evaluation.composite --generated DIR --dataroot D [--phase val] --out DIR
 
@@ -17,13 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from data.boxes import load_box, validate_box
+from data.boxes import Box, load_box, validate_box
 from data.errors import DatasetError
 from util.fileio import atomic_write
 from util.image_files import read_rgb
 from util.progress import progress_bar
 
-Box = tuple[int, int, int, int]
 LEGACY_SIZE = 256  # the original's generated crops were 256×256 whatever the dataset
 
 

@@ -1,7 +1,8 @@
 """Loading what the evaluation compares: dataset crops (clean halves + boxes), result images, identities.
 
-Originals are the LEFT (clean) half of ``<dataroot>/images/<phase>/<stem>.png`` (SPEC §11.19: the original
-evaluation picked the noisy half); boxes come from ``<dataroot>/bbox/<phase>/<stem>.json`` (both schemas).
+Originals are the LEFT (clean) half of ``<dataroot>/images/<phase>/<stem>.png`` (the original
+evaluation picked the noisy half: docs/differences_from_original.md#evaluation-halves); boxes come from
+``<dataroot>/bbox/<phase>/<stem>.json`` (both schemas).
 Result images are ``<results_dir>/images/<label>/<stem>_<label>.png`` as test.py writes them.
 """
 
@@ -14,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from data.boxes import load_box, scale_box, validate_box
+from data.boxes import Box, load_box, scale_box, validate_box
+from data.citypersons import CityPersonsError, annotation_files, read_citypersons
+from synthetic.make_demo_data import GENERATOR
 from util.image_files import read_rgb
-
-Box = tuple[int, int, int, int]
 
 
 class EvaluationInputError(ValueError):
@@ -121,8 +122,7 @@ def crop_identities(dataroot: Path, stems: list[str]) -> tuple[dict[str, int], s
         return {}, None
     frames = _read_json(identities_path).get("frames", {})
     labels = set(params.get("labels", ["pedestrian"]))
-    annotations = {p.name[: -len("_gtBboxCityPersons.json")]: p
-                   for p in (root / "gtBboxCityPersons").rglob("*_gtBboxCityPersons.json")}
+    annotations = annotation_files(root / "gtBboxCityPersons")
     found: dict[str, int] = {}
     per_frame: dict[str, list[int]] = {}
     for stem in stems:
@@ -130,15 +130,19 @@ def crop_identities(dataroot: Path, stems: list[str]) -> tuple[dict[str, int], s
         if not k.isdigit() or frame not in annotations or frame not in frames:
             continue
         if frame not in per_frame:
-            objects = _read_json(annotations[frame]).get("objects", [])
-            per_frame[frame] = [int(o["instanceId"]) for o in objects if o.get("label") in labels]
+            try:
+                objects = read_citypersons(annotations[frame]).objects
+            except CityPersonsError as error:
+                raise EvaluationInputError(str(error)) from None
+            per_frame[frame] = [o.instance_id for o in objects if o.label in labels]
         instances = per_frame[frame]
         if int(k) < len(instances) and str(instances[int(k)]) in frames[frame]:
             found[stem] = int(frames[frame][str(instances[int(k)])])
     return found, str(identities_path)
 
 
-DEMO_GENERATOR = "data_preprocessing.make_demo_data"
+# demo_manifest.json's "generator" of synthetic demo data (and its module before the synthetic package).
+DEMO_GENERATORS = (GENERATOR, "data_preprocessing.make_demo_data")
 
 
 def demo_data_seed(crop_dataroot: Path | None = None, frame_paths: tuple[Path | None, ...] = ()) -> int | None:
@@ -159,7 +163,7 @@ def demo_data_seed(crop_dataroot: Path | None = None, frame_paths: tuple[Path | 
         manifest = root / "demo_manifest.json"
         if manifest.is_file():
             data = _read_json(manifest)
-            if data.get("generator") == DEMO_GENERATOR and isinstance(data.get("seed"), int):
+            if data.get("generator") in DEMO_GENERATORS and isinstance(data.get("seed"), int):
                 return int(data["seed"])
     return None
 

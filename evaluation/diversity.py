@@ -1,6 +1,6 @@
 """Sample diversity: mean pairwise LPIPS inside the person box over K generations of the same input.
 
-The original project measured diversity only through re-ID distances between generated crops (SPEC §10.6,
+The original project measured diversity only through re-ID distances between generated crops (
 :func:`evaluation.anonymity.shared_identity_rate`). This adds the usual conditional-GAN measure: for every
 input, the generator is run K times (different noise; the caller's job) and LPIPS is averaged over the
 K·(K−1)/2 sample pairs, **inside the person box** (the context outside is mostly copied from the input and
@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from data.boxes import clip_box, outward_box
 from evaluation.lpips import MIN_SIDE
 
 Box = Sequence[float] | Mapping[str, float] | None
@@ -39,8 +40,7 @@ def crop_box(samples: Tensor, box: Box, min_side: int = MIN_SIDE) -> Tensor:
         if isinstance(box, Mapping):
             box = (box["x1"], box["y1"], box["x2"], box["y2"])
         # Outward rounding keeps every pixel the box touches.
-        x1, y1 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
-        x2, y2 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
+        x1, y1, x2, y2 = clip_box(outward_box(*box), width, height)
     if x2 <= x1 or y2 <= y1:
         raise ValueError(f"box {box} is empty inside a {width}×{height} image")
     crop = samples[:, :, y1:y2, x1:x2]

@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     both.add_argument("--report_samples", type=int, default=20, help="samples shown in report.html (%(default)s)")
     both.add_argument("--seed", type=int, default=0, help="seed of samples, KID subsets, noise (%(default)s)")
     both.add_argument("--quiet", action="store_true", help="no progress bars")
+    both.add_argument("--amp", default="auto", choices=("auto", "bf16", "none"),
+                      help="precision of the generator re-runs (the metric networks always run in fp32, so scores "
+                           "compare across machines); auto = bf16 only on a CPU measured faster in it")
+    both.add_argument("--threads", type=int, default=None,
+                      help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
     return p
 
 
@@ -85,6 +90,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
     frame_flags = (args.frames_dir, args.original_frames, args.annotations)
     if any(f is not None for f in frame_flags):
         if not all(f is not None for f in frame_flags):
@@ -104,6 +111,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from evaluation import frames, runner  # heavy imports after the argument check
+    from util.threads import configure_threads
+
+    print(f"[threads] {configure_threads(args.threads).describe()}")
 
     try:
         metrics = runner.run_crops(args) if args.mode == "crops" else frames.run_frames(args)

@@ -1,4 +1,5 @@
-"""Fidelity metrics: FID and KID on Inception-v3 pool3 features (SPEC §10.1, §7.1, §11.8).
+"""Fidelity metrics: FID and KID on Inception-v3 pool3 features (docs/differences_from_original.md#offline-weights,
+#best-by-fid).
 
 The feature extractor is injectable: any ``nn.Module`` that maps a float32 batch ``B×3×H×W`` in [-1, 1] to
 ``B×D`` features works (tests use a tiny random conv net). The default, :class:`InceptionFeatures`, runs the

@@ -10,13 +10,15 @@ under --annotations, where the frame file is ``<stem>_leftImg8bit.png`` or ``<st
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from data.boxes import Box, xywh_to_box
+from data.citypersons import ANNOTATION_SUFFIX, CityPersonsError, frame_key, read_citypersons
 from evaluation import anonymity
+from evaluation.columns import FRAME_COLUMNS, markdown_table
 from evaluation.crops import EvaluationInputError
 from evaluation.fidelity_sets import fidelity_scores, run_inception
 from evaluation.pipeline import _jsonable, choose_threshold, describe_reid, describe_weights, person_crops
@@ -44,18 +46,21 @@ def frame_pairs(anon_dir: Path, orig_dir: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def frame_boxes(annotations: Path, frame: Path, labels: tuple[str, ...] = ("pedestrian",)) -> list[tuple]:
-    stem = frame.stem.removesuffix("_leftImg8bit")
-    matches = list(annotations.rglob(f"{stem}_gtBboxCityPersons.json"))
+def frame_boxes(annotations: Path, frame: Path, labels: tuple[str, ...] = ("pedestrian",)) -> list[Box]:
+    """The full-body boxes of the frame's persons with these labels (w×h pixels; none without an annotation)."""
+    matches = list(annotations.rglob(f"{frame_key(frame.name)}{ANNOTATION_SUFFIX}"))
     if not matches:
         return []
-    data = json.loads(matches[0].read_text(encoding="utf-8"))
+    try:
+        objects = read_citypersons(matches[0]).objects
+    except CityPersonsError as error:
+        raise EvaluationInputError(f"--annotations: {error}") from None
     boxes = []
-    for obj in data.get("objects", []):
-        if obj.get("label") in labels:
-            x, y, w, h = (int(v) for v in obj["bbox"])
+    for obj in objects:
+        if obj.label in labels and obj.bbox is not None:
+            x, y, w, h = (int(v) for v in obj.bbox)
             if w > 0 and h > 0:
-                boxes.append((x, y, x + w, y + h))
+                boxes.append(xywh_to_box((x, y, w, h), inclusive=False))
     return boxes
 
 
@@ -104,18 +109,8 @@ def run_frames(args) -> dict:
         "seconds": time.perf_counter() - start,
     })
     atomic_write_json(args.out / "metrics.json", metrics)
-    rates, ranking = anon_block.get("rates", {}), anon_block.get("ranking", {})
-    persons = person_fidelity or {}
     lines = ["# Full-frame evaluation", "", f"{len(pairs)} frames, {len(anon_crops)} persons; re-ID features: "
-             f"{metrics['weights']['reid']['description']}", "",
-             "| FID frames | KID frames | FID persons | KID persons | LPIPS-diversity | not anon. | recall@1 | rank-1 "
-             "| mAP |", "|---|---|---|---|---|---|---|---|---|",
-             f"| {fidelity['fid']:.2f} | {fidelity['kid_mean']:.4f} ± {fidelity['kid_std']:.4f} | "
-             f"{_fmt(persons.get('fid'))} | {_fmt(persons.get('kid_mean'))} | "
-             f"{_fmt(diversity.get('mean') if isinstance(diversity, dict) else None)} | "
-             f"{_fmt(rates.get('not_anonymized'))} | {_fmt(rates.get('recall_at_rank_1'))} | "
-             f"{_fmt(ranking.get('rank_1'))} | {_fmt(ranking.get('mAP'))} |",
-             ""]
+             f"{metrics['weights']['reid']['description']}", "", *markdown_table(FRAME_COLUMNS, [metrics]), ""]
     atomic_write_text(args.out / "metrics.md", "\n".join(lines))
     from dominate import document
     from dominate import tags as t
@@ -156,9 +151,3 @@ def second_sample_diversity(args, tools, pairs: list[tuple[Path, Path]], anon_fr
     return _jsonable(lpips_diversity(samples, boxes, tools.lpips))
 
 
-def _fmt(value) -> str:
-    if isinstance(value, dict):
-        return f"{value['rate']:.3f} ({value['count']}/{value['n']})"
-    if isinstance(value, str):
-        return value
-    return "n/a" if value is None else f"{value:.3f}"

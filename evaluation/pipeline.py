@@ -118,7 +118,7 @@ def choose_threshold(requested: str, same: np.ndarray | None, diff: np.ndarray |
         note = "--threshold calibrate: no same-person pairs available (no identities.json and no --pairs)"
     else:
         note = "no same-person pairs available"
-    return {"value": THESIS_THRESHOLD, "source": f"thesis default (SPEC §10.5, calibrated on other data); {note}"}
+    return {"value": THESIS_THRESHOLD, "source": f"thesis default (calibrated on other data); {note}"}
 
 
 def _plain(value: Any) -> Any:

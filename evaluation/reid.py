@@ -1,4 +1,5 @@
-"""Person re-ID features for the anonymity and diversity metrics (SPEC §10.2–§10.4, §11.19–§11.20).
+"""Person re-ID features for the anonymity and diversity metrics (docs/differences_from_original.md#offline-weights,
+#reid-window).
 
 The original evaluation used torchreid's ``osnet_ain_x1_0`` with DukeMTMC-reID weights, a 512-d feature per
 256×128 person crop and cosine distances. This module rebuilds OSNet x1.0 and OSNet-AIN x1.0 in plain torch
@@ -559,12 +560,13 @@ def _box_corners(box: Sequence[float] | Mapping[str, float]) -> tuple[int, int, 
 
 
 def reid_window(box: Sequence[float] | Mapping[str, float], image_size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The 1:2 (w:h) window around a person box (SPEC §10.3), as (x1, y1, x2, y2) in pixels.
+    """The 1:2 (w:h) window around a person box (the thesis's), as (x1, y1, x2, y2) in pixels.
 
     Centre cx = x1 + ⌊w/2⌋, cy = y1 + ⌊h/2⌋. If w ≤ h/2 the window height is h rounded up to even and the width
     half of it; otherwise the width is w rounded up to even and the height twice that. The window is then
     shifted inside the image (H, W) = ``image_size`` on **both** axes independently (the original's else-if
-    chain fixed only the first violated edge, §11.19). A window larger than the image along an axis is centred
+    chain fixed only the first violated edge, docs/differences_from_original.md#reid-window). A window larger than
+    the image along an axis is centred
     on the image along it and sticks out on both sides (the crop pads there).
     """
     x1, y1, x2, y2 = _box_corners(box)

@@ -2,7 +2,7 @@
 
 Two folder layouts, told apart by what the folder holds:
 
-* **demo data** (``data_preprocessing.make_demo_data``): ``leftImg8bit/<split>/<city>/*_leftImg8bit.png``,
+* **demo data** (``synthetic.make_demo_data``): ``leftImg8bit/<split>/<city>/*_leftImg8bit.png``,
   ``gtBboxCityPersons/...`` and ``identities.json``. A person is cut by its *visible* box (``bboxVis``, the
   pixels not hidden by nearer objects) with the 1:2 re-ID window of :func:`evaluation.reid.reid_crop`, as the
   anonymity evaluation cuts it. The generator draws a separate pool of people for each split, so the ``train``
@@ -27,9 +27,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from data.citypersons import ANNOTATION_SUFFIX, IMAGE_SUFFIX, CityPersonsError, frame_key, read_citypersons
 from data.errors import DatasetError
 from evaluation.anonymity import cosine_distance_matrix, rank_k_and_map
 from evaluation.reid import extract_features, reid_crop
+from util.image_files import ImageReadError, read_rgb
 from util.progress import progress_bar
 
 LAYOUT_DEMO = "demo"
@@ -143,13 +145,13 @@ def _load_demo(root: Path, size: tuple[int, int], with_train: bool, keep: DemoFi
 def _demo_split(root: Path, splits: tuple[str, ...], size: tuple[int, int], identities: dict, keep: DemoFilter,
                 skipped: dict[str, int], quiet: bool) -> CropSet:
     annotations = sorted(p for split in splits
-                         for p in (root / "gtBboxCityPersons" / split).glob("*/*_gtBboxCityPersons.json"))
+                         for p in (root / "gtBboxCityPersons" / split).glob(f"*/*{ANNOTATION_SUFFIX}"))
     crops, pids, cams, names = [], [], [], []
     bar = progress_bar(annotations, desc=f"crops {'+'.join(splits)}", quiet=quiet, unit="frame")
     for camera, annotation in enumerate(bar):  # each frame is a camera
-        stem = annotation.name[: -len("_gtBboxCityPersons.json")]
+        stem = frame_key(annotation.name)
         frame_path = root / "leftImg8bit" / annotation.parent.parent.name / annotation.parent.name / \
-            f"{stem}_leftImg8bit.png"
+            f"{stem}{IMAGE_SUFFIX}"
         people = _demo_people(annotation, identities.get(stem, {}), keep, skipped)
         if not people:
             continue
@@ -167,20 +169,23 @@ def _demo_split(root: Path, splits: tuple[str, ...], size: tuple[int, int], iden
 def _demo_people(annotation: Path, frame_ids: dict, keep: DemoFilter, skipped: dict[str, int]
                  ) -> list[tuple[int, int, tuple[int, int, int, int]]]:
     """(instanceId, identity, visible box x1, y1, x2, y2 clipped to the frame) of the people kept."""
-    data = _read_json(annotation)
     try:
-        width, height = int(data["imgWidth"]), int(data["imgHeight"])
-        objects = list(data["objects"])
-    except (KeyError, TypeError, ValueError):
-        raise DatasetError(annotation, "not a CityPersons annotation (imgWidth, imgHeight, objects)") from None
+        frame = read_citypersons(annotation)
+    except CityPersonsError as error:
+        raise DatasetError(annotation, error.problem) from None
+    if frame.size is None:
+        raise DatasetError(annotation, "not a CityPersons annotation (imgWidth, imgHeight, objects)")
+    width, height = frame.size
     scale = height / 1024.0
     people = []
-    for obj in objects:
-        identity = frame_ids.get(str(obj.get("instanceId")))
-        if obj.get("label") not in keep.labels or identity is None:
+    for obj in frame.objects:
+        identity = frame_ids.get(str(obj.instance_id))
+        if obj.label not in keep.labels or identity is None:
             continue
-        x, y, w, h = (int(v) for v in obj["bboxVis"])
-        full_w, full_h = (int(v) for v in obj["bbox"][2:])
+        if obj.bbox is None or obj.bbox_vis is None:
+            raise DatasetError(annotation, f"instance {obj.instance_id} needs both bbox and bboxVis")
+        x, y, w, h = (int(v) for v in obj.bbox_vis)
+        full_w, full_h = (int(v) for v in obj.bbox[2:])
         x2, y2 = min(x + w, width), min(y + h, height)  # CityPersons boxes may end past the border
         if y2 - y < keep.min_height * scale:
             skipped["visible height below min_height"] = skipped.get("visible height below min_height", 0) + 1
@@ -188,16 +193,15 @@ def _demo_people(annotation: Path, frame_ids: dict, keep: DemoFilter, skipped: d
             skipped["visible fraction below min_visibility"] = skipped.get("visible fraction below min_visibility",
                                                                            0) + 1
         else:
-            people.append((int(obj["instanceId"]), int(identity), (x, y, x2, y2)))
+            people.append((obj.instance_id, int(identity), (x, y, x2, y2)))
     return people
 
 
 def _read_image(path: Path) -> np.ndarray:
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, ValueError) as error:
-        raise DatasetError(path, f"cannot be read as an image ({error})") from None
+        return read_rgb(path)
+    except ImageReadError as error:
+        raise DatasetError(path, f"cannot be read as an image ({error.problem})") from None
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -23,12 +23,10 @@ from dominate import tags as t  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from evaluation import anonymity  # noqa: E402
+from evaluation.columns import CROP_COLUMNS, markdown_table  # noqa: E402
 from evaluation.pipeline import Reference, Tools, _jsonable, describe_reid, describe_weights  # noqa: E402
 from evaluation.reid import reid_crop  # noqa: E402
 from util.fileio import atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
-
-COLUMNS = ("method", "FID", "KID", "FID composite", "PSNR out", "SSIM out", "LPIPS-div", "not anon.",
-           "recall@1 (thesis)", "similar to train", "shared identity", "rank-1", "mAP")
 
 
 def metrics_document(args, tools: Tools, ref: Reference, rows: list[dict], seconds: float) -> dict[str, Any]:
@@ -56,50 +54,19 @@ def metrics_document(args, tools: Tools, ref: Reference, rows: list[dict], secon
 # Markdown table
 
 
-def _num(value: Any, digits: int = 3) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:.{digits}f}"
-    return "n/a" if value is None or isinstance(value, (dict, list)) else str(value).split(" (")[0]
-
-
-def _rate(value: Any) -> str:
-    if isinstance(value, dict) and "rate" in value:
-        return f"{value['rate']:.3f} ({value.get('count', '?')}/{value.get('n', '?')})"
-    return _num(value)
-
-
-def _get(row: dict, *path: str) -> Any:
-    node: Any = row
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
-def row_cells(row: dict) -> list[str]:
-    fid = row["fidelity"]
-    raw = fid["raw"] if isinstance(fid["raw"], dict) else fid["composite"]
-    lp = _get(row, "diversity", "lpips")
-    lp_value = lp.get("mean") if isinstance(lp, dict) else lp
-    rates = row["anonymity"]["rates"]
-    ranking = row["anonymity"]["ranking"]
-    return [
-        row["name"], _num(raw["fid"], 2), f"{raw['kid_mean']:.4f} ± {raw['kid_std']:.4f}",
-        _num(fid["composite"]["fid"], 2), _num(row["background"]["psnr_outside_box"], 2),
-        _num(row["background"]["ssim_outside_box"], 4), _num(lp_value, 4),
-        _rate(rates.get("not_anonymized")), _rate(rates.get("recall_at_rank_1")),
-        _rate(rates.get("similar_to_train")), _rate(rates.get("shared_identity")),
-        _num(ranking.get("rank_1")), _num(ranking.get("mAP")),
-    ]
+def reported_row(row: dict) -> dict:
+    """The row as metrics.md shows it: a baseline has no raw output, so its FID/KID columns show the composite's."""
+    fidelity = row["fidelity"]
+    if isinstance(fidelity.get("raw"), dict):
+        return row
+    return {**row, "fidelity": {**fidelity, "raw": fidelity["composite"]}}
 
 
 def markdown(metrics: dict) -> str:
     lines = [f"# Evaluation: {metrics.get('results_dir', metrics.get('frames_dir', ''))}", "",
              f"n = {metrics['n']}; threshold {metrics['threshold']['value']:.4f} "
              f"({metrics['threshold']['source']}); re-ID features: {metrics['feature_model_note']}", "",
-             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row_cells(row)) + " |" for row in metrics["rows"]]
+             *markdown_table(CROP_COLUMNS, [reported_row(row) for row in metrics["rows"]], first="method")]
     lines += ["", "FID/KID: raw output vs real_B (baselines: the composite); PSNR/SSIM outside the box: raw output "
               "vs real_B. Rates: fraction (count/n); lower is better for all but FID-free columns. "
               "Every number, its n and the weight files (SHA-256) are in metrics.json.", ""]
@@ -180,9 +147,9 @@ def html_page(metrics: dict, figures: dict[str, str], samples: list[dict]) -> st
         t.p(f"Threshold {metrics['threshold']['value']:.4f}: {metrics['threshold']['source']}")
         t.p(f"Re-ID features: {metrics['feature_model_note']}")
         with t.table(border=1, style="border-collapse:collapse"):
-            t.tr([t.th(c) for c in COLUMNS])
-            for row in metrics["rows"]:
-                t.tr([t.td(c) for c in row_cells(row)])
+            t.tr([t.th(name) for name in ("method", *(column.name for column in CROP_COLUMNS))])
+            for row in map(reported_row, metrics["rows"]):
+                t.tr([t.td(cell) for cell in (row["name"], *(column.cell(row) for column in CROP_COLUMNS))])
         for title, rel in figures.items():
             t.h2(title)
             t.img(src=rel)

@@ -29,7 +29,8 @@ def network_mode_is_eval(results_dir: Path) -> bool:
 
 
 def generate_samples(checkpoints_dir: Path, name: str, epoch: str, dataroot: Path, phase: str, stems: list[str],
-                     k: int, seed: int, eval_mode: bool, quiet: bool = False) -> tuple[list[list[np.ndarray]], dict]:
+                     k: int, seed: int, eval_mode: bool, quiet: bool = False, amp: str = "auto"
+                     ) -> tuple[list[list[np.ndarray]], dict]:
     """``samples[i][j]``: the j-th composite (fake_B_display, uint8) of ``stems[i]``; and a description."""
     if not (checkpoints_dir / name).is_dir():
         raise EvaluationInputError(f"--checkpoints_dir/--name: {checkpoints_dir / name} not found")
@@ -45,17 +46,15 @@ def generate_samples(checkpoints_dir: Path, name: str, epoch: str, dataroot: Pat
     if missing:
         raise EvaluationInputError(f"--dataroot/--phase {phase}: {len(missing)} result samples not in the dataset, "
                                    f"e.g. {missing[0]}")
-    model = ready_model(opt, eval_mode=eval_mode)
+    model = ready_model(opt, eval_mode=eval_mode, amp=amp)
     samples: list[list[np.ndarray]] = [[] for _ in stems]
     for j in range(k):
         seed_everything(seed + j)  # sample j of every input draws from seed + j
         for i, stem in enumerate(progress_bar(stems, desc=f"generate sample {j + 1}/{k}", quiet=quiet)):
-            batch = items[index[stem]]
-            batch = {key: (value.unsqueeze(0) if hasattr(value, "unsqueeze") else [value])
-                     for key, value in batch.items()}
-            model.set_input(batch)
+            model.set_input(items[index[stem]])  # a batch of one
             model.test()
             samples[i].append(tensor_to_image(model.get_current_visuals()["fake_B_display"][0]))
     checkpoints = [str(model.network_path(model.checkpoint_prefix(), n)) for n in model.inference_networks()]
     return samples, {"k": k, "seeds": [seed + j for j in range(k)], "epoch": epoch, "checkpoints": checkpoints,
-                     "network_mode": "eval" if eval_mode else "train (as test.py's default)"}
+                     "network_mode": "eval" if eval_mode else "train (as test.py's default)",
+                     "precision": model.precision.amp}

@@ -100,7 +100,7 @@ def model_row(args, tools: Tools, ref: Reference) -> tuple[dict, dict, dict]:
 
         samples, generation = generate_samples(
             args.checkpoints_dir, args.name, args.epoch, args.dataroot, args.phase, stems, args.samples_per_input,
-            args.seed, network_mode_is_eval(args.results_dir), args.quiet)
+            args.seed, network_mode_is_eval(args.results_dir), args.quiet, args.amp)
     row, details = pipeline.evaluate_row("model", tools, ref, display, raw, samples, why_not)
     row["source"] = str(args.results_dir)
     if generation:

@@ -74,7 +74,7 @@ class Recipe:
     epochs: int = 60
     ids_per_batch: int = 16
     crops_per_id: int = 4
-    lr: float = 1e-3
+    lr: float = 1.5e-3
     weight_decay: float = 5e-4
     warmup_epochs: int = 5
     label_smoothing: float = 0.1
@@ -194,22 +194,66 @@ def _recipe_dict(recipe: Recipe) -> dict:
     return d
 
 
-def save_state(path: Path, recipe: Recipe, net: TrainingNet, optimizer, scheduler, progress: Progress,
-               generator: torch.Generator | None, history: list[dict]) -> None:
-    state = {"recipe": _recipe_dict(recipe), "model": net.state_dict(), "optimizer": optimizer.state_dict(),
-             "scheduler": scheduler.state_dict(), "progress": asdict(progress),
-             "generator": generator.get_state() if generator is not None else None, "history": history}
+@dataclass
+class Run:
+    """The state of a training run: what the state file holds."""
+
+    net: TrainingNet
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    progress: Progress
+    history: list[dict]
+    generator: torch.Generator | None  # augmentation randomness of the current epoch (None between epochs)
+
+
+def data_key(data: reid_data.ReIDData) -> dict:
+    """What identifies the training data of a run (a continued run must see the same crops)."""
+    return {"train_crops": len(data.train), "train_identities": data.train.n_ids}
+
+
+def save_state(path: Path, recipe: Recipe, run: Run, data: dict) -> None:
+    state = {"recipe": _recipe_dict(recipe), "data": data, "model": run.net.state_dict(),
+             "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+             "progress": asdict(run.progress), "history": run.history,
+             "generator": run.generator.get_state() if run.generator is not None else None}
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_state(path: Path, recipe: Recipe) -> dict:
+def load_state(path: Path, recipe: Recipe, data: dict) -> dict:
     state = torch.load(path, map_location="cpu", weights_only=True)
     stored, wanted = state.get("recipe", {}), _recipe_dict(recipe)
     changed = [f"--{k} (was {stored.get(k)!r}, now {wanted[k]!r})" for k in RECIPE_FIELDS if stored.get(k) != wanted[k]]
+    if state.get("data") != data:
+        changed.append(f"the training data (was {state.get('data')}, now {data})")
     if changed:
         raise TrainingError(f"{path}: this unfinished run was started with other options: {', '.join(changed)}; "
                             "run with the same options to continue it, or add --overwrite to start over")
     return state
+
+
+def start_run(recipe: Recipe, n_ids: int, steps_per_epoch: int, checkpoint: Path, data: dict) -> Run:
+    """A new run (seeded), or the one saved in ``checkpoint``."""
+    torch.manual_seed(recipe.seed)
+    # channels_last: about 30 % faster OSNet steps on this project's CPUs (depthwise convs through oneDNN).
+    net = TrainingNet(recipe.arch, n_ids).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=recipe.lr,
+                                 weight_decay=recipe.weight_decay)
+    total = steps_per_epoch * recipe.epochs
+    warmup = steps_per_epoch * min(recipe.warmup_epochs, recipe.epochs)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup, total))
+    run = Run(net, optimizer, scheduler, Progress(), [], None)
+    if checkpoint.is_file():
+        state = load_state(checkpoint, recipe, data)
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        run.progress, run.history = Progress(**state["progress"]), list(state["history"])
+        if state["generator"] is not None:
+            run.generator = torch.Generator()
+            run.generator.set_state(state["generator"])
+        print(f"continuing {checkpoint}: epoch {run.progress.epoch + 1}, step {run.progress.step_in_epoch}",
+              flush=True)
+    return run
 
 
 def train(recipe: Recipe, data: reid_data.ReIDData, out: Path, save_every: int = 200, eval_every: int = 10,
@@ -220,68 +264,57 @@ def train(recipe: Recipe, data: reid_data.ReIDData, out: Path, save_every: int =
     if len(labels_of) < recipe.ids_per_batch:
         raise TrainingError(f"--data {data.root}: {len(labels_of)} training identities, fewer than "
                             f"--ids_per_batch {recipe.ids_per_batch}")
-    torch.manual_seed(recipe.seed)
-    net = TrainingNet(recipe.arch, len(labels_of))
-    params = [p for p in net.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     steps_per_epoch = len(labels_of) // recipe.ids_per_batch
-    total = steps_per_epoch * recipe.epochs
-    warmup = steps_per_epoch * min(recipe.warmup_epochs, recipe.epochs)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup, total))
-    progress, history, generator = Progress(), [], None
-    checkpoint = state_path(out)
-    if checkpoint.is_file():
-        state = load_state(checkpoint, recipe)
-        net.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        progress, history = Progress(**state["progress"]), list(state["history"])
-        if state["generator"] is not None:
-            generator = torch.Generator()
-            generator.set_state(state["generator"])
-        print(f"continuing {checkpoint}: epoch {progress.epoch + 1}, step {progress.step_in_epoch}", flush=True)
-    bar = progress_bar(range(total), total=total, desc="train re-ID", quiet=quiet, unit="step")
-    bar.update(progress.global_step)
-    while progress.epoch < recipe.epochs:
-        epoch = progress.epoch
-        batches = pk_batches(data.train.pids, recipe.ids_per_batch, recipe.crops_per_id,
-                             np.random.default_rng([recipe.seed, epoch]))
-        if generator is None:
-            generator = torch.Generator().manual_seed(recipe.seed * 1_000_003 + epoch)
-        net.train()
-        sums = progress.sums or {"id_loss": 0.0, "triplet_loss": 0.0, "accuracy": 0.0, "seconds": 0.0}
-        started = time.perf_counter() - sums["seconds"]
-        for step in range(progress.step_in_epoch, len(batches)):
-            index = batches[step]
-            x = augment(to_input(data.train.crops[index]), generator, recipe.erase_prob)
-            y = targets[index]
-            embedding, logits = net(x)
-            id_loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
-            triplet = batch_hard_triplet(embedding, y, recipe.margin)
-            optimizer.zero_grad(set_to_none=True)
-            (id_loss + triplet).backward()
-            optimizer.step()
-            scheduler.step()
-            sums["id_loss"] += id_loss.item()
-            sums["triplet_loss"] += triplet.item()
-            sums["accuracy"] += (logits.argmax(1) == y).float().mean().item()
-            sums["seconds"] = time.perf_counter() - started
-            progress = Progress(epoch, step + 1, progress.global_step + 1, sums)
-            bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, id=f"{id_loss.item():.3f}", tri=f"{triplet.item():.3f}")
-            if save_every and progress.global_step % save_every == 0 and step + 1 < len(batches):
-                save_state(checkpoint, recipe, net, optimizer, scheduler, progress, generator, history)
-        record = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"], "seconds": sums["seconds"],
-                  **{k: v / len(batches) for k, v in sums.items() if k != "seconds"}}
-        if eval_every and (epoch + 1) % eval_every == 0 and epoch + 1 < recipe.epochs:
-            record["held_out"] = reid_data.evaluate(eval_extractor(net.backbone, recipe), data)
-        history.append(record)
+    checkpoint, key = state_path(out), data_key(data)
+    run = start_run(recipe, len(labels_of), steps_per_epoch, checkpoint, key)
+    bar = progress_bar(range(steps_per_epoch * recipe.epochs), desc="train re-ID", quiet=quiet, unit="step")
+    bar.update(run.progress.global_step)
+    while run.progress.epoch < recipe.epochs:
+        record = train_epoch(run, recipe, data, targets, bar, lambda: save_state(checkpoint, recipe, run, key),
+                             save_every)
+        if eval_every and record["epoch"] % eval_every == 0 and record["epoch"] < recipe.epochs:
+            record["held_out"] = reid_data.evaluate(eval_extractor(run.net.backbone, recipe), data)
+        run.history.append(record)
         print(_epoch_line(record, recipe.epochs), flush=True)
-        progress = Progress(epoch + 1, 0, progress.global_step, {})
-        generator = None
-        save_state(checkpoint, recipe, net, optimizer, scheduler, progress, generator, history)
+        run.progress, run.generator = Progress(record["epoch"], 0, run.progress.global_step, {}), None
+        save_state(checkpoint, recipe, run, key)
     bar.close()
-    return net.backbone, history
+    return run.net.backbone, run.history
+
+
+def train_epoch(run: Run, recipe: Recipe, data: reid_data.ReIDData, targets: Tensor, bar, save, save_every: int
+                ) -> dict:
+    """The rest of the current epoch (all of it unless continued mid-epoch); returns its record."""
+    epoch = run.progress.epoch
+    batches = pk_batches(data.train.pids, recipe.ids_per_batch, recipe.crops_per_id,
+                         np.random.default_rng([recipe.seed, epoch]))
+    if run.generator is None:
+        run.generator = torch.Generator().manual_seed(recipe.seed * 1_000_003 + epoch)
+    run.net.train()
+    sums = run.progress.sums or {"id_loss": 0.0, "triplet_loss": 0.0, "accuracy": 0.0, "seconds": 0.0}
+    started = time.perf_counter() - sums["seconds"]
+    for step in range(run.progress.step_in_epoch, len(batches)):
+        index = batches[step]
+        x = augment(to_input(data.train.crops[index]), run.generator, recipe.erase_prob)
+        y = targets[index]
+        embedding, logits = run.net(x.contiguous(memory_format=torch.channels_last))
+        id_loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+        triplet = batch_hard_triplet(embedding, y, recipe.margin)
+        run.optimizer.zero_grad(set_to_none=True)
+        (id_loss + triplet).backward()
+        run.optimizer.step()
+        run.scheduler.step()
+        sums["id_loss"] += id_loss.item()
+        sums["triplet_loss"] += triplet.item()
+        sums["accuracy"] += (logits.argmax(1) == y).float().mean().item()
+        sums["seconds"] = time.perf_counter() - started
+        run.progress = Progress(epoch, step + 1, run.progress.global_step + 1, sums)
+        bar.update(1)
+        bar.set_postfix(epoch=epoch + 1, id=f"{id_loss.item():.3f}", tri=f"{triplet.item():.3f}")
+        if save_every and run.progress.global_step % save_every == 0 and step + 1 < len(batches):
+            save()
+    return {"epoch": epoch + 1, "lr": run.optimizer.param_groups[0]["lr"], "seconds": sums["seconds"],
+            **{k: v / len(batches) for k, v in sums.items() if k != "seconds"}}
 
 
 def _epoch_line(record: dict, epochs: int) -> str:
@@ -327,7 +360,7 @@ def machine() -> str:
 
 
 def save_model(out: Path, backbone: OSNet, recipe: Recipe, meta: dict) -> None:
-    state = {k: v.detach().clone() for k, v in backbone.state_dict().items()}
+    state = {k: v.detach().contiguous() for k, v in backbone.state_dict().items()}
     payload = {"format": TRAINED_FORMAT, "arch": recipe.arch, "input_size": list(recipe.size),
                "state_dict": state, "meta": meta}
     atomic_write(out, lambda tmp: torch.save(payload, tmp))

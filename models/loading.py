@@ -3,7 +3,7 @@
     from models import load_model
     model = load_model("checkpoints/demo_psgan", epoch="best")   # a run folder: train_opt.json + best_net_G.pth
     model = load_model("weights/demo_psgan.pth")                  # a shipped model file + weights/demo_psgan.json
-    model.set_input(batch)                                        # a batch as the dataset yields it
+    model.set_input(batch)                                        # a data.Batch (data/batch.py)
     model.test()                                                  # model.fake_B, model.get_current_visuals()
 
 The options are resolved as ``test.py`` resolves them (``options.run_options``); keyword overrides set any test
@@ -26,7 +26,8 @@ from typing import Any
 import torch
 
 from models.base_model import BaseModel
-from util.precision import Precision, resolve_amp
+from models.networks.inference import prepack_inference_networks
+from util.precision import Precision, choose_amp
 
 Device = str | torch.device
 
@@ -59,19 +60,21 @@ def load_model(source: str | Path, epoch: str | int = "latest", *, device: Devic
 
 
 def untrained_model(*, device: Device = "cpu", eval_mode: bool = False, amp: str = "none", quiet: bool = True,
-                    **options: Any) -> BaseModel:
+                    prepack: bool = True, **options: Any) -> BaseModel:
     """A test-time model with freshly initialised weights, built from keyword options: for benchmarks (timing)
     and tests only — its outputs mean nothing."""
     from options.test_options import TestOptions
 
     opt = TestOptions(training_options={}).parse_keywords(**{"gpu_ids": gpu_ids_for(device), "quiet": True, **options})
-    return ready_model(opt, eval_mode=eval_mode, amp=amp, quiet=quiet, load_weights=False)
+    return ready_model(opt, eval_mode=eval_mode, amp=amp, quiet=quiet, load_weights=False, prepack=prepack)
 
 
 def ready_model(opt: argparse.Namespace, *, eval_mode: bool = False, amp: str = "none", quiet: bool = False,
-                model_file: Path | None = None, load_weights: bool = True) -> BaseModel:
+                model_file: Path | None = None, load_weights: bool = True, prepack: bool = True) -> BaseModel:
     """Build the model of resolved test options, load its generators (from the run folder, or ``model_file``),
-    set the network mode and the precision of its forward passes (``amp``: none, bf16, fp16 or auto)."""
+    set the network mode and the precision of its forward passes (``amp``: none, bf16, fp16 or auto; an explicit
+    bf16 that this CPU runs slower warns once). ``prepack``: the generators' convolution weights are reordered for
+    oneDNN once instead of on every forward (models/networks/inference.py; same results, same state dict)."""
     from models import create_model
 
     with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
@@ -83,5 +86,30 @@ def ready_model(opt: argparse.Namespace, *, eval_mode: bool = False, amp: str = 
         model.eval()
     else:
         model.train()
-    model.precision = Precision(resolve_amp(amp, model.device.type == "cuda"), model.device)
+    model.precision = Precision(choose_amp(amp, model.device.type == "cuda"), model.device)
+    if prepack:
+        prepack_inference_networks(model)
     return model
+
+
+def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool = True) -> Path:
+    """Write a run's generators as a shipped model file: ``out`` (``<stem>.pth``, the state dict of the only
+    generator or ``{name: state dict}``; the moving average ``<G>_ema`` when the run kept one; fp16 with ``half``)
+    and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``)."""
+    import json
+
+    from models.base_model import save_torch_atomic
+    from util.fileio import atomic_write_text
+
+    run, out = Path(run), Path(out)
+    model = load_model(run, epoch=epoch, quiet=True)
+    states = {}
+    for name in model.inference_networks():
+        state = model.network(name).state_dict()
+        states[name] = {key: (value.half() if half and value.is_floating_point() else value).contiguous()
+                        for key, value in state.items()}
+    save_torch_atomic(states[name] if len(states) == 1 else states, out)
+    saved = json.loads((run / "train_opt.json").read_text(encoding="utf-8"))
+    saved["exported_from"] = {"run": str(run), "epoch": str(epoch), "fp16": half}
+    atomic_write_text(out.with_suffix(".json"), json.dumps(saved, indent=1, sort_keys=True) + "\n")
+    return out

@@ -4,8 +4,8 @@ A *stage* is one generator with its discriminators, objectives and loss weights 
 progan two). ``PersonGANModel.optimize_stage`` runs one training iteration of a stage:
 
 - default order: one generator forward whose output feeds the image-D update, the person-D update and the
-  G update (standard pix2pix practice, SPEC_ORIGINAL §11.10);
-- ``--update_order faithful``: a fresh forward before each of the three updates, as the original did (§6.2).
+  G update (standard pix2pix practice, docs/differences_from_original.md#one-forward);
+- ``--update_order faithful``: a fresh forward before each of the three updates, as the original did.
 
 ``step`` is the one place where backward, the gradient all-reduce of a torchrun run, unscaling (fp16), clipping
 and the optimizer step happen; every network forward goes through ``run_network`` (autocast, fp32 outputs).
@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from data.batch import Batch
+from data.boxes import box_masks
 from models.base_model import BaseModel
 from models.networks import (
     GANLoss,
@@ -49,16 +51,6 @@ from util.image_pool import ImagePool
 PERSON_BATCHING = ("per_sample", "grouped", "padded")
 # Suffix of the saved moving-average copy of a generator (``<prefix>_net_G_ema.pth``).
 EMA_SUFFIX = "_ema"
-
-
-def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """B×1×H×W float mask, 1 inside each sample's box ``[x1, y1, x2, y2)``, 0 outside."""
-    boxes = boxes.long()
-    rows = torch.arange(height, device=boxes.device).view(1, height, 1)
-    cols = torch.arange(width, device=boxes.device).view(1, 1, width)
-    x1, y1, x2, y2 = (boxes[:, i].view(-1, 1, 1) for i in range(4))
-    inside = (rows >= y1) & (rows < y2) & (cols >= x1) & (cols < x2)
-    return inside.unsqueeze(1).float()
 
 
 def person_crops(images: torch.Tensor, boxes: torch.Tensor) -> list[torch.Tensor]:
@@ -151,6 +143,8 @@ def add_person_batching_option(parser: argparse.ArgumentParser) -> None:
                         help="batch > 1: per_sample = one person-D call per crop (exact, the original); grouped = "
                              "equal-size crops share a call (exact unless --norm batch); padded = crops padded to "
                              "a common size, one call (approximate, fastest)")
+    parser.add_argument("--use_padding", dest="person_batching", action="store_const", const="padded",
+                        help="the original's flag for padded person crops: the same as --person_batching padded")
 
 
 class PersonGANModel(BaseModel):
@@ -247,14 +241,13 @@ class PersonGANModel(BaseModel):
     def generator_input(self, image: torch.Tensor, inside: torch.Tensor, use_mask: bool) -> torch.Tensor:
         return torch.cat([image, mask_channel(inside)], dim=1) if use_mask else image
 
-    def set_full_size_input(self, real_A: torch.Tensor, real_B: torch.Tensor, boxes: torch.Tensor,
-                            paths: list[str]) -> None:
+    def set_full_size_input(self, batch: Batch) -> None:
         """The full-size input, target, boxes and box mask every model keeps (what composites and val use)."""
-        self.real_A = real_A.to(self.device, non_blocking=True)  # overlaps a pinned-memory copy
-        self.real_B = real_B.to(self.device, non_blocking=True)
-        self.boxes = boxes.to(self.device)
+        self.real_A = batch.A.to(self.device, non_blocking=True)  # overlaps a pinned-memory copy
+        self.real_B = batch.B.to(self.device, non_blocking=True)
+        self.boxes = batch.boxes.to(self.device)
         self.inside = box_masks(self.boxes, self.real_A.shape[2], self.real_A.shape[3])
-        self.image_paths = list(paths)
+        self.image_paths = list(batch.paths)
 
     # -- the stage being trained --------------------------------------------------------------------------
     def stages(self) -> list[Stage]:

@@ -1,4 +1,4 @@
-"""Flags shared by the person-aware models (psgan and progan), SPEC_ORIGINAL §2.4."""
+"""Flags shared by the person-aware models (psgan and progan)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,6 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
     group = parser.add_argument_group("person GAN")
     group.add_argument("--fake_B_display", action="store_true",
                        help="show the image D the composite (real background + generated box), not the raw output")
-    group.add_argument("--use_padding", action="store_true",
-                       help="batch > 1: zero-pad person crops to a common size (accepted for compatibility)")
     if is_train:
         group.add_argument("--lambda_L1", type=float, default=100.0, help="weight of the L1 loss")
         group.add_argument("--lambda_person", type=float, default=1.0, help="weight of G's person-GAN term")

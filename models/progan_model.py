@@ -1,4 +1,4 @@
-"""progan: the thesis's two-stage anonymizer (128 px generation, then 256 px refinement), SPEC_ORIGINAL §6.8.
+"""progan: the thesis's two-stage anonymizer (128 px generation, then 256 px refinement).
 
 Stage 1 trains G1 on the half-resolution input with D_image1 (conditional) and D_person1. Stage 2 freezes G1,
 upsamples its output (bilinear) to full size and trains G2 on it with D_image2 (unconditional) and D_person2; its
@@ -6,7 +6,8 @@ first ``--pretrain_iters_stage_2`` steps update only the stage-2 discriminators.
 
 The stage is derived from the number of optimizer steps taken (``steps_done``, saved with the training state) on
 every step: stage 1 while ``steps_done < stage_1_epochs x batches per epoch``. Each stage owns its pools and loss
-weights from construction on, so a run resumed anywhere, in either stage, continues exactly (fixing §11.12).
+weights from construction on, so a run resumed anywhere, in either stage, continues exactly
+(docs/differences_from_original.md#exact-resume).
 
 ``--stage_1_epochs 0`` trains stage 2 from the first step on a trained G1 read from the run folder:
 ``stage_one_best_net_G1.pth``, else ``best_net_G1.pth`` (unless ``--continue_train`` loads every network).
@@ -19,15 +20,18 @@ Label noise (``--disc_label_noise[_stage_2]``) applies to the image objective on
 from __future__ import annotations
 
 import argparse
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
+from data.batch import Batch
+from data.boxes import box_masks
 from models.base_model import CheckpointError
 from models.modes import preserved_buffers
-from models.networks import define_D_image, define_D_person, define_G
+from models.networks import GAN_MODES, IMAGE_D_NAMES, PERSON_D_NAMES, define_D_image, define_D_person, define_G
 
 from .person_gan import (
     PersonGANModel,
@@ -35,12 +39,10 @@ from .person_gan import (
     StageBatch,
     add_person_batching_option,
     add_update_order_option,
-    box_masks,
     composite,
 )
 from .person_gan_options import add_person_gan_options
 
-GAN_MODES = ("vanilla", "lsgan", "wgangp")
 # Where --stage_1_epochs 0 looks for the trained G1, in order.
 STAGE_ONE_PREFIXES = ("stage_one_best", "best")
 
@@ -57,9 +59,9 @@ class ProganModel(PersonGANModel):
         stage2 = parser.add_argument_group("progan stage 2")
         stage2.add_argument("--unet_diff_map", action="store_true",
                             help="G2 predicts a difference map added to its input (identity at initialisation)")
-        stage2.add_argument("--netD2_person", default="spp", choices=("spp", "spp_128", "conv", "gap"),
+        stage2.add_argument("--netD2_person", default="spp", choices=PERSON_D_NAMES,
                             help="stage-2 person discriminator")
-        stage2.add_argument("--netD2_image", default="basic", choices=("basic", "n_layers", "pixel"),
+        stage2.add_argument("--netD2_image", default="basic", choices=IMAGE_D_NAMES,
                             help="stage-2 image discriminator (unconditional)")
         stage2.add_argument("--n_layers_D2", type=int, default=3, help="depth when netD2_image is n_layers")
         stage2.add_argument("--stage_2_composite_input", action="store_true",
@@ -218,12 +220,23 @@ class ProganModel(PersonGANModel):
         self.steps_done = int(state["steps_done"])
 
     # -- inputs and forward passes ------------------------------------------------------------------------
-    def set_input(self, batch: dict) -> None:
-        """Training and test batches alike: the full-size ``*_big`` and the half-resolution ``*_small`` tensors."""
-        self.set_full_size_input(batch["A_big"], batch["B_big"], batch["bbox_big"], batch["A_paths"])
-        self.real_A_small = batch["A_small"].to(self.device, non_blocking=True)
-        self.real_B_small = batch["B_small"].to(self.device, non_blocking=True)
-        self.boxes_small = batch["bbox_small"].to(self.device)
+    @staticmethod
+    def small_input_size(opt: argparse.Namespace) -> int:
+        """G1 works at the size in its name (``unet_128`` -> 128): the batches carry crops down-scaled to it."""
+        match = re.search(r"(\d+)$", opt.netG)
+        if match is None:
+            raise ValueError(f"--model progan needs a generator name ending in its size (e.g. unet_128), "
+                             f"got --netG {opt.netG}")
+        return int(match.group(1))
+
+    def set_input(self, batch: Batch) -> None:
+        """Training and test batches alike: the full-size crops and their small part (G1's input)."""
+        if batch.small is None:
+            raise ValueError("progan needs batches with a small part (make_batch with small_size)")
+        self.set_full_size_input(batch)
+        self.real_A_small = batch.small.A.to(self.device, non_blocking=True)
+        self.real_B_small = batch.small.B.to(self.device, non_blocking=True)
+        self.boxes_small = batch.small.boxes.to(self.device)
         self.inside_small = box_masks(self.boxes_small, self.real_A_small.shape[2], self.real_A_small.shape[3])
 
     def run_stage_one(self) -> None:

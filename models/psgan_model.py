@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from data.batch import Batch
 from models.networks import define_D_image, define_D_person, define_G
 
 from .person_gan import (
@@ -77,8 +78,8 @@ class PsganModel(PersonGANModel):
     def active_stage(self) -> tuple[Stage, Callable[[], StageBatch]]:
         return self.stage, self.stage_batch
 
-    def set_input(self, batch: dict) -> None:
-        self.set_full_size_input(batch["A"], batch["B"], batch["bbox"], batch["A_paths"])
+    def set_input(self, batch: Batch) -> None:
+        self.set_full_size_input(batch)
 
     def forward(self) -> None:
         g_input = self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input)

@@ -16,15 +16,16 @@ from typing import Any
 
 import data
 import models
+from data.aligned_dataset import DIRECTIONS
+from data.boxes import FILL_MODES
+from models.networks import GENERATOR_NAMES, IMAGE_D_NAMES, INIT_TYPES, NOISE_MODES, NORM_TYPES, PERSON_D_NAMES
 from util.fileio import atomic_write_text
+from util.precision import AMP_MODES, amp_problem, choose_amp, cuda_requested
 
-BOX_FILL_MODES = ("none", "random", "original")
-NORM_TYPES = ("batch", "instance", "none")
-INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
-GENERATORS = ("unet_256", "unet_128", "unet_64", "resnet_9blocks", "resnet_6blocks")
-IMAGE_DISCRIMINATORS = ("basic", "n_layers", "pixel")
-PERSON_DISCRIMINATORS = ("spp", "spp_128", "conv", "gap", "none")
-NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
+# Argument groups describing the trained networks and their input (with every flag a model adds: test.py
+# inherits them from the run's train_opt.json).
+MODEL_GROUP = "model"
+NETWORK_INPUT_GROUP = "network input"
 
 
 class OptionsError(ValueError):
@@ -32,7 +33,7 @@ class OptionsError(ValueError):
 
 
 class BaseOptions:
-    """Flags common to train.py and test.py (SPEC_ORIGINAL §2.1)."""
+    """Flags common to train.py and test.py (the original's names and defaults)."""
 
     is_train: bool = False
 
@@ -48,20 +49,20 @@ class BaseOptions:
         basic.add_argument("--seed", type=int, default=42, help="seed for python, numpy and torch")
         basic.add_argument("--quiet", action="store_true", help="no progress bars (for logs)")
 
-        model = parser.add_argument_group("model")
+        model = parser.add_argument_group(MODEL_GROUP)
         model.add_argument("--model", default="psgan", choices=models.available_models(),
                            help="which model to train or test")
         model.add_argument("--input_nc", type=int, default=3, help="input image channels (mask/noise added inside)")
         model.add_argument("--output_nc", type=int, default=3, help="output image channels")
         model.add_argument("--ngf", type=int, default=64, help="generator filters in the last conv layer")
         model.add_argument("--ndf", type=int, default=64, help="discriminator filters in the first conv layer")
-        model.add_argument("--netD_image", default="basic", choices=IMAGE_DISCRIMINATORS,
+        model.add_argument("--netD_image", default="basic", choices=IMAGE_D_NAMES,
                            help="image discriminator: basic = 70x70 PatchGAN, n_layers, pixel")
-        model.add_argument("--netD_person", default="spp", choices=PERSON_DISCRIMINATORS,
+        model.add_argument("--netD_person", default="spp", choices=(*PERSON_D_NAMES, "none"),
                            help="person discriminator on the box crop (spp: 21 pyramid logits, spp_128: 5)")
-        model.add_argument("--netG", default="unet_256", choices=GENERATORS,
+        model.add_argument("--netG", default="unet_256", choices=GENERATOR_NAMES,
                            help="generator (G1 for progan)")
-        model.add_argument("--netG2", default="none", choices=("none", *GENERATORS),
+        model.add_argument("--netG2", default="none", choices=("none", *GENERATOR_NAMES),
                            help="stage-2 generator (progan)")
         model.add_argument("--netG_mask_input", action="store_true",
                            help="add the box mask (+1 outside, -1 inside) as an extra generator input channel")
@@ -73,16 +74,25 @@ class BaseOptions:
         model.add_argument("--init_gain", type=float, default=0.02, help="scale for normal, xavier, orthogonal")
         model.add_argument("--no_dropout", action="store_true", help="no dropout in the U-Net generator")
 
+        # What the trained networks see; test.py takes these, like the model group, from the run's options.
+        network_input = parser.add_argument_group(NETWORK_INPUT_GROUP)
+        network_input.add_argument("--direction", default="BtoA", choices=DIRECTIONS,
+                                   help="BtoA: the input is the right (box-filled) half, the target the left "
+                                        "(clean) half")
+        network_input.add_argument("--crop_size", type=int, default=256,
+                                   help="the networks' input size: images are cropped (or resized) to it")
+        network_input.add_argument("--bbox_noise", default="none", choices=FILL_MODES,
+                                   help="box fill of the input: none = solid grey (HEAD default), random = fresh "
+                                        "black/grey/white noise, original = the noise baked into the PNG (thesis "
+                                        "2021)")
+
         dataset = parser.add_argument_group("dataset")
         dataset.add_argument("--dataset_mode", default="aligned", choices=data.available_dataset_modes(),
                              help="how the dataset is read")
-        dataset.add_argument("--direction", default="BtoA", choices=("AtoB", "BtoA"),
-                             help="BtoA: the input is the right (box-filled) half, the target the left (clean) half")
         dataset.add_argument("--serial_batches", action="store_true", help="take samples in order, no shuffle")
         dataset.add_argument("--num_threads", type=int, default=0, help="data loader worker processes")
         dataset.add_argument("--batch_size", type=int, default=1, help="input batch size")
         dataset.add_argument("--load_size", type=int, default=286, help="scale images to this size")
-        dataset.add_argument("--crop_size", type=int, default=256, help="then crop to this size")
         dataset.add_argument("--max_dataset_size", type=float, default=float("inf"),
                              help="use at most this many samples")
         # The original's default 'resize' with load_size 286 would feed 286 px images to a 256 px U-Net.
@@ -90,9 +100,6 @@ class BaseOptions:
                              help="tokens: resize, crop, scale_width, color, contrast, none "
                                   "(e.g. resize_crop_contrast)")
         dataset.add_argument("--no_flip", action="store_true", help="no horizontal flip augmentation")
-        dataset.add_argument("--bbox_noise", default="none", choices=BOX_FILL_MODES,
-                             help="box fill of the input: none = solid grey (HEAD default), random = fresh "
-                                  "black/grey/white noise, original = the noise baked into the PNG (thesis 2021)")
         dataset.add_argument("--skip_bad_samples", action="store_true",
                              help="skip unreadable samples with a warning instead of stopping")
         dataset.add_argument("--display_winsize", type=int, default=256, help="image width in HTML pages")
@@ -106,6 +113,15 @@ class BaseOptions:
                            help="FID Inception file; default: searched offline (see evaluation/weights.py)")
         other.add_argument("--suffix", default="",
                            help="appended to --name, formatted with the options, e.g. {model}_{netG}")
+
+        speed = parser.add_argument_group("precision and threads")
+        speed.add_argument("--amp", default="auto", choices=AMP_MODES,
+                           help="mixed precision of the forward passes; auto = bf16 on a bf16-capable GPU, or on a "
+                                "CPU with native bf16 where a cached micro-benchmark measured it faster, else none "
+                                "(the resolved value is saved with the options); fp16 needs CUDA")
+        speed.add_argument("--threads", type=int, default=None,
+                           help="torch intra-op threads of this process; default: OMP_NUM_THREADS if set, else "
+                                "usable cores / processes on this machine (torchrun) - data-loader workers")
         return parser
 
     # -- parsing --------------------------------------------------------------------------------------------
@@ -121,7 +137,9 @@ class BaseOptions:
         ``selected``: ``model`` / ``dataset_mode`` given as keywords (they win over a model's defaults)."""
         selected = {key: value for key, value in (selected or {}).items() if key in ("model", "dataset_mode")}
         parser.set_defaults(**selected)
+        before = option_names(parser)
         parser = models.get_option_setter(probe(parser, argv).model)(parser, self.is_train)
+        self.model_options = option_names(parser) - before
         parser.set_defaults(**selected)
         parser = data.get_option_setter(probe(parser, argv).dataset_mode)(parser, self.is_train)
         parser.add_argument("-h", "--help", action="help", help="show this help message and exit")
@@ -171,6 +189,21 @@ class BaseOptions:
         if "crop" in opt.preprocess and opt.load_size < opt.crop_size:
             parser.error(f"--load_size ({opt.load_size}) must be >= --crop_size ({opt.crop_size}) "
                          f"when --preprocess has 'crop'")
+        try:
+            opt.small_input_size = models.find_model_using_name(opt.model).small_input_size(opt)
+        except ValueError as error:
+            parser.error(str(error))
+        if opt.threads is not None and opt.threads < 1:
+            parser.error(f"--threads must be at least 1, got {opt.threads}")
+        on_cuda = cuda_requested(opt.gpu_ids)
+        opt.amp = choose_amp(opt.amp, on_cuda)
+        problem = amp_problem(opt.amp, on_cuda, self.gan_modes(opt))
+        if problem:
+            parser.error(problem)
+
+    def gan_modes(self, opt: argparse.Namespace) -> tuple[str, ...]:
+        """The GAN objectives in use (training only: fp16 cannot scale the WGAN-GP penalty's inner gradient)."""
+        return ()
 
     # -- reporting ------------------------------------------------------------------------------------------
 
@@ -226,6 +259,14 @@ def keyword_namespace(parser: argparse.ArgumentParser, values: Mapping[str, Any]
         action.required = False
     parser.set_defaults(**values)
     return parser.parse_args([])
+
+
+def option_names(parser: argparse.ArgumentParser, group: str | None = None) -> set[str]:
+    """The destinations of the parser's options (of one argument group when ``group`` names it)."""
+    if group is None:
+        return {action.dest for action in parser._actions}
+    return {action.dest for found in parser._action_groups if found.title == group
+            for action in found._group_actions}
 
 
 def probe(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-"""Test flags (SPEC_ORIGINAL §2.3)."""
+"""Test flags; the network flags come from the trained run (docs/differences_from_original.md#test-options)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .base_options import BaseOptions, OptionsError, new_parser, probe
-
-# Flags that describe the trained networks and their input; test.py takes them from train_opt.json unless given.
-INHERITED_FROM_TRAINING = (
-    "model", "input_nc", "output_nc", "ngf", "netG", "netG2", "norm", "no_dropout", "netG_mask_input",
-    "netG_noise", "netG2_mask_input", "unet_diff_map", "stage_2_composite_input", "netD_person", "crop_size",
-    "direction", "bbox_noise", "init_type", "init_gain", "fake_B_display",
-)
+from .base_options import MODEL_GROUP, NETWORK_INPUT_GROUP, BaseOptions, OptionsError, new_parser, option_names, probe
 
 
 class TestOptions(BaseOptions):
@@ -68,10 +61,15 @@ class TestOptions(BaseOptions):
         if "model" in saved:
             parser.set_defaults(model=saved["model"])
         parser = super().build_parser_from(parser, argv, selected)
-        inherited = {key: saved[key] for key in INHERITED_FROM_TRAINING if key in saved and has_option(parser, key)}
+        inherited = {key: saved[key] for key in self.network_options(parser) if key in saved}
         parser.set_defaults(**inherited)
         self.inherited = sorted(inherited)
         return parser
+
+    def network_options(self, parser: argparse.ArgumentParser) -> set[str]:
+        """The flags that describe the trained networks and their input: the model and network-input groups and
+        every flag the model adds (what test.py takes from train_opt.json unless given)."""
+        return option_names(parser, MODEL_GROUP) | option_names(parser, NETWORK_INPUT_GROUP) | self.model_options
 
     def finalise(self, opt: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         if opt.load_size is None:
@@ -93,6 +91,3 @@ def load_training_options(path: Path) -> dict:
         raise OptionsError(f"{path}: expected a JSON object of options, got {type(saved).__name__}")
     return saved
 
-
-def has_option(parser: argparse.ArgumentParser, dest: str) -> bool:
-    return any(action.dest == dest for action in parser._actions)

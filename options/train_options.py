@@ -1,11 +1,12 @@
-"""Training flags (SPEC_ORIGINAL §2.2)."""
+"""Training flags: the original's names and defaults, plus validation, speed and scale."""
 
 from __future__ import annotations
 
 import argparse
 
+from models.networks import GAN_MODES, LR_POLICIES
 from util.distributed import launched_by_torchrun, sync_batchnorm_possible
-from util.precision import AMP_MODES, amp_problem, cuda_requested, resolve_amp
+from util.precision import cuda_requested
 
 from .base_options import BaseOptions
 
@@ -45,16 +46,16 @@ class TrainOptions(BaseOptions):
         training.add_argument("--n_epochs_decay", type=int, default=100, help="epochs of linear decay to zero")
         training.add_argument("--beta1", type=float, default=0.5, help="Adam beta1")
         training.add_argument("--lr", type=float, default=0.0002, help="Adam learning rate of every network")
-        training.add_argument("--gan_mode_image", default="lsgan", choices=("vanilla", "lsgan", "wgangp"),
+        training.add_argument("--gan_mode_image", default="lsgan", choices=GAN_MODES,
                               help="image discriminator objective")
         training.add_argument("--gan_mode_person", default="vanilla",
-                              choices=("vanilla", "lsgan", "wgangp", "none"),
+                              choices=(*GAN_MODES, "none"),
                               help="person discriminator objective")
         training.add_argument("--pool_size_image", type=int, default=0,
                               help="history of generated pairs shown to the image D (0: none)")
         training.add_argument("--pool_size_person", type=int, default=0,
                               help="history of generated person crops shown to the person D (0: none)")
-        training.add_argument("--lr_policy", default="linear", choices=("linear", "step", "plateau", "cosine"),
+        training.add_argument("--lr_policy", default="linear", choices=LR_POLICIES,
                               help="learning-rate schedule")
         training.add_argument("--lr_decay_iters", type=int, default=50, help="epochs per step of the step policy")
         training.add_argument("--clip_value", type=float, default=100.0,
@@ -64,13 +65,8 @@ class TrainOptions(BaseOptions):
                               help="person D updates per iteration (progan)")
         training.add_argument("--disc_label_noise", type=float, default=0.0,
                               help="uniform +-noise on real/fake targets (lsgan)")
-        training.add_argument("--save_grads", action="store_true",
-                              help="log gradient norms of three G layers per loss term")
 
         scale = parser.add_argument_group("speed and scale (torchrun, mixed precision)")
-        scale.add_argument("--amp", default="auto", choices=AMP_MODES,
-                           help="mixed precision of the forward passes; auto = bf16 on a bf16-capable GPU, else "
-                                "none (the resolved value is saved with the options); fp16 needs CUDA")
         scale.add_argument("--channels_last", action="store_true",
                            help="channels-last memory format for networks and inputs (faster convs on GPUs)")
         scale.add_argument("--no_tf32", action="store_true", help="no TF32 matmuls/convolutions on Ampere+ GPUs")
@@ -80,6 +76,10 @@ class TrainOptions(BaseOptions):
         scale.add_argument("--sync_bn", action="store_true",
                            help="under torchrun on GPUs: BatchNorm statistics over the global batch")
         return parser
+
+    def gan_modes(self, opt: argparse.Namespace) -> tuple[str, ...]:
+        return (opt.gan_mode_image, opt.gan_mode_person, getattr(opt, "gan_mode_image2", ""),
+                getattr(opt, "gan_mode_person2", ""))
 
     def finalise(self, opt: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         super().finalise(opt, parser)
@@ -91,12 +91,6 @@ class TrainOptions(BaseOptions):
         if opt.clip_value <= 0:
             parser.error(f"--clip_value must be > 0, got {opt.clip_value}")
         on_cuda = cuda_requested(opt.gpu_ids)
-        opt.amp = resolve_amp(opt.amp, on_cuda)
-        problem = amp_problem(opt.amp, on_cuda, (opt.gan_mode_image, opt.gan_mode_person,
-                                                 getattr(opt, "gan_mode_image2", ""),
-                                                 getattr(opt, "gan_mode_person2", "")))
-        if problem:
-            parser.error(problem)
         if opt.sync_bn and sync_batchnorm_possible(on_cuda):
             parser.error(sync_batchnorm_possible(on_cuda))
         if opt.sync_bn and not launched_by_torchrun():

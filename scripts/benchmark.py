@@ -1,9 +1,16 @@
 """Named benchmarks behind one registry; results print as JSON.
 
-    python scripts/benchmark.py [--only NAME[,NAME]] [--repeats N] [--out FILE.json] [--list]
+    python scripts/benchmark.py [--only NAME[,NAME]] [--repeats N] [--budget_s 180] [--threads N] [--out FILE.json]
+                                [--list]
 
-To add one, decorate a function ``(repeats: int) -> dict`` with ``@register("name")``; it returns its figures
-(medians over the repeats, in seconds or per second, named with their unit). Each run also records the machine.
+Each benchmark keeps its items fixed (frames, people, batch sizes) and fits into ``--budget_s`` seconds (default
+180, a 2-core CPU) by doing fewer repeats: every figure says how many repeats its median is of, and a configuration
+that cannot fit at all is listed under "skipped" with the reason (scripts/bench_timing.py). Configurations that
+are compared run interleaved in one process; their ratios are the figures that carry over between machines.
+Every run records the machine (CPU model and ISA flags, torch's CPU capability and threads, what ``--amp auto``
+picks, the load average when it started); every figure its precision and thread count.
+
+To add a benchmark, decorate a function ``(repeats: int, budget: Budget) -> dict`` with ``@register("name")``.
 """
 
 from __future__ import annotations
@@ -16,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from any folder
     sys.path.insert(0, str(ROOT))
 
-Benchmark = Callable[[int], dict]
+from scripts.bench_timing import DEFAULT_BUDGET_S, Budget, figure, interleaved, ratio, timed  # noqa: E402
+from util.fileio import atomic_write_json  # noqa: E402
+
+Benchmark = Callable[[int, Budget], dict]
 BENCHMARKS: dict[str, Benchmark] = {}
 
 
@@ -42,14 +51,27 @@ def register(name: str) -> Callable[[Benchmark], Benchmark]:
     return add
 
 
-def machine() -> dict:
-    """Where the figures were measured."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+def machine(thread_plan: str) -> dict:
+    """Where and how the figures were measured."""
+    import torch
+
+    from util.precision import cpu_info, resolve_amp
+    from util.threads import usable_cores
+
+    info = cpu_info()
     return {
+        "cpu_model": info["model"],
+        "cpu_flags": info["flags"],
+        "torch_cpu_capability": info["torch_capability"],
+        "usable_cores": usable_cores(),
+        "torch_threads": torch.get_num_threads(),
+        "thread_plan": thread_plan,
+        "amp_auto_on_cpu": resolve_amp("auto", on_cuda=False),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "usable_cores": cores,
         "python": platform.python_version(),
+        "torch": torch.__version__,
     }
 
 
@@ -60,8 +82,8 @@ CITYSCAPES_TRAINVAL_FRAMES = 3475
 
 
 @register("preprocess_cityscapes")
-def preprocess_cityscapes(repeats: int) -> dict:
-    """Frames/s of data_preprocessing.cityscapes on 2048×1024 demo frames, with 1 and 2 workers.
+def preprocess_cityscapes(repeats: int, budget: Budget) -> dict:
+    """Frames/s of data_preprocessing.cityscapes on 2048×1024 demo frames, 1 and 2 workers interleaved.
 
     Also the projected time for the 3,475 Cityscapes train+val frames.
     """
@@ -70,115 +92,122 @@ def preprocess_cityscapes(repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp, "cityscapes")
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "data_preprocessing.make_demo_data",
-                "--out",
-                str(root),
-                "--frames",
-                str(PREPROCESS_FRAMES),
-                "--seed",
-                "0",
-                "--size",
-                "2048x1024",
-            ],
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "synthetic.make_demo_data", "--out", str(root), "--frames",
+             str(PREPROCESS_FRAMES), "--seed", "0", "--size", "2048x1024", "--quiet"],
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
         )
-        figures: dict = {"frames": PREPROCESS_FRAMES, "frame_size": "2048x1024"}
-        for workers in (1, 2):
-            seconds = []
-            for repeat in range(repeats):
-                config = PreprocessConfig(
-                    str(root),
-                    str(Path(tmp, f"out_{workers}_{repeat}")),
-                    workers=workers,
-                    quiet=True,
-                    source_splits=("train", "val", "test"),
-                )
-                start = time.perf_counter()
-                manifest = build_dataset(config)
-                seconds.append(time.perf_counter() - start)
-            median = statistics.median(seconds)
-            figures[f"workers_{workers}"] = {
-                "median_s": round(median, 3),
-                "frames_per_s": round(PREPROCESS_FRAMES / median, 2),
-                "projected_3475_frames_s": round(CITYSCAPES_TRAINVAL_FRAMES * median / PREPROCESS_FRAMES, 1),
-                "runs_s": [round(s, 3) for s in seconds],
-            }
-        total = manifest["counts"]["total"]
-        figures["persons_annotated"], figures["crops_kept"] = total["annotated"], total["kept"]
+        manifests: list[dict] = []
+
+        def run(workers: int) -> Callable[[], float]:
+            def once() -> float:
+                config = PreprocessConfig(str(root), str(Path(tmp, f"out_{len(manifests)}")), workers=workers,
+                                          quiet=True, source_splits=("train", "val", "test"))
+                seconds = timed(lambda: manifests.append(build_dataset(config)))()
+                return seconds
+            return once
+
+        times = interleaved({"workers_1": run(1), "workers_2": run(2)}, repeats, budget)
+    figures: dict = {"frames": PREPROCESS_FRAMES, "frame_size": "2048x1024"}
+    for name, values in times.items():
+        median = statistics.median(values)
+        figures[name] = figure(values, repeats, "n/a (no torch)", digits=3,
+                               frames_per_s=round(PREPROCESS_FRAMES / median, 2),
+                               projected_3475_frames_s=round(CITYSCAPES_TRAINVAL_FRAMES * median / PREPROCESS_FRAMES,
+                                                             1))
+    figures["speedup_2_workers_over_1"] = ratio(figures["workers_1"]["median_s"], figures["workers_2"]["median_s"])
+    total = manifests[-1]["counts"]["total"]
+    figures["persons_annotated"], figures["crops_kept"] = total["annotated"], total["kept"]
     return figures
 
 
 @register("psgan_iteration")
-def psgan_iteration(repeats: int) -> dict:
+def psgan_iteration(repeats: int, budget: Budget) -> dict:
     """psgan s/iteration at the README settings: default vs faithful update order, batch 8, peak memory."""
     from scripts.bench_models import bench_psgan
 
-    return bench_psgan(max(repeats, 3))
+    return bench_psgan(repeats, budget)
 
 
 @register("progan_iteration")
-def progan_iteration(repeats: int) -> dict:
+def progan_iteration(repeats: int, budget: Budget) -> dict:
     """progan s/iteration at the README settings, stage 1 and stage 2."""
     from scripts.bench_models import bench_progan
 
-    return bench_progan(max(repeats, 3))
+    return bench_progan(repeats, budget)
 
 
 ANONYMIZE_PERSONS = 12
+PSGAN_ANONYMIZE_OPTIONS = {"model": "psgan", "netG": "unet_256", "ngf": 64, "netG_mask_input": True,
+                           "netG_noise": "decoder", "bbox_noise": "none"}
 
 
-@register("anonymize_frame")
-def anonymize_frame_benchmark(repeats: int) -> dict:
-    """s/frame of anonymize.py on a 2048×1024 demo frame with 12 pedestrians: GAN at the README psgan settings
-    (unet_256, ngf 64, mask input, decoder noise; random weights), batch 8, fp32 and --amp; each traditional method.
-    """
-    import torch
+def anonymize_scene(size: str = "2048x1024"):
+    """A demo frame (2048×1024 unless ``size``) with 12 pedestrians (topped up with sidewalk boxes if it has fewer;
+    the boxes are for 2048×1024)."""
 
     from anonymizer.annotations import Person, load_annotations
-    from anonymizer.frame import Settings, anonymize_frame
-    from anonymizer.generator import WindowGenerator, random_model
-    from anonymizer.methods import TRADITIONAL_METHODS
-    from data_preprocessing import make_demo_data
+    from synthetic import make_demo_data
     from util.image_files import read_rgb
 
     with tempfile.TemporaryDirectory() as tmp:
-        make_demo_data.main(["--out", tmp, "--frames", "3", "--size", "2048x1024", "--seed", "0", "--quiet"])
+        make_demo_data.main(["--out", tmp, "--frames", "3", "--size", size, "--seed", "0", "--quiet"])
         index = load_annotations(Path(tmp, "gtBboxCityPersons"))
         frames = sorted(Path(tmp, "leftImg8bit").rglob("*.png"))
         best = max(frames, key=lambda f: sum(p.label == "pedestrian" for p in index.lookup(Path(f.name)).persons))
         image = read_rgb(best)
     persons = [p for p in index.lookup(Path(best.name)).persons if p.label == "pedestrian"][:ANONYMIZE_PERSONS]
-    # Top up with pedestrian-sized boxes along the sidewalk if the frame has fewer than 12.
     for k in range(ANONYMIZE_PERSONS - len(persons)):
         x = 80 + 170 * k
         persons.append(Person((x, 560, x + 60, 760), "pedestrian"))
-    people = list(enumerate(persons))
-    figures: dict = {"frame": "2048x1024", "persons": len(people), "torch_threads": torch.get_num_threads()}
+    return image, list(enumerate(persons))
 
-    def timed(settings: Settings, generator) -> float:
-        _, records = anonymize_frame(image, people, settings, generator, "bench.png")  # warm-up
-        figures[f"persons_by_{settings.method}"] = sum(r["method"] == settings.method for r in records)
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            anonymize_frame(image, people, settings, generator, "bench.png")
-            seconds.append(time.perf_counter() - start)
-        return round(statistics.median(seconds), 3)
 
-    readme = {"model": "psgan", "netG": "unet_256", "ngf": 64, "netG_mask_input": True, "netG_noise": "decoder",
-              "bbox_noise": "none"}
-    for label, amp in (("gan_fp32_s", False), ("gan_amp_bf16_s", True)):
-        generator = WindowGenerator(random_model(readme), amp=amp)
-        figures[label] = timed(Settings(method="gan", batch_size=8), generator)
-    generator = WindowGenerator(random_model(readme, eval_mode=True))
-    figures["gan_fp32_eval_s"] = timed(Settings(method="gan", batch_size=8), generator)
-    for method in TRADITIONAL_METHODS:
-        figures[f"{method}_s"] = timed(Settings(method=method), None)
+@register("anonymize_frame")
+def anonymize_frame_benchmark(repeats: int, budget: Budget) -> dict:
+    """s/frame of anonymize.py on a 2048×1024 demo frame with 12 pedestrians: GAN at the README psgan settings
+    (unet_256, ngf 64, mask input, decoder noise; random weights), batch 8 — train mode (default), eval mode,
+    plain (not prepacked) convolutions for the speed-up, bf16 where the CPU has it natively — interleaved; each
+    traditional method.
+    """
+    from anonymizer.frame import Settings, anonymize_frame
+    from anonymizer.generator import WindowGenerator, random_model
+    from anonymizer.methods import TRADITIONAL_METHODS
+    from util.precision import cpu_info, native_bf16
+
+    image, people = anonymize_scene()
+    figures: dict = {"frame": "2048x1024", "persons": len(people), "skipped": []}
+    variants = {"gan_fp32": ("none", True), "gan_fp32_eval": ("none", True),
+                "gan_fp32_plain_convolutions": ("none", False)}
+    info = cpu_info()
+    if native_bf16(info):
+        variants["gan_bf16"] = ("bf16", True)
+    else:
+        figures["skipped"].append(f"gan_bf16: no native bf16 on this CPU ({info['model']}, "
+                                  f"{' '.join(info['flags'])}); --amp auto runs fp32")
+    generators = {name: WindowGenerator(random_model({**PSGAN_ANONYMIZE_OPTIONS, "amp": amp},
+                                                     eval_mode=name.endswith("eval"), prepack=prepack))
+                  for name, (amp, prepack) in variants.items()}
+    records: dict[str, list[dict]] = {}
+    cpu: dict[str, list[float]] = {}
+
+    def frame(name: str, settings: Settings, generator) -> Callable[[], float]:
+        return timed(lambda: records.__setitem__(name, anonymize_frame(image, people, settings, generator,
+                                                                       "bench.png")[1]), cpu.setdefault(name, []))
+
+    gan = Settings(method="gan", batch_size=8)
+    times = interleaved({name: frame(name, gan, g) for name, g in generators.items()}, repeats, budget)
+    for name, values in times.items():
+        precision = "bf16" if name == "gan_bf16" else "fp32"
+        figures[name] = figure(values, repeats, precision, digits=3,
+                               cpu_median_s=round(statistics.median(cpu[name][-len(values):]), 3),
+                               persons_by_gan=sum(r["method"] == "gan" for r in records[name]))
+    figures["prepacked_speedup"] = ratio(figures["gan_fp32_plain_convolutions"]["median_s"],
+                                         figures["gan_fp32"]["median_s"])
+    del generators
+    traditional = interleaved({method: frame(method, Settings(method=method), None)
+                               for method in TRADITIONAL_METHODS}, repeats, budget)
+    for method, values in traditional.items():
+        figures[method] = figure(values, repeats, "n/a (no network)", digits=3)
     return figures
 
 
@@ -193,55 +222,35 @@ def detection_args(**overrides) -> argparse.Namespace:
     return args
 
 
-def demo_frame(size: str) -> np.ndarray:
-    """The demo frame with the most pedestrians among 3 of this size (seed 0)."""
-    from anonymizer.annotations import load_annotations
-    from data_preprocessing import make_demo_data
-    from util.image_files import read_rgb
-
-    with tempfile.TemporaryDirectory() as tmp:
-        make_demo_data.main(["--out", tmp, "--frames", "3", "--size", size, "--seed", "0", "--quiet"])
-        index = load_annotations(Path(tmp, "gtBboxCityPersons"))
-        frames = sorted(Path(tmp, "leftImg8bit").rglob("*.png"))
-        best = max(frames, key=lambda f: sum(p.label == "pedestrian" for p in index.lookup(Path(f.name)).persons))
-        return read_rgb(best)
-
-
 @register("detect_frame")
-def detect_frame(repeats: int) -> dict:
+def detect_frame(repeats: int, budget: Budget) -> dict:
     """s/frame of the built-in pedestrian detector + blur on a 2048×1024 demo frame (anonymize.py's per-frame
-    work without file I/O), at --min_person_height 50 (default), 100 and 200; CPU seconds beside wall seconds."""
-    import torch
-
+    work without file I/O) at --min_person_height 50 (default), 100 and 200, interleaved; CPU seconds beside."""
     from anonymizer import detectors
     from anonymizer.actions import FrameProcessor, Thresholds
     from anonymizer.frame import Settings
 
-    image = demo_frame("2048x1024")
-    figures: dict = {"frame": "2048x1024", "torch_threads": torch.get_num_threads()}
+    image, _ = anonymize_scene()
+    figures: dict = {"frame": "2048x1024"}
+    runs, cpu, tiles, persons = {}, {}, {}, {}
     for height in (50, 100, 200):
-        args = detection_args(min_person_height=height)
-        (detector,) = detectors.build_detectors(args)
+        name = f"min_height_{height}"
+        (detector,) = detectors.build_detectors(detection_args(min_person_height=height))
         processor = FrameProcessor([detector], Thresholds(0.5, 0.3), Settings(method="blur"), None)
-        _, entry = processor(image, "bench.png")  # warm-up
-        walls, cpus = [], []
-        for _ in range(repeats):
-            wall, cpu = time.perf_counter(), time.process_time()
-            processor(image, "bench.png")
-            walls.append(time.perf_counter() - wall)
-            cpus.append(time.process_time() - cpu)
-        figures[f"min_height_{height}"] = {"tiles": len(detector.tiles(2048, 1024)),
-                                           "detect_and_blur_s": round(statistics.median(walls), 3),
-                                           "cpu_s": round(statistics.median(cpus), 3),
-                                           "persons": len(entry["persons"])}
+        tiles[name] = len(detector.tiles(image.shape[1], image.shape[0]))
+        persons[name] = len(processor(image, "bench.png")[1]["persons"])
+        runs[name] = timed(lambda p=processor: p(image, "bench.png"), cpu.setdefault(name, []))
+    for name, values in interleaved(runs, repeats, budget).items():
+        cpu_median = round(statistics.median(cpu[name][-len(values):]), 3)
+        figures[name] = figure(values, repeats, "fp32 (onnxruntime on the CPU)", digits=3, tiles=tiles[name],
+                               persons=persons[name], cpu_median_s=cpu_median)
     return figures
 
 
 @register("video_fps")
-def video_fps(repeats: int) -> dict:
-    """Frames/s of anonymize.py on a 768×576 H.264 clip (30 frames of a demo scene): built-in detector + blur,
-    tracking on, decoding and encoding included; also per CPU second (all threads), which a shared machine does
-    not distort."""
+def video_fps(repeats: int, budget: Budget) -> dict:
+    """Frames/s of anonymize.py on a 768×576 H.264 clip (30 frames of a demo scene panning): built-in detector +
+    blur, tracking on, decoding and encoding included; also frames per CPU second (all threads)."""
     import av
 
     from anonymizer import detectors
@@ -250,45 +259,50 @@ def video_fps(repeats: int) -> dict:
     from anonymizer.tracking import IoUTracker
     from anonymizer.video import anonymize_video
 
-    image = demo_frame("768x576")
+    image, _ = anonymize_scene("768x576")
     frames = 30
-    figures: dict = {"clip": "768x576", "frames": frames}
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp, "clip.mp4")
         with av.open(str(clip), "w") as container:
             stream = container.add_stream("libx264", rate=10)
             stream.width, stream.height, stream.pix_fmt = 768, 576, "yuv420p"
             for k in range(frames):
-                moved = np.roll(image, 4 * k, axis=1)  # the scene pans: every frame differs
+                moved = np.roll(image, 4 * k, axis=1)  # every frame differs
                 for packet in stream.encode(av.VideoFrame.from_ndarray(moved, format="rgb24")):
                     container.mux(packet)
             for packet in stream.encode(None):
                 container.mux(packet)
         (detector,) = detectors.build_detectors(detection_args())
         processor = FrameProcessor([detector], Thresholds(0.5, 0.3), Settings(method="blur"), None)
-        rates, cpu_rates = [], []
-        for k in range(repeats):
+
+        def one_pass() -> None:
             tracker = IoUTracker()
-            start, cpu = time.perf_counter(), time.process_time()
-            anonymize_video(clip, Path(tmp, f"out{k}.mp4"), lambda img, i, t=tracker: processor(img, "clip", i, t),
-                            (), quiet=True)
-            rates.append(frames / (time.perf_counter() - start))
-            cpu_rates.append(frames / (time.process_time() - cpu))
-        figures["fps"] = round(statistics.median(rates), 3)
-        figures["frames_per_cpu_second"] = round(statistics.median(cpu_rates), 3)
-        figures["tiles_per_frame"] = len(detector.tiles(768, 576))
-    return figures
+            anonymize_video(clip, Path(tmp, "out.mp4"), lambda img, i: processor(img, "clip", i, tracker), (),
+                            quiet=True)
+
+        cpu: list[float] = []
+        values = interleaved({"video": timed(one_pass, cpu)}, repeats, budget)["video"]
+    result = figure(values, repeats, "fp32 (onnxruntime on the CPU)", digits=3, frames=frames,
+                    tiles_per_frame=len(detector.tiles(768, 576)))
+    result["fps"] = round(frames / result["median_s"], 3)
+    result["frames_per_cpu_second"] = round(frames / statistics.median(cpu[-len(values):]), 3)
+    return {"clip": "768x576", **result}
 
 
 @register("training_throughput")
-def training_throughput(repeats: int) -> dict:
-    """Training images/s and peak memory: psgan/progan, batch 1/8/32, fp32/bf16, 1 process and torchrun."""
-    from scripts.bench_models import bench_person_batching, bench_training_throughput
+def training_throughput(repeats: int, budget: Budget) -> dict:
+    """Training images/s: psgan/progan, batch 1/8 (32 if it fits), fp32 (bf16 where native), torchrun, CUDA."""
+    from scripts.bench_models import bench_training_throughput
 
-    # Batch 32 at 256 px is slow on a CPU: 2 timed iterations after 1 warm-up, whatever --repeats says.
-    figures = bench_training_throughput(min(repeats, 2))
-    figures["person_batching_batch8"] = bench_person_batching(min(repeats, 2))
-    return figures
+    return bench_training_throughput(repeats, budget)
+
+
+@register("person_batching")
+def person_batching(repeats: int, budget: Budget) -> dict:
+    """psgan step at batch 8 per --person_batching scheme (per_sample, grouped, padded), interleaved."""
+    from scripts.bench_models import bench_person_batching
+
+    return bench_person_batching(repeats, budget)
 
 
 # ------------------------------------------------------------------------------------------------------ CLI
@@ -297,7 +311,12 @@ def training_throughput(repeats: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/benchmark.py", description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="", help="comma-separated benchmark names (default: all)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs per measurement, fewer when the budget runs out; the median is reported")
+    parser.add_argument("--budget_s", type=float, default=DEFAULT_BUDGET_S,
+                        help="seconds each benchmark may take (warm-up included)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: util/threads.py's rule: OMP_NUM_THREADS, else cores)")
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args(argv)
@@ -307,18 +326,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     unknown = sorted(set(names) - set(BENCHMARKS))
-    if unknown or args.repeats < 1:
-        parser.error(
-            f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}" if unknown else "--repeats must be >= 1"
-        )
-    results = {"machine": machine(), "repeats": args.repeats, "benchmarks": {}}
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}")
+    if args.repeats < 1 or args.budget_s <= 0 or (args.threads is not None and args.threads < 1):
+        parser.error("--repeats and --threads must be >= 1 and --budget_s > 0")
+    from util.threads import configure_threads
+
+    plan = configure_threads(args.threads)
+    results = {"machine": machine(plan.describe()), "repeats": args.repeats, "budget_s": args.budget_s,
+               "benchmarks": {}}
     for name in names:
         print(f"running {name} ...", file=sys.stderr)
-        results["benchmarks"][name] = BENCHMARKS[name](args.repeats)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+        budget = Budget(args.budget_s)
+        results["benchmarks"][name] = BENCHMARKS[name](args.repeats, budget)
+        results["benchmarks"][name]["seconds_taken"] = round(args.budget_s - budget.left(), 1)
+        print(json.dumps({name: results["benchmarks"][name]}), file=sys.stderr)
+        if args.out:  # after every benchmark, so a run stopped half-way keeps what it measured
+            atomic_write_json(args.out, results)
+    print(json.dumps(results, indent=2))
     return 0
 
 

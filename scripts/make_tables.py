@@ -6,7 +6,7 @@
 Each ``metrics.json`` is found under a run folder named ``<experiment>_seed<N>`` (as the experiment scripts name
 them); its model row is aggregated per experiment over seeds, its baseline rows (identical inputs in every run) over
 all runs. Writes ``tables.md`` and ``tables.csv`` and prints the Markdown with the thesis's reported numbers
-(SPEC_ORIGINAL §10.7) beside it. Missing runs — an expected seed or experiment without a metrics.json — are listed.
+beside it. Missing runs — an expected seed or experiment without a metrics.json — are listed.
 """
 
 from __future__ import annotations
@@ -20,50 +20,23 @@ import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from evaluation.columns import CROP_COLUMNS  # noqa: E402
 from util.fileio import atomic_write_text  # noqa: E402
 
 RUN_NAME = re.compile(r"^(?P<experiment>.+)_seed(?P<seed>\d+)$")
 
-# (column, path into a metrics.json row, is a rate dict)
-COLUMNS: list[tuple[str, tuple[str, ...], bool]] = [
-    ("FID", ("fidelity", "raw", "fid"), False),
-    ("KID", ("fidelity", "raw", "kid_mean"), False),
-    ("FID composite", ("fidelity", "composite", "fid"), False),
-    ("PSNR outside box", ("background", "psnr_outside_box"), False),
-    ("SSIM outside box", ("background", "ssim_outside_box"), False),
-    ("LPIPS-diversity", ("diversity", "lpips", "mean"), False),
-    ("not anonymized", ("anonymity", "rates", "not_anonymized"), True),
-    ("recall@1", ("anonymity", "rates", "recall_at_rank_1"), True),
-    ("similar to train", ("anonymity", "rates", "similar_to_train"), True),
-    ("shared identity", ("anonymity", "rates", "shared_identity"), True),
-    ("re-ID rank-1", ("anonymity", "ranking", "rank_1"), False),
-    ("re-ID mAP", ("anonymity", "ranking", "mAP"), False),
-]
-
-# The thesis's stored numbers (SPEC_ORIGINAL §10.7): threshold 0.22, OSNet-AIN trained on DukeMTMC-reID.
+# The thesis's stored numbers: threshold 0.22, OSNet-AIN trained on DukeMTMC-reID.
 THESIS_ANCHORS = [
     {"run": "single stage (psgan), seed 12, best, val (n=120)", "not anonymized": "0.000 (0/120)",
      "recall@1": "0.033 (4/120)", "similar to train": "0.050 (6/120)", "shared identity": "0.325 (39/120)"},
     {"run": "pix2pix, seed 32, latest, test (n=429)", "not anonymized": "0.005 (2/429)",
      "recall@1": "0.019 (8/429)", "similar to train": "0.035 (15/429)", "shared identity": "0.564 (242/429)"},
 ]
-
-
-def lookup(row: dict, path: tuple[str, ...], is_rate: bool) -> float | None:
-    node: Any = row
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    if is_rate:
-        node = node.get("rate") if isinstance(node, dict) else None
-    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
 
 
 def find_runs(roots: list[Path]) -> list[tuple[str, int, Path]]:
@@ -112,18 +85,18 @@ def aggregate(runs: list[tuple[str, int, Path]]) -> tuple[dict, dict]:
 
 
 def add_row(group: dict[str, list[float]], row: dict) -> None:
-    for column, key, is_rate in COLUMNS:
-        value = lookup(row, key, is_rate)
+    for column in CROP_COLUMNS:
+        value = column.value(row)
         if value is not None:
-            group[column].append(value)
+            group[column.name].append(value)
 
 
 def table_rows(groups: dict) -> list[list[str]]:
     rows = []
     for name in sorted(groups):
         cells = [name, ",".join(str(s) for s in sorted(groups[name].get("seeds", []))) or "all runs"]
-        for column, _, _ in COLUMNS:
-            mean, std, n = mean_std(groups[name].get(column, []))
+        for column in CROP_COLUMNS:
+            mean, std, n = mean_std(groups[name].get(column.name, []))
             cells.append("n/a" if n == 0 else f"{mean:.3f} ± {std:.3f}")
         rows.append(cells)
     return rows
@@ -136,14 +109,14 @@ def missing_runs(runs: list[tuple[str, int, Path]], seeds: list[int], experiment
 
 
 def render_markdown(models: dict, baselines: dict, missing: list[str]) -> str:
-    header = ["experiment", "seeds"] + [column for column, _, _ in COLUMNS]
+    header = ["experiment", "seeds"] + [column.name for column in CROP_COLUMNS]
     lines = ["## Models (mean ± std over seeds)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(models)]
     lines += ["", "## Traditional baselines (mean ± std over all runs)", "", "| " + " | ".join(header) + " |",
               "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(baselines)]
     anchor_columns = ["run", "not anonymized", "recall@1", "similar to train", "shared identity"]
-    lines += ["", "## The thesis's reported numbers (SPEC_ORIGINAL §10.7; threshold 0.22, OSNet-AIN/Duke)", "",
+    lines += ["", "## The thesis's reported numbers (threshold 0.22, OSNet-AIN/Duke)", "",
               "| " + " | ".join(anchor_columns) + " |", "|" + "---|" * len(anchor_columns)]
     lines += ["| " + " | ".join(anchor[c] for c in anchor_columns) + " |" for anchor in THESIS_ANCHORS]
     lines += ["", "Missing runs: " + (", ".join(missing) if missing else "none"), ""]
@@ -156,9 +129,9 @@ def render_csv(models: dict, baselines: dict) -> str:
     writer.writerow(["kind", "name", "column", "mean", "std", "n"])
     for kind, groups in (("model", models), ("baseline", baselines)):
         for name in sorted(groups):
-            for column, _, _ in COLUMNS:
-                mean, std, n = mean_std(groups[name].get(column, []))
-                writer.writerow([kind, name, column, f"{mean:.6g}", f"{std:.6g}", n])
+            for column in CROP_COLUMNS:
+                mean, std, n = mean_std(groups[name].get(column.name, []))
+                writer.writerow([kind, name, column.name, f"{mean:.6g}", f"{std:.6g}", n])
     return buffer.getvalue()
 
 

@@ -26,7 +26,7 @@ export TEST_EXTRA_pix2pix="$TEST_EXTRA_psgan"
 export TEST_EXTRA_progan="$TEST_EXTRA_psgan"
 
 make_dataset() {
-    run "$PYTHON" -m data_preprocessing.make_demo_data --out "$WORK/cityscapes" --frames 60 --seed 0 --quiet
+    run "$PYTHON" -m synthetic.make_demo_data --out "$WORK/cityscapes" --frames 60 --seed 0 --quiet
     run "$PYTHON" -m data_preprocessing.cityscapes --cityscapes_root "$WORK/cityscapes" --out "$DATAROOT" \
         --source_splits train,val,test --split train=0.7,val=0.15,test=0.15 --seed 0 --quiet
 }

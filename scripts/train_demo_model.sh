@@ -3,7 +3,7 @@
 # test or an evaluation) -> 128 px crops -> psgan with the realism recipe (a weak L1 pull inside the box, mode
 # seeking, a moving average of G's weights). About 90 minutes on one core of the project's 2-core CPU machine.
 # Every step resumes: run the same command again after an interruption.
-# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_realism), FRAMES (480), EPOCHS (2, then
+# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_realism), FRAMES (480), EPOCHS (1, then
 # DECAY_EPOCHS 2 of linear decay), THREADS (1: leaves the other core free; use 2 on an idle machine).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,14 +12,14 @@ source scripts/setup.sh
 work_dir="${WORK_DIR:-./demo_model_work}"
 name="${NAME:-demo_realism}"
 frames="${FRAMES:-480}"
-epochs="${EPOCHS:-2}"
+epochs="${EPOCHS:-1}"
 decay_epochs="${DECAY_EPOCHS:-2}"
 export OMP_NUM_THREADS="${THREADS:-1}"
 seed=1501
 
 echo "== 1/3 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
 if [[ ! -f "$work_dir/cityscapes/identities.json" ]]; then
-    "$AGAN_PYTHON" -m data_preprocessing.make_demo_data --out "$work_dir/cityscapes" --frames "$frames" \
+    "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$work_dir/cityscapes" --frames "$frames" \
         --seed "$seed" --quiet
 fi
 

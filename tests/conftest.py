@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
 
-from data_preprocessing import cityscapes, make_demo_data
+from data_preprocessing import cityscapes
+from synthetic import make_demo_data
+from util import precision
+from util.fileio import atomic_write_json
 
-# The tests' networks are tiny: one intra-op thread is several times faster than two fighting over 2 cores.
+# The tests' networks are tiny: one intra-op thread is several times faster than two fighting over 2 cores. The
+# environment variable carries this to the entry points (util/threads.py honours it) and to subprocesses.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
+
+
+def _pin_cpu_precision() -> None:
+    """``--amp auto`` must resolve the same on every machine the suite runs on (fp32: the tests compare numbers),
+    and explicit bf16 must not start the micro-benchmark: a session cache holds a measurement of 'bf16 no faster'
+    for this machine. tests/util/test_precision.py tests the real decision with faked CPUs and measurements."""
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="agan_test_cache_")
+    atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
+    info = precision.cpu_info()
+    pinned = {"fp32_s": 1.0, "bf16_s": 1.0, "bf16_speedup": 1.0, "repeats": 0, "threads": 0,
+              "measured": "pinned by tests/conftest.py"}
+    threads = {1, int(os.environ["OMP_NUM_THREADS"]), os.cpu_count() or 1}
+    atomic_write_json(precision.cache_file(), {precision.measurement_key(info, n): pinned for n in threads})
+
+
+_pin_cpu_precision()
 
 
 @pytest.fixture(scope="session")

@@ -103,7 +103,7 @@ class Trainer:
             model.set_input(batch)
             model.optimize_parameters()
             # Samples of the global batch (every rank counts the same, so all take the same save decisions).
-            progress["total_iters"] += len(batch["A_paths"]) * self.world_size
+            progress["total_iters"] += len(batch) * self.world_size
             progress["batches_done"] += 1
             now = progress["total_iters"]
             if self.is_main:

@@ -26,7 +26,7 @@ VAL_MAX_SAMPLES = 200
 
 
 def validation_options(opt: argparse.Namespace, phase: str) -> argparse.Namespace:
-    """Options for reading a validation split: no augmentation, serial order, batch 1 (SPEC §7.1)."""
+    """Options for reading a validation split: no augmentation, serial order, batch 1 (as the original)."""
     val_opt = copy.copy(opt)
     val_opt.phase = phase
     val_opt.isTrain = False

@@ -44,3 +44,31 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def append_json_line(path: str | Path, obj: Any) -> None:
+    """Append ``obj`` as one JSON line to ``path``, durably: a single ``write`` on an O_APPEND descriptor (the line
+    lands whole, after every earlier one), then fsync. A kill can at worst leave the last line incomplete, which
+    :func:`read_json_lines` skips."""
+    line = (json.dumps(obj, sort_keys=True) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_json_lines(path: str | Path) -> list[Any]:
+    """Every complete JSON line of a file written by :func:`append_json_line` ([] when it does not exist)."""
+    try:
+        lines = Path(path).read_bytes().split(b"\n")
+    except FileNotFoundError:
+        return []
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:  # the empty tail, or a line cut off by a kill
+            continue
+    return records

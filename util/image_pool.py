@@ -1,4 +1,4 @@
-"""History buffer of generated images for discriminator updates (Shrivastava et al. 2017; SPEC §6.3).
+"""History buffer of generated images for discriminator updates (Shrivastava et al. 2017), as the original.
 
 Randomness comes from the pool's own ``torch.Generator``, so a run is reproducible from its seed and a resumed
 run continues bit-identically once the pool's ``state_dict()`` (stored images, generator state) is restored.

@@ -3,7 +3,7 @@
 Rounding rule (used by every conversion to uint8 here): ``np.rint`` on the exact float64 value, i.e. round
 half to even, then clip to [0, 255].  So -1 -> 0, 1 -> 255, 0 -> rint(127.5) = 128.  The original cast without
 rounding (truncating 254.99 to 254) and without clipping (so values outside [-1, 1] wrapped around); both are
-fixed here (SPEC §7.3, §11.13).
+fixed here (docs/differences_from_original.md#image-rounding).
 """
 
 from __future__ import annotations

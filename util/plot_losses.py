@@ -82,7 +82,8 @@ def _series(entries: list[dict[str, LogValue]], key: str, x_key: str) -> tuple[l
 
 
 def _ordered_keys(entries: list[dict[str, LogValue]]) -> list[str]:
-    """Every key in first-seen order (save_grads runs and resumed runs may add keys part-way)."""
+    """Every key in first-seen order (logs of the original's --save_grads runs and resumed runs may add keys
+    part-way)."""
     return list(dict.fromkeys(key for entry in entries for key in entry))
 
 

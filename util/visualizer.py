@@ -1,6 +1,6 @@
 """Training/validation/test logging and visual dumps: loss logs, HTML pages, loss plots, optional visdom.
 
-Log line formats are the original's (SPEC §7.4) so that old plot scripts keep working, e.g.::
+Log line formats are the original's so that old plot scripts keep working, e.g.::
 
     (epoch: 1, iters: 100, lr: 0.0002000, t_comp: 0.060, t_load: 0.129) G_image: 0.516 G_person: 0.604 ...
     (epoch: 1, iters: 1200, sample: 0, lr: 0.0002000) D_image_real: 0.324 ...

@@ -20,6 +20,7 @@ from evaluation.weights import (
     find_weights,
     register_weights,
 )
+from util.cli import number
 
 from ..annotations import BOX_KINDS, DEFAULT_LABELS, load_annotations
 from ..detection import CachedDetector, DetectionError, Detector, TiledDetector
@@ -60,21 +61,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "coco:FILE (COCO results list from any detector)")
     group.add_argument("--targets", default="persons",
                        help="persons, faces or persons,faces; faces always get a traditional method")
-    group.add_argument("--detection_threshold", type=float, default=0.5,
+    group.add_argument("--detection_threshold", type=number(minimum=0, maximum=1), default=0.5,
                        help="score from which a detection gets --method")
-    group.add_argument("--fallback_threshold", type=float, default=0.3,
+    group.add_argument("--fallback_threshold", type=number(minimum=0, maximum=1), default=0.3,
                        help="detections scoring between this and --detection_threshold get a traditional method "
                             "(--method if traditional, else --fallback) instead of nothing; set it equal to "
                             "--detection_threshold to ignore them")
-    group.add_argument("--min_person_height", type=float, default=50,
+    group.add_argument("--min_person_height", type=number(above=0), default=50,
                        help="frame pixels; sets the finest detection tiles (smaller: more tiles, slower)")
-    group.add_argument("--min_face_size", type=float, default=20, help="frame pixels, likewise for faces")
-    group.add_argument("--detection_margin", type=float, default=0.05,
+    group.add_argument("--min_face_size", type=number(above=0), default=20, help="frame pixels, likewise for faces")
+    group.add_argument("--detection_margin", type=number(minimum=0, maximum=1), default=0.05,
                        help="grow each detected box by this fraction of its size on every side (model detectors)")
-    group.add_argument("--person_class", type=int, default=None,
+    group.add_argument("--person_class", type=number(int, minimum=0), default=None,
                        help="person class: column of an onnx: model (default 0) or category_id in a coco: file "
                             "(default 1)")
-    group.add_argument("--detection_batch", type=int, default=1,
+    group.add_argument("--detection_batch", type=number(int, minimum=1), default=1,
                        help="tiles per detector call (1 is fastest on a CPU; raise it on a GPU)")
     group.add_argument("--cache", default=None, metavar="DIR",
                        help="store detections per picture content + detector + threshold and reuse them")
@@ -86,6 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--box_kind", default="full", choices=BOX_KINDS,
                        help="CityPersons box: full = 'bbox' (covers every visible pixel; bboxVis is inside it), "
                             "visible = 'bboxVis'")
+    group.add_argument("--scale_boxes", action="store_true",
+                       help="scale the boxes of annotations made for another frame size (CityPersons imgWidth/"
+                            "imgHeight, COCO width/height) to the image; without it such frames are refused")
 
 
 def targets(args: argparse.Namespace) -> set[str]:
@@ -111,14 +115,9 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         targets(args)
     except DetectionError as error:
         parser.error(str(error))
-    if not 0.0 <= args.fallback_threshold <= args.detection_threshold <= 1.0:
-        parser.error("need 0 <= --fallback_threshold <= --detection_threshold <= 1, got "
-                     f"{args.fallback_threshold} and {args.detection_threshold}")
-    for flag in ("min_person_height", "min_face_size"):
-        if getattr(args, flag) <= 0:
-            parser.error(f"--{flag} must be positive, got {getattr(args, flag)}")
-    if args.detection_margin < 0 or args.detection_batch < 1:
-        parser.error("--detection_margin must be >= 0 and --detection_batch >= 1")
+    if args.fallback_threshold > args.detection_threshold:
+        parser.error(f"need --fallback_threshold <= --detection_threshold, got {args.fallback_threshold:g} and "
+                     f"{args.detection_threshold:g}")
 
 
 def _weights(kind: str) -> tuple[str, str]:
@@ -136,7 +135,7 @@ def person_detector(args: argparse.Namespace) -> Detector:
         from .ground_truth import AnnotationDetector
 
         return AnnotationDetector(load_annotations(args.annotations, args.box_kind), set(args.labels),
-                                  args.annotations)
+                                  args.annotations, args.scale_boxes)
     if spec.startswith("coco:"):
         from .coco_results import COCO_PERSON, CocoResultsDetector
 

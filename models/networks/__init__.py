@@ -1,4 +1,4 @@
-"""Networks, losses, initialisation and schedulers of A-GAN (SPEC §4-§6)."""
+"""Networks, losses, initialisation and schedulers of A-GAN."""
 
 from .discriminators import (
     IMAGE_D_NAMES,
@@ -13,6 +13,7 @@ from .discriminators import (
     spatial_pyramid_max_pool,
 )
 from .generators import (
+    GENERATOR_NAMES,
     NOISE_MODES,
     ChannelNoise,
     ResnetGenerator,
@@ -21,7 +22,7 @@ from .generators import (
     define_G,
     mask_channel,
 )
-from .init import count_parameters, get_norm_layer, init_weights
+from .init import INIT_TYPES, NORM_TYPES, count_parameters, get_norm_layer, init_weights
 from .losses import (
     GAN_MODES,
     GANLoss,
@@ -37,9 +38,12 @@ from .schedulers import LR_POLICIES, get_scheduler, linear_multiplier
 
 __all__ = [
     "GAN_MODES",
+    "GENERATOR_NAMES",
     "IMAGE_D_NAMES",
+    "INIT_TYPES",
     "LR_POLICIES",
     "NOISE_MODES",
+    "NORM_TYPES",
     "PERSON_D_MIN_SIDE",
     "PERSON_D_NAMES",
     "ChannelNoise",

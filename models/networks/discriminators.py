@@ -1,4 +1,4 @@
-"""Discriminators: image PatchGAN / pixel D (SPEC §5.1) and the person D with SPP, conv or GAP head (§5.2)."""
+"""Discriminators: image PatchGAN / pixel D and the person D with SPP, conv or GAP head."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def pad_to_min_side(x: torch.Tensor, min_side: int = PERSON_D_MIN_SIDE) -> torch
 
 
 class PersonDiscriminator(nn.Module):
-    """Person D on a box crop of any size (SPEC §5.2). ``forward`` returns ``(output, features)``.
+    """Person D on a box crop of any size. ``forward`` returns ``(output, features)``.
 
     Stack: conv1 4/2/1 + LReLU; conv2-4 4/1/1 + norm + LReLU; conv5 4/1/0 -> 1 channel (no bias with BN).
     Heads: ``spp`` adaptive max pooling to 4x4, 2x2, 1x1 -> (N, 21); ``spp_128`` 2x2, 1x1 -> (N, 5);
@@ -124,7 +124,8 @@ class PersonDiscriminator(nn.Module):
 def spatial_pyramid_max_pool(x: torch.Tensor, levels: tuple[int, ...]) -> torch.Tensor:
     """(N, C, h, w) -> (N, C * sum(l*l)): adaptive max pooling per level, flattened and concatenated.
 
-    Adaptive pooling works for any map side >= 1, unlike the original fixed-kernel pooling (SPEC §11.5).
+    Adaptive pooling works for any map side >= 1, unlike the original fixed-kernel pooling
+    (docs/differences_from_original.md#spp-pooling).
     """
     return torch.cat([F.adaptive_max_pool2d(x, level).flatten(1) for level in levels], dim=1)
 

@@ -1,6 +1,6 @@
 """Generators: the U-Net with mask input, noise injection and difference-map variant, and the ResNet G.
 
-SPEC §4. All convolutions are 4x4/2/1 in the U-Net; the ResNet G is the classic pix2pix design (§4.7).
+All convolutions are 4x4/2/1 in the U-Net; the ResNet G is the classic pix2pix design.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from .init import conv_bias, get_norm_layer, init_weights
 NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
 UNET_DEPTHS = {"unet_64": 6, "unet_128": 7, "unet_256": 8}
 RESNET_BLOCKS = {"resnet_6blocks": 6, "resnet_9blocks": 9}
+GENERATOR_NAMES = (*UNET_DEPTHS, *RESNET_BLOCKS)
 
 NOISE_STD = 0.8
 ENCODER_NOISE_CHANNELS = 8
@@ -22,12 +23,12 @@ DIFF_MAP_EPS = 1e-6
 
 
 def mask_channel(box_mask01: torch.Tensor) -> torch.Tensor:
-    """The G input mask map: +1 outside the box, -1 inside, from a {0,1} mask that is 1 inside (SPEC §4.2)."""
+    """The G input mask map: +1 outside the box, -1 inside, from a {0,1} mask that is 1 inside."""
     return 1.0 - 2.0 * box_mask01
 
 
 class ChannelNoise(nn.Module):
-    """Appends ``channels`` spatially constant maps, one N(0, 0.8^2) value per (sample, channel) (SPEC §4.3).
+    """Appends ``channels`` spatially constant maps, one N(0, 0.8^2) value per (sample, channel).
 
     Drawn from torch's global RNG on every call (test time too), so ``torch.manual_seed`` reproduces it.
     """
@@ -66,7 +67,7 @@ def _up_conv(in_nc: int, out_nc: int, bias: bool) -> nn.ConvTranspose2d:
 
 
 class UnetBlock(nn.Module):
-    """One U-Net level wrapping ``submodule`` (SPEC §4.1).
+    """One U-Net level wrapping ``submodule``.
 
     Path: [encoder noise] -> down -> submodule -> [decoder noise + 1x1 projection] -> up. Non-outermost
     blocks return ``cat(skip, up_output)``: the skip is the LeakyReLU-activated input (as the original's
@@ -174,7 +175,7 @@ class UnetGenerator(nn.Module):
         common = {"norm": norm, "noise": noise}
 
         block = UnetBlock(ngf * 8, ngf * 8, role="innermost", **common)
-        # Dropout only in the (num_downs - 5) 512->512 intermediate blocks (SPEC §4.4).
+        # Dropout only in the (num_downs - 5) 512->512 intermediate blocks.
         for _ in range(num_downs - 5):
             block = UnetBlock(ngf * 8, ngf * 8, role="intermediate", submodule=block, dropout=use_dropout,
                               **common)
@@ -190,12 +191,13 @@ class UnetGenerator(nn.Module):
         raw = self.model(x)
         if not self.diff_map:
             return torch.tanh(raw)
-        # atanh(+-1) is infinite: clamp so saturated input pixels stay finite and trainable (SPEC §11.14).
+        # atanh(+-1) is infinite: clamp so saturated input pixels stay finite and trainable
+        # (docs/differences_from_original.md#diff-map).
         rgb = x[:, : self.output_nc].clamp(-1 + DIFF_MAP_EPS, 1 - DIFF_MAP_EPS)
         return torch.tanh(raw + torch.atanh(rgb)), raw
 
     def zero_init_output(self) -> None:
-        """Zero the outermost up-conv so d = 0 and the diff-map G starts as the identity (SPEC §4.5)."""
+        """Zero the outermost up-conv so d = 0 and the diff-map G starts as the identity."""
         last = self.model.up[-1]
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)
@@ -222,7 +224,7 @@ class ResnetBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """The pix2pix ResNet G (SPEC §4.7): 7x7 stem, 2 stride-2 downs, ``n_blocks`` residual blocks, 2 ups."""
+    """The pix2pix ResNet G: 7x7 stem, 2 stride-2 downs, ``n_blocks`` residual blocks, 2 ups."""
 
     def __init__(
         self, input_nc: int, output_nc: int, ngf: int = 64, norm: str = "batch", use_dropout: bool = False,

@@ -1,4 +1,4 @@
-"""Normalisation layers, weight initialisation and parameter counting (SPEC §4.6)."""
+"""Normalisation layers, weight initialisation and parameter counting."""
 
 from __future__ import annotations
 
@@ -64,5 +64,5 @@ def _init_weight(weight: nn.Parameter, init_type: str, gain: float) -> None:
 
 
 def count_parameters(net: nn.Module) -> int:
-    """Number of scalar parameters (trainable or not), the figure SPEC §4.8 and §5 quote."""
+    """Number of scalar parameters (trainable or not), the figure the original's logs print."""
     return sum(p.numel() for p in net.parameters())

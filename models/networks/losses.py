@@ -1,4 +1,4 @@
-"""GAN objectives, gradient penalty, D accuracy, feature matching, L1, gradient clipping (SPEC §6.1-6.5)."""
+"""GAN objectives, gradient penalty, D accuracy, feature matching, L1, gradient clipping."""
 
 from __future__ import annotations
 
@@ -95,7 +95,8 @@ def discriminator_accuracy(prediction: torch.Tensor, target_is_real: bool, mode:
     """Fraction of prediction elements on the correct side of the threshold.
 
     Threshold 0.5 for lsgan (targets 0/1); 0 for vanilla logits (= sigmoid >= 0.5, fixing the original's 0.5
-    on logits, SPEC §11.6) and for wgangp scores. Not rounded: logging does that.
+    on logits: docs/differences_from_original.md#discriminator-accuracy) and for wgangp scores. Not rounded: logging
+    does that.
     """
     if mode not in GAN_MODES:
         raise ValueError(f"GAN mode {mode!r} is not supported; choose one of {', '.join(GAN_MODES)}")
@@ -108,7 +109,7 @@ def discriminator_accuracy(prediction: torch.Tensor, target_is_real: bool, mode:
 def feature_matching_loss(
     fake_features: Sequence[torch.Tensor], real_features: Sequence[torch.Tensor]
 ) -> torch.Tensor:
-    """EL_person (SPEC §6.5): sum over the feature list of MSE(fake feature, real feature)."""
+    """EL_person: sum over the feature list of MSE(fake feature, real feature)."""
     if len(fake_features) != len(real_features) or not fake_features:
         raise ValueError(f"feature lists differ in length or are empty ({len(fake_features)} vs "
                          f"{len(real_features)})")

@@ -1,4 +1,4 @@
-"""Learning-rate schedulers, stepped once at the end of every epoch (SPEC §6.4)."""
+"""Learning-rate schedulers, stepped once at the end of every epoch."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ parse_args() {
     esac
 }
 
-# The defaults the thesis experiments most likely ran with (SPEC_ORIGINAL §6.9): noisy boxes kept from the PNG,
+# The defaults the thesis experiments most likely ran with: noisy boxes kept from the PNG,
 # clip 0.5, pools of 50. The README-era ones are the flags of the thesis README commands.
 variant_flags() {
     if [[ "$VARIANT" == thesis2021 ]]; then

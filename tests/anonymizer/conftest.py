@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import train as train_script
-from data_preprocessing import make_demo_data
+from synthetic import make_demo_data
 
 # 64 px crops, unet_64, ngf 8: seconds to train on the session's crop dataset (tests/conftest.py).
 TINY_RUN = ["--crop_size", "64", "--load_size", "72", "--preprocess", "resize_crop", "--netG", "unet_64",

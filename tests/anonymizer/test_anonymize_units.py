@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
@@ -14,13 +14,15 @@ from anonymizer.annotations import AnnotationError, Person, frame_key, load_anno
 from anonymizer.frame import FrameAnonymizer, Settings, Task, blend_alpha
 from anonymizer.generator import PerSampleBatchNorm, per_sample_batch_norm_
 from anonymizer.methods import anonymize_box, anonymize_region
+from data.boxes import box_to_xywh, clip_box
 from data_preprocessing import crops
+from util.image_files import read_rgb
 
 
 def test_window_path_matches_the_training_crop_window():
     region = (300, 400, 361, 601)  # 60 x 200 inclusive box, as preprocessing fills it
     placement = geometry.place(region, 2048, 1024, 256, 8)
-    corner = crops.crop_window(geometry.as_xywh(region), 2048, 1024, 256)
+    corner = crops.crop_window(box_to_xywh(region, inclusive=True), 2048, 1024, 256)
     assert placement.path == "window"
     assert placement.window[:2] == corner
     assert placement.local_box == crops.region_in_window(region, corner, 256)
@@ -47,25 +49,67 @@ def test_waves_order_reads_after_writes():
 
 
 def test_blend_alpha_never_keeps_the_original_inside_the_box():
-    alpha = blend_alpha(10, 7, 3)[..., 0]
+    alpha = blend_alpha(100, 70, 3)[..., 0]
     assert alpha.min() == pytest.approx(0.25) and alpha.max() == 1.0
-    assert blend_alpha(10, 7, 0) is None
+    assert blend_alpha(100, 70, 0) is None
 
 
 def textured(rng: np.random.Generator, h: int = 40, w: int = 20) -> np.ndarray:
     return rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
 
 
-def test_check_flags_kept_detail_but_not_flat_regions():
+def person_regions(frames: Path) -> list[np.ndarray]:
+    """The full-body box of every person of the demo frames that is at least 12 px on each side."""
+    regions = []
+    for image_path in sorted((frames / "leftImg8bit").rglob("*.png")):
+        image = read_rgb(image_path)
+        frame = load_annotations(frames / "gtBboxCityPersons").lookup(PurePosixPath(image_path.name))
+        for person in frame.persons:
+            region = clip_box(person.box, image.shape[1], image.shape[0])
+            if min(region[2] - region[0], region[3] - region[1]) >= 12:
+                regions.append(image[region[1]:region[3], region[0]:region[2]])
+    return regions
+
+
+def near_copies(region: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Results that keep the person: what the leakage check must refuse."""
+    noise = rng.integers(0, 256, size=region.shape).astype(np.uint8)
+    smooth = anonymize_region(region, "blur", 8.0, rng)  # smooth new content, as a generator paints
+    # The old, unbounded --blend_px feather of half the box (blend_alpha now bounds it to 1/16).
+    depth = np.minimum.outer(np.minimum(np.arange(region.shape[0]), np.arange(region.shape[0])[::-1]),
+                             np.minimum(np.arange(region.shape[1]), np.arange(region.shape[1])[::-1]))
+    alpha = np.minimum((depth + 1.0) / (min(region.shape[:2]) // 2 + 1.0), 1.0)[..., None]
+    return {
+        "original + 1": np.clip(region.astype(int) + 1, 0, 255).astype(np.uint8),
+        "original + N(0, 2)": np.clip(np.rint(region + rng.normal(0, 2, region.shape)), 0, 255).astype(np.uint8),
+        "original in 45%": np.where(rng.random(region.shape[:2])[..., None] < 0.45, region, noise),
+        "feather of half the box": np.rint(alpha * smooth + (1 - alpha) * region).astype(np.uint8),
+        "blur sigma 1": anonymize_region(region, "blur", 1.0, rng),
+    }
+
+
+def test_leakage_check_passes_every_method_and_refuses_near_copies(demo_frames):
     rng = np.random.default_rng(0)
-    region = textured(rng)
-    assert verify.box_problem(region, region) is not None
-    assert verify.box_problem(region, anonymize_region(region, "noise", None, rng)) is None
-    assert verify.box_problem(region, anonymize_region(region, "pixelate", 8.0, rng)) is None
+    regions = person_regions(demo_frames)
+    assert len(regions) >= 20
+    for region in regions:
+        for method in ("blur", "pixelate", "mask", "noise"):
+            assert verify.box_problem(region, anonymize_region(region, method, None, rng)) is None, method
+        for name, result in near_copies(region, rng).items():
+            assert verify.box_problem(region, result) is not None, name
     flat = np.full((40, 20, 3), 90, dtype=np.uint8)
     assert verify.box_problem(flat, flat) is None  # nothing to hide in a constant region
-    for method in ("blur", "pixelate", "mask"):
-        anonymize_region(flat, method, 90.0 if method == "mask" else None, rng)
+
+
+def test_a_method_and_fallback_that_leak_give_way_to_noise(demo_frames):
+    # A 2 px pixelation as method *and* fallback keeps most of the detail: the box ends up as full-range noise.
+    image_path = sorted((demo_frames / "leftImg8bit").rglob("*.png"))[0]
+    image = read_rgb(image_path)
+    box = (200, 60, 260, 200)
+    settings = Settings(method="pixelate", fallback="pixelate", strengths={"pixelate": 2.0})
+    result, records = FrameAnonymizer(image, settings, None, 0).run([(0, Person(box, "person"))])
+    assert records[0]["method"] == "noise" and records[0]["fallback_reason"].startswith("pixelate rejected")
+    assert verify.box_problem(image[60:200, 200:260], result[60:200, 200:260]) is None
 
 
 def test_frame_check_requires_coverage_and_an_untouched_outside():

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import data
-from data import DatasetError, collate_samples, create_dataset, find_dataset_using_name, get_option_setter
+from data import Batch, DatasetError, create_dataset, find_dataset_using_name, get_option_setter
 from data.aligned_dataset import AlignedDataset
 from data.boxes import box_mask
 from data.transforms import to_tensor
@@ -45,13 +45,13 @@ def halves(path):
 def test_item_keys_shapes_and_types(root, opt_factory):
     dataset = AlignedDataset(opt_factory(root))
     item = dataset[0]
-    assert set(item) == {"A", "B", "bbox", "A_paths", "B_paths"}
-    assert item["A"].shape == item["B"].shape == (3, 64, 64)
-    assert item["A"].dtype == torch.float32 and item["A"].min() >= -1 and item["B"].max() <= 1
-    assert item["bbox"].dtype == torch.int64 and item["bbox"].shape == (4,)
-    x1, y1, x2, y2 = item["bbox"].tolist()
+    assert isinstance(item, Batch) and len(item) == 1 and item.small is None
+    assert item.A[0].shape == item.B[0].shape == (3, 64, 64)
+    assert item.A[0].dtype == torch.float32 and item.A[0].min() >= -1 and item.B[0].max() <= 1
+    assert item.boxes[0].dtype == torch.int64 and item.boxes[0].shape == (4,)
+    x1, y1, x2, y2 = item.boxes[0].tolist()
     assert 0 <= x1 < x2 <= 64 and 0 <= y1 < y2 <= 64
-    assert item["A_paths"] == item["B_paths"] == str(root / "images" / "train" / "a_0.png")
+    assert item.paths == [str(root / "images" / "train" / "a_0.png")]
 
 
 def test_samples_pair_by_stem_in_stem_order(root, opt_factory, sample_writer):
@@ -64,31 +64,31 @@ def test_samples_pair_by_stem_in_stem_order(root, opt_factory, sample_writer):
 
 def test_btoa_input_is_the_filled_right_half_and_target_the_clean_left(root, opt_factory):
     item = AlignedDataset(exact_opt(opt_factory, root))[0]
-    clean, noisy = halves(item["A_paths"])
+    clean, noisy = halves(item.paths[0])
     inside = box_mask(BOX, 64, 64).bool().expand(3, 64, 64)
-    assert item["bbox"].tolist() == list(BOX)
-    assert torch.equal(item["B"], clean)
-    assert (item["A"][inside] == 0).all()
-    assert torch.equal(item["A"][~inside], noisy[~inside]) and torch.equal(noisy[~inside], clean[~inside])
+    assert item.boxes[0].tolist() == list(BOX)
+    assert torch.equal(item.B[0], clean)
+    assert (item.A[0][inside] == 0).all()
+    assert torch.equal(item.A[0][~inside], noisy[~inside]) and torch.equal(noisy[~inside], clean[~inside])
 
 
 def test_atob_swaps_the_halves(root, opt_factory):
     item = AlignedDataset(exact_opt(opt_factory, root, direction="AtoB", bbox_noise="original"))[0]
-    clean, noisy = halves(item["A_paths"])
-    assert torch.equal(item["A"], clean) and torch.equal(item["B"], noisy)
+    clean, noisy = halves(item.paths[0])
+    assert torch.equal(item.A[0], clean) and torch.equal(item.B[0], noisy)
 
 
 def test_bbox_noise_modes(root, opt_factory):
     x1, y1, x2, y2 = BOX
     original = AlignedDataset(exact_opt(opt_factory, root, bbox_noise="original"))[0]
-    _, noisy = halves(original["A_paths"])
-    assert torch.equal(original["A"], noisy)  # the PNG's 0/127/255 noise, kept
+    _, noisy = halves(original.paths[0])
+    assert torch.equal(original.A[0], noisy)  # the PNG's 0/127/255 noise, kept
     random = AlignedDataset(exact_opt(opt_factory, root, bbox_noise="random"))[0]
-    patch = random["A"][:, y1:y2, x1:x2]
+    patch = random.A[0][:, y1:y2, x1:x2]
     assert set(patch.unique().tolist()) == {-1.0, 0.0, 1.0}
     assert torch.equal(patch[0], patch[1]) and torch.equal(patch[1], patch[2])
     assert not torch.equal(patch, noisy[:, y1:y2, x1:x2])
-    assert torch.equal(random["B"], original["B"])
+    assert torch.equal(random.B[0], original.B[0])
 
 
 def test_bad_options_are_rejected(root, opt_factory):
@@ -105,11 +105,11 @@ def test_flip_mirrors_image_and_box_together(root, opt_factory):
     for epoch in range(8):
         dataset.set_epoch(epoch)
         item = dataset[0]
-        flipped = item["bbox"].tolist() != list(BOX)
+        flipped = item.boxes[0].tolist() != list(BOX)
         flips.add(flipped)
-        assert torch.equal(item["B"], clean.flip(-1) if flipped else clean)
+        assert torch.equal(item.B[0], clean.flip(-1) if flipped else clean)
         if flipped:
-            assert item["bbox"].tolist() == [64 - BOX[2], BOX[1], 64 - BOX[0], BOX[3]]
+            assert item.boxes[0].tolist() == [64 - BOX[2], BOX[1], 64 - BOX[0], BOX[3]]
     assert flips == {True, False}
 
 
@@ -117,16 +117,16 @@ def test_colour_jitter_is_shared_and_only_in_train(root, opt_factory):
     opts = {"preprocess": "resize_color", "load_size": 64, "no_flip": True, "bbox_noise": "original"}
     train = AlignedDataset(opt_factory(root, **opts))[0]
     val = AlignedDataset(opt_factory(root, **opts, isTrain=False))[0]
-    clean, noisy = halves(train["A_paths"])
-    assert torch.equal(val["B"], clean) and not torch.equal(train["B"], clean)
+    clean, noisy = halves(train.paths[0])
+    assert torch.equal(val.B[0], clean) and not torch.equal(train.B[0], clean)
     # One brightness factor for both halves: outside the box, where the halves agree, so do the outputs.
     outside = ~box_mask(BOX, 64, 64).bool().expand(3, 64, 64)
-    assert torch.equal(train["A"][outside], train["B"][outside])
+    assert torch.equal(train.A[0][outside], train.B[0][outside])
 
 
 def test_grayscale_input(root, opt_factory):
     item = AlignedDataset(opt_factory(root, input_nc=1))[0]
-    assert item["A"].shape == (1, 64, 64) and item["B"].shape == (3, 64, 64)
+    assert item.A[0].shape == (1, 64, 64) and item.B[0].shape == (3, 64, 64)
 
 
 # ---- determinism ---------------------------------------------------------------------------------
@@ -135,9 +135,9 @@ def test_same_seed_same_tensors_bit_for_bit(root, opt_factory):
     first, second = AlignedDataset(opt), AlignedDataset(opt)
     for index in range(len(first)):
         a, b = first[index], second[index]
-        for key in ("A", "B", "bbox"):
-            assert torch.equal(a[key], b[key])
-    assert torch.equal(first[1]["A"], first[1]["A"])  # no hidden state between calls
+        for key in ("A", "B", "boxes"):
+            assert torch.equal(getattr(a, key), getattr(b, key))
+    assert torch.equal(first[1].A[0], first[1].A[0])  # no hidden state between calls
 
 
 def test_epoch_and_seed_change_the_draws(root, opt_factory):
@@ -146,43 +146,37 @@ def test_epoch_and_seed_change_the_draws(root, opt_factory):
     epoch0 = [dataset[i] for i in range(len(dataset))]
     dataset.set_epoch(1)
     epoch1 = [dataset[i] for i in range(len(dataset))]
-    assert any(not torch.equal(a["B"], b["B"]) for a, b in zip(epoch0, epoch1, strict=True))
+    assert any(not torch.equal(a.B[0], b.B[0]) for a, b in zip(epoch0, epoch1, strict=True))
     other_seed = AlignedDataset(opt_factory(root, preprocess="resize_crop", load_size=96, seed=7))
-    assert any(not torch.equal(a["B"], other_seed[i]["B"]) for i, a in enumerate(epoch0))
+    assert any(not torch.equal(a.B[0], other_seed[i].B[0]) for i, a in enumerate(epoch0))
 
 
 def test_workers_do_not_change_the_samples(root, opt_factory):
     opt = opt_factory(root, preprocess="resize_crop_contrast", bbox_noise="random", serial_batches=True)
-    direct = [AlignedDataset(opt)[i]["A"] for i in range(3)]
+    direct = [AlignedDataset(opt)[i].A[0] for i in range(3)]
     loader = create_dataset(argparse.Namespace(**{**vars(opt), "num_threads": 2}))
-    batches = [batch["A"][0] for batch in loader]
+    batches = [batch.A[0] for batch in loader]
     assert all(torch.equal(a, b) for a, b in zip(direct, batches, strict=True))
 
 
 # ---- progan --------------------------------------------------------------------------------------
 def test_progan_keys_shapes_and_small_box(root, opt_factory):
-    opt = exact_opt(opt_factory, root, model="progan", netG="unet_32")
+    opt = exact_opt(opt_factory, root, small_input_size=32)
     item = AlignedDataset(opt)[0]
-    big, small = {"A_big", "B_big", "bbox_big"}, {"A_small", "B_small", "bbox_small"}
-    assert set(item) == big | small | {"A_paths", "B_paths"}
-    assert item["A_big"].shape == item["B_big"].shape == (3, 64, 64)
-    assert item["A_small"].shape == item["B_small"].shape == (3, 32, 32)
-    assert item["bbox_big"].tolist() == list(BOX)
-    assert item["bbox_small"].tolist() == [8, 4, 20, 28]
-    assert item["A_small"].abs().max() <= 1 and item["B_small"].abs().max() <= 1
-    x1, y1, x2, y2 = item["bbox_small"].tolist()
-    assert (item["A_small"][:, y1:y2, x1:x2] == 0).all()
+    assert item.small.paths == item.paths
+    assert item.A[0].shape == item.B[0].shape == (3, 64, 64)
+    assert item.small.A[0].shape == item.small.B[0].shape == (3, 32, 32)
+    assert item.boxes[0].tolist() == list(BOX)
+    assert item.small.boxes[0].tolist() == [8, 4, 20, 28]
+    assert item.small.A[0].abs().max() <= 1 and item.small.B[0].abs().max() <= 1
+    x1, y1, x2, y2 = item.small.boxes[0].tolist()
+    assert (item.small.A[0][:, y1:y2, x1:x2] == 0).all()
 
 
 def test_progan_small_box_ceils_odd_corners(tmp_path, sample_writer, opt_factory):
     sample_writer(tmp_path, "odd", box=(15, 9, 41, 57))
-    item = AlignedDataset(exact_opt(opt_factory, tmp_path, model="progan", netG="unet_32"))[0]
-    assert item["bbox_small"].tolist() == [7, 4, 21, 29]  # floor x1/y1, ceil x2/y2
-
-
-def test_progan_needs_a_sized_generator(root, opt_factory):
-    with pytest.raises(ValueError, match="resnet_9blocks"):
-        AlignedDataset(opt_factory(root, model="progan", netG="resnet_9blocks"))
+    item = AlignedDataset(exact_opt(opt_factory, tmp_path, small_input_size=32))[0]
+    assert item.small.boxes[0].tolist() == [7, 4, 21, 29]  # floor x1/y1, ceil x2/y2
 
 
 # ---- bad data ------------------------------------------------------------------------------------
@@ -301,7 +295,7 @@ def test_legacy_and_new_schema_give_the_same_item(tmp_path, opt_factory, sample_
     )
     new = AlignedDataset(opt_factory(tmp_path / "new"))[0]
     old = AlignedDataset(opt_factory(tmp_path / "old"))[0]
-    assert torch.equal(new["A"], old["A"]) and torch.equal(new["bbox"], old["bbox"])
+    assert torch.equal(new.A[0], old.A[0]) and torch.equal(new.boxes[0], old.boxes[0])
 
 
 # ---- registry and loader -------------------------------------------------------------------------
@@ -319,11 +313,11 @@ def test_loader_batches_of_two(root, opt_factory, capsys):
     assert capsys.readouterr().out.strip() == "[dataset] train: 3 samples"
     assert len(loader) == 3
     batches = list(loader)
-    assert [len(b["A_paths"]) for b in batches] == [2, 1]
+    assert [len(b.paths) for b in batches] == [2, 1]
     first = batches[0]
-    assert first["A"].shape == first["B"].shape == (2, 3, 64, 64)
-    assert first["bbox"].shape == (2, 4) and first["bbox"].dtype == torch.int64
-    assert isinstance(first["A_paths"], list) and isinstance(first["B_paths"][0], str)
+    assert first.A.shape == first.B.shape == (2, 3, 64, 64)
+    assert first.boxes.shape == (2, 4) and first.boxes.dtype == torch.int64
+    assert isinstance(first.paths, list) and isinstance(first.paths[0], str)
 
 
 def test_loader_shuffle_depends_on_seed_and_epoch_only(tmp_path, opt_factory, sample_writer):
@@ -334,17 +328,12 @@ def test_loader_shuffle_depends_on_seed_and_epoch_only(tmp_path, opt_factory, sa
     def order(epoch):
         loader = create_dataset(opt)
         loader.set_epoch(epoch)
-        return next(iter(loader))["A_paths"]
+        return next(iter(loader)).paths
 
     assert order(3) == order(3)
     assert order(3) != order(4) or order(3) != order(5)
     serial = create_dataset(opt_factory(tmp_path, serial_batches=True, batch_size=8))
-    assert next(iter(serial))["A_paths"] == sorted(next(iter(serial))["A_paths"])
-
-
-def test_collate_keeps_non_tensors_as_lists():
-    batch = collate_samples([{"x": torch.zeros(2), "p": "a"}, {"x": torch.ones(2), "p": "b"}])
-    assert batch["x"].shape == (2, 2) and batch["p"] == ["a", "b"]
+    assert next(iter(serial)).paths == sorted(next(iter(serial)).paths)
 
 
 def test_iterate_resumes_mid_epoch(tmp_path, opt_factory, sample_writer):
@@ -357,8 +346,8 @@ def test_iterate_resumes_mid_epoch(tmp_path, opt_factory, sample_writer):
     resumed = list(loader.iterate(start_batch=1))
     assert len(resumed) == 2
     for a, b in zip(full[1:], resumed, strict=True):
-        assert a["A_paths"] == b["A_paths"]
-        assert torch.equal(a["A"], b["A"]) and torch.equal(a["bbox"], b["bbox"])
+        assert a.paths == b.paths
+        assert torch.equal(a.A, b.A) and torch.equal(a.boxes, b.boxes)
 
 
 def test_16_bit_greyscale_crop_gives_the_same_item_as_its_8_bit_copy(tmp_path, opt_factory, sample_writer):
@@ -370,5 +359,5 @@ def test_16_bit_greyscale_crop_gives_the_same_item_as_its_8_bit_copy(tmp_path, o
         grey = np.asarray(Image.open(path).convert("L"))
         cv2.imwrite(str(path), grey if depth == 8 else grey.astype(np.uint16) * 257)
         items.append(AlignedDataset(exact_opt(opt_factory, root))[0])
-    assert torch.equal(items[0]["A"], items[1]["A"]) and torch.equal(items[0]["B"], items[1]["B"])
-    assert float(items[1]["B"].mean()) < 0.5  # not the near-white image the old reader made of it
+    assert torch.equal(items[0].A, items[1].A) and torch.equal(items[0].B, items[1].B)
+    assert float(items[1].B.mean()) < 0.5  # not the near-white image the old reader made of it

@@ -1,4 +1,4 @@
-"""Box I/O and arithmetic (data/boxes.py)."""
+"""Box geometry and I/O, the one home of boxes (data/boxes.py)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,22 @@ from hypothesis import strategies as st
 
 from data.boxes import (
     box_mask,
+    box_masks,
     box_size,
+    box_to_xywh,
+    boxes_overlap,
     clip_box,
     crop_box,
     flip_box,
     iou,
+    is_empty,
     load_box,
+    outward_box,
     save_box,
     scale_box,
     shift_box,
     validate_box,
+    xywh_to_box,
 )
 from data.errors import DatasetError
 
@@ -202,3 +208,46 @@ def test_iou_values():
     assert iou(a, b) == pytest.approx(25 / 175)
     assert iou(a, b, inclusive=True) == pytest.approx(36 / (121 + 121 - 36))
     assert iou((3, 3, 3, 3), (3, 3, 3, 3)) == 0.0  # empty boxes: no union, no overlap
+
+
+def test_inclusive_iou_of_citypersons_boxes_counts_the_last_row_and_column():
+    def inclusive(a, b):  # (x, y, w, h) spanning columns x..x+w, as the original notebooks read them
+        return iou(xywh_to_box(a, inclusive=False), xywh_to_box(b, inclusive=False), inclusive=True)
+
+    a = (0, 0, 9, 9)  # columns/rows 0..9: 10×10 = 100 px
+    assert inclusive(a, a) == 1.0
+    assert inclusive(a, (5, 0, 9, 9)) == pytest.approx(50 / 150)
+    assert inclusive(a, (9, 9, 9, 9)) == pytest.approx(1 / 199)  # one shared pixel
+    assert inclusive(a, (10, 0, 9, 9)) == 0.0  # adjacent, no shared pixel
+    assert inclusive((200, 150, 20, 40), (205, 150, 20, 40)) == pytest.approx(656 / 1066)
+    # The same numbers from the exact IoU of the boxes covering (w+1)×(h+1) pixels.
+    assert iou(xywh_to_box(a, inclusive=True), xywh_to_box((5, 0, 9, 9), inclusive=True)) == pytest.approx(50 / 150)
+
+
+def test_xywh_conversions_round_trip_in_both_conventions():
+    assert xywh_to_box((10, 20, 5, 7), inclusive=True) == (10, 20, 16, 28)  # (w+1)×(h+1) pixels
+    assert xywh_to_box((10, 20, 5, 7), inclusive=False) == (10, 20, 15, 27)
+    for inclusive in (True, False):
+        assert box_to_xywh(xywh_to_box((3, 4, 5, 6), inclusive), inclusive) == (3, 4, 5, 6)
+
+
+def test_outward_rounding_covers_real_corners():
+    assert outward_box(1.2, 2.0, 10.01, 11.0) == (1, 2, 11, 11)
+    assert outward_box(-0.5, 3.9, 4.0, 5.5) == (-1, 3, 4, 6)
+
+
+def test_emptiness_and_overlap():
+    assert is_empty((3, 3, 3, 9)) and is_empty((5, 0, 4, 9)) and not is_empty((0, 0, 1, 1))
+    assert boxes_overlap((0, 0, 10, 10), (9, 9, 20, 20))
+    assert not boxes_overlap((0, 0, 10, 10), (10, 0, 20, 10))  # touching edges share no pixel
+    assert is_empty(clip_box((600, 10, 700, 50), 512, 256))  # fully outside: empty after clipping
+
+
+def test_batch_masks_equal_the_single_box_masks():
+    boxes = [(2, 3, 10, 12), (-5, 0, 4, 30), (0, 0, 0, 5)]
+    masks = box_masks(torch.tensor(boxes), 16, 16)
+    assert masks.shape == (3, 1, 16, 16) and masks.dtype == torch.float32
+    for mask, box in zip(masks, boxes, strict=True):
+        assert torch.equal(mask, box_mask(box, 16, 16))
+        x1, y1, x2, y2 = clip_box(box, 16, 16)
+        assert mask.sum() == (x2 - x1) * (y2 - y1)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from data.boxes import box_mask, box_size, flip_box
+from data.boxes import box_mask, box_size, fill_box, flip_box
 from data.errors import DatasetError
 from data.transforms import (
     TransformConfig,
@@ -20,7 +20,6 @@ from data.transforms import (
     check_box_feasible,
     crop_position,
     downscale,
-    fill_box,
     min_box_side,
     sample_params,
     to_tensor,

@@ -443,8 +443,8 @@ def test_cli_builds_and_reports_errors_in_one_line(tmp_path, capsys):
 
 def test_demo_data_to_a_dataset_the_training_loader_reads(tmp_path):
     from data import create_dataset
-    from data_preprocessing import make_demo_data
     from options.train_options import TrainOptions
+    from synthetic import make_demo_data
 
     demo = tmp_path / "demo"
     assert make_demo_data.main(["--out", str(demo), "--frames", "6", "--size", "1024x512", "--quiet"]) == 0
@@ -507,4 +507,4 @@ def test_demo_data_to_a_dataset_the_training_loader_reads(tmp_path):
         loader = create_dataset(opt)
         assert len(loader) == manifest["counts"][phase]["written"] > 0
         batch = next(iter(loader))
-        assert batch["A"].shape == (1, 3, 128, 128) and batch["bbox"].shape == (1, 4)
+        assert batch.A.shape == (1, 3, 128, 128) and batch.boxes.shape == (1, 4)

@@ -1,10 +1,11 @@
-"""Exact crop geometry (SPEC §9.2-9.3): edge fix, inclusive IoU, size filter, fill region, window, fill."""
+"""Exact crop geometry: edge fix, overlap, size filter, fill region, window, fill."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from data.boxes import GREY, fill_box_pixels, overlapping
 from data_preprocessing import crops
 
 W, H, C = 2048, 1024, 256
@@ -46,7 +47,7 @@ def test_crop_window_generalises_to_other_crop_sizes_and_small_frames():
     assert crops.crop_window((0, 0, 10, 10), 300, 63, 64) is None
 
 
-# ----- annotation edge fix (SPEC §9.3.1)
+# ----- annotation edge fix
 
 
 def test_edge_fix_moves_boxes_past_right_and_bottom_by_excess_plus_one():
@@ -70,24 +71,15 @@ def test_starts_outside_catches_left_top_and_beyond_the_frame():
     assert not outside((2020, 900, 40, 150))  # right/bottom overflow is what the edge fix is for
 
 
-# ----- overlap: inclusive-pixel IoU, both members of a pair
-
-
-def test_inclusive_iou_on_known_boxes():
-    a = (0, 0, 9, 9)  # columns/rows 0..9: 10×10 = 100 px
-    assert crops.inclusive_iou(a, a) == 1.0
-    assert crops.inclusive_iou(a, (5, 0, 9, 9)) == pytest.approx(50 / 150)
-    assert crops.inclusive_iou(a, (9, 9, 9, 9)) == pytest.approx(1 / 199)  # one shared pixel
-    assert crops.inclusive_iou(a, (10, 0, 9, 9)) == 0.0  # adjacent, no shared pixel
-    assert crops.inclusive_iou((200, 150, 20, 40), (205, 150, 20, 40)) == pytest.approx(656 / 1066)
+# ----- overlap: inclusive-pixel IoU (data/boxes.py), both members of a pair
 
 
 def test_overlapping_returns_both_members_and_respects_the_threshold():
     boxes = [(0, 0, 9, 9), (100, 100, 9, 9), (5, 0, 9, 9), (300, 300, 9, 9), (108, 100, 9, 9)]
-    assert crops.overlapping(boxes, 0.1) == {0, 2, 1, 4}  # IoU 1/3 and 20/180 = 0.111
-    assert crops.overlapping(boxes, 0.2) == {0, 2}
-    assert crops.overlapping(boxes, 50 / 150) == {0, 2}  # >= is inclusive
-    assert crops.overlapping([], 0.1) == set()
+    assert overlapping(boxes, 0.1) == {0, 2, 1, 4}  # IoU 1/3 and 20/180 = 0.111
+    assert overlapping(boxes, 0.2) == {0, 2}
+    assert overlapping(boxes, 50 / 150) == {0, 2}  # >= is inclusive
+    assert overlapping([], 0.1) == set()
 
 
 def test_size_limits_are_inclusive_and_name_the_reason():
@@ -145,7 +137,7 @@ def test_a_box_up_to_crop_minus_two_always_fits_its_window(x, y, w, h, conventio
 
 def test_noise_fill_only_inside_the_region_with_equal_channels():
     image = np.full((64, 64, 3), 50, np.uint8)
-    crops.fill_box(image, (10, 5, 30, 45), "noise", np.random.default_rng(0))
+    fill_box_pixels(image, (10, 5, 30, 45), "noise", np.random.default_rng(0))
     inside = image[5:45, 10:30]
     assert set(np.unique(inside)) == {0, 127, 255}
     assert (inside[..., 0] == inside[..., 1]).all() and (inside[..., 1] == inside[..., 2]).all()
@@ -156,14 +148,14 @@ def test_noise_fill_only_inside_the_region_with_equal_channels():
 
 def test_noise_is_reproducible_from_the_generator_and_grey_is_solid():
     a, b = np.zeros((20, 20, 3), np.uint8), np.zeros((20, 20, 3), np.uint8)
-    crops.fill_box(a, (0, 0, 20, 20), "noise", np.random.default_rng([1, 2, 3]))
-    crops.fill_box(b, (0, 0, 20, 20), "noise", np.random.default_rng([1, 2, 3]))
+    fill_box_pixels(a, (0, 0, 20, 20), "noise", np.random.default_rng([1, 2, 3]))
+    fill_box_pixels(b, (0, 0, 20, 20), "noise", np.random.default_rng([1, 2, 3]))
     assert (a == b).all()
     grey = np.zeros((20, 20, 3), np.uint8)
-    crops.fill_box(grey, (2, 3, 5, 9), "grey")
-    assert (grey[3:9, 2:5] == crops.GREY).all() and grey.sum() == crops.GREY * 3 * 6 * 3
+    fill_box_pixels(grey, (2, 3, 5, 9), "grey")
+    assert (grey[3:9, 2:5] == GREY).all() and grey.sum() == GREY * 3 * 6 * 3
     with pytest.raises(ValueError):
-        crops.fill_box(grey, (2, 3, 5, 9), "noise")
+        fill_box_pixels(grey, (2, 3, 5, 9), "noise")
 
 
 def test_make_pair_is_clean_left_and_filled_right():
@@ -172,7 +164,7 @@ def test_make_pair_is_clean_left_and_filled_right():
     assert pair.shape == (64, 128, 3)
     assert (pair[:, :64] == frame[38:102, 78:142]).all()
     right = pair[:, 64:]
-    assert (right[12:53, 22:43] == crops.GREY).all()
+    assert (right[12:53, 22:43] == GREY).all()
     mask = np.ones((64, 64), bool)
     mask[12:53, 22:43] = False
     assert (right[mask] == pair[:, :64][mask]).all()

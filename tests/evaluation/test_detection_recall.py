@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from data_preprocessing import make_demo_data
 from evaluation import detection_recall
+from synthetic import make_demo_data
 
 
 def test_recall_counts_exactly_the_detected_pedestrians(tmp_path):

@@ -11,8 +11,10 @@ from torch import nn
 
 import test as test_script
 import train as train_script
-from evaluation import evaluate, runner
+from evaluation import crops, evaluate, runner
+from evaluation import weights as W
 from evaluation.weights import WeightsFile, WeightsNotFoundError
+from tests.evaluation.test_reid import trained_file
 
 TINY = ["--crop_size", "64", "--load_size", "72", "--netG", "unet_64", "--ngf", "8", "--ndf", "8", "--gpu_ids",
         "-1", "--quiet", "--val_metric", "box_l1"]
@@ -93,6 +95,35 @@ def test_evaluate_end_to_end(crop_dataroot, results, tmp_path, monkeypatch):
     again = json.loads((out / "metrics.json").read_text())
     assert computed == [True]
     assert again["rows"][0]["fidelity"]["raw"]["fid"] == model["fidelity"]["raw"]["fid"]
+
+
+def test_demo_data_is_measured_with_the_shipped_demo_reid_model(crop_dataroot, results, tmp_path, monkeypatch):
+    """On demo data (no torchreid files around) every report names the shipped OSNet trained on demo identities;
+    on other data the generic fallback is used and labelled."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("AGAN_WEIGHTS_DIR", str(tmp_path / "weights"))
+    monkeypatch.setattr(runner, "load_fid_extractor", lambda explicit=None: TinyInception(tmp_path / "tiny.pth"))
+    # A stand-in for the committed demo re-ID model (not shipped yet), where the repository's file would be.
+    monkeypatch.setattr(W, "REPO_ROOT", tmp_path / "repo")
+    trained_file(tmp_path / "repo" / W.SHIPPED_DEMO_REID)
+    _, results_dir = results
+    out = tmp_path / "report"
+    assert evaluate.main(["--results_dir", str(results_dir), "--dataroot", str(crop_dataroot), "--out", str(out),
+                          "--baselines", "blur", "--samples_per_input", "1", "--report_samples", "1",
+                          "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    reid = metrics["weights"]["reid"]
+    assert reid["description"].startswith("OSNet trained on demo identities") and reid["is_reid_model"]
+    assert reid["weights"].endswith("evaluation/shipped/osnet_x0_25_demo.pth") and len(reid["weights_sha256"]) == 64
+    for name in ("metrics.md", "report.html"):
+        assert "OSNet trained on demo identities" in (out / name).read_text()
+    assert crops.demo_data_seed(crop_dataroot) == 3
+    assert crops.demo_data_seed(None, (crop_dataroot.parent / "frames" / "leftImg8bit" / "test",)) == 3
+    other = tmp_path / "not_demo"
+    other.mkdir()
+    assert crops.demo_data_seed(other, (other,)) is None
+    args = evaluate.parse(["--results_dir", str(results_dir), "--dataroot", str(other), "--samples_per_input", "1"])
+    assert "generic appearance features" in runner.build_tools(args).reid.description
 
 
 def test_bad_input_names_the_flag(crop_dataroot, tmp_path, capsys):

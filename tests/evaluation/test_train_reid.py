@@ -160,7 +160,7 @@ def test_warmup_then_cosine():
 def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_path: Path, capsys):
     out = tmp_path / "osnet.pth"
     assert train_reid.main(["--data", str(market), "--out", str(out), "--epochs", "12", "--eval_every", "0",
-                            "--lr", "0.003", *TINY]) == 0
+                            "--lr", "0.003", *TINY, "--crops_per_id", "4"]) == 0
     printed = capsys.readouterr().out
     assert "held-out rank-1" in printed and not train_reid.state_path(out).exists()
     checkpoint = read_reid_checkpoint(out)
@@ -194,7 +194,7 @@ def test_an_interrupted_run_continues_to_the_same_weights(market: Path, tmp_path
 
     def interrupt_after_second_save(*a, **k):
         original(*a, **k)
-        saves.append(a[5].global_step)
+        saves.append(a[2].progress.global_step)
         if len(saves) == 2:
             raise KeyboardInterrupt
 
@@ -213,17 +213,28 @@ def test_an_interrupted_run_continues_to_the_same_weights(market: Path, tmp_path
     assert [h["id_loss"] for h in straight.meta["history"]] == [h["id_loss"] for h in resumed.meta["history"]]
 
 
-def test_continuing_with_other_options_is_refused(market: Path, tmp_path: Path, capsys):
+def test_continuing_with_other_options_or_data_is_refused(market: Path, tmp_path: Path, capsys):
     out = tmp_path / "m.pth"
+    args = ["--data", str(market), "--out", str(out), "--epochs", "2", "--save_every", "1", *TINY]
+
+    def save_then_stop(run, recipe, data, targets, bar, save, save_every):
+        save()
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(train_reid, "train_epoch", save_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            train_reid.main(args)
     state = train_reid.state_path(out)
-    train_reid.save_state(state, train_reid.recipe_of(train_reid.parse(["--data", str(market), "--out", str(out),
-                                                                         *TINY])),
-                          train_reid.TrainingNet("osnet_x0_25", 8), torch.optim.SGD([torch.zeros(1)], 0.1),
-                          torch.optim.lr_scheduler.LambdaLR(torch.optim.SGD([torch.zeros(1)], 0.1), lambda s: 1.0),
-                          train_reid.Progress(), None, [])
-    assert train_reid.main(["--data", str(market), "--out", str(out), *TINY, "--lr", "0.01"]) == 2
+    assert state.is_file()
+    assert train_reid.main([*args, "--lr", "0.01"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {state}: ") and "--lr (was 0.001, now 0.01)" in err
+    assert err.startswith(f"error: {state}: ") and "--lr (was 0.0015, now 0.01)" in err
+    smaller = write_market(tmp_path / "smaller")
+    next(smaller.glob("bounding_box_train/0001_*.jpg")).unlink()
+    assert train_reid.main(["--data", str(smaller), *args[2:]]) == 2
+    assert "the training data (was {'train_crops': 32, 'train_identities': 8}, now {'train_crops': 31" in \
+        capsys.readouterr().err
 
 
 def test_eval_only_and_bad_input(market: Path, demo_root: Path, tmp_path: Path, capsys):

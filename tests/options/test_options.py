@@ -125,3 +125,11 @@ def test_test_options_take_network_flags_from_train_opt_json(tmp_path):
 def test_test_load_size_follows_crop_size(tmp_path):
     opt = TestOptions().parse(["--dataroot", "d", "--crop_size", "64", "--checkpoints_dir", str(tmp_path)])
     assert opt.load_size == 64
+
+
+def test_progan_needs_a_generator_named_with_its_size(tmp_path, capsys):
+    assert parse_train("--dataroot d --model progan --netG unet_64", tmp_path).small_input_size == 64
+    assert parse_train("--dataroot d --model psgan", tmp_path).small_input_size is None
+    with pytest.raises(SystemExit):
+        parse_train("--dataroot d --model progan --netG resnet_9blocks", tmp_path)
+    assert "needs a generator name ending in its size" in capsys.readouterr().err

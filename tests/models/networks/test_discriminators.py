@@ -1,4 +1,4 @@
-"""Discriminators: exact parameter counts (SPEC §5), output shapes, person D on every crop size."""
+"""Discriminators: exact parameter counts (the original's), output shapes, person D on every crop size."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Generators: exact parameter counts (SPEC §4.8), structure, noise, dropout, diff map, init."""
+"""Generators: exact parameter counts (the original's), structure, noise, dropout, diff map, init."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_unet_output_shape_and_range(netG: str, size: int) -> None:
 
 
 def test_unet_256_skip_concatenation_sizes() -> None:
-    # SPEC §4.1 at ngf 64: 1024 ch at 2, 4, 8, 16 px; 512 at 32; 256 at 64; 128 at 128. ngf 8: 1/8 of it.
+    # The original's U-Net at ngf 64: 1024 ch at 2, 4, 8, 16 px; 512 at 32; 256 at 64; 128 at 128. ngf 8: 1/8 of it.
     net = _tiny_g("unet_256")
     shapes = []
     for block in _blocks(net)[1:]:

@@ -1,4 +1,4 @@
-"""GAN losses, gradient penalty, accuracy, feature matching, masked L1, gradient clipping (SPEC §6.1-6.5)."""
+"""GAN losses, gradient penalty, accuracy, feature matching, masked L1, gradient clipping."""
 
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from data_preprocessing import demo_scene as sc
-from data_preprocessing.demo_drawing import mask_box, paste
-from data_preprocessing.demo_person import (
+from synthetic import scene as sc
+from synthetic.drawing import mask_box, paste
+from synthetic.person import (
     ANKLE,
     SHIN,
     Appearance,

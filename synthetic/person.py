@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_preprocessing.demo_drawing import Color, Pen, Sprite, clip_rect, mix_color, scale_color
+from synthetic.drawing import Color, Pen, Sprite, clip_rect, mix_color, scale_color
 
 # --- palettes (RGB) -------------------------------------------------------------------------------
 SKIN_TONES: list[Color] = [

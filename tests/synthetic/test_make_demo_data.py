@@ -12,9 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
-from data_preprocessing import make_demo_data as mdd
-from data_preprocessing.demo_drawing import Pen, paste
-from data_preprocessing.demo_frame import INDIVIDUAL_LABELS, LABELS, plan_frame, render_frame
+from data.boxes import overlapping
+from data.citypersons import CityPerson, parse_citypersons
+from synthetic import make_demo_data as mdd
+from synthetic.drawing import Pen, paste
+from synthetic.frame import INDIVIDUAL_LABELS, LABELS, plan_frame, render_frame
 
 SIZE = (512, 256)
 FRAMES = 6
@@ -144,14 +146,13 @@ def test_annotation_schema_and_boxes(dataset: tuple[Path, dict]) -> None:
 
 def test_scene_has_occlusion_and_overlap(dataset: tuple[Path, dict]) -> None:
     root, _ = dataset
-    occluded = overlapping = 0
+    occluded = overlapping_people = 0
     for _, ann in _annotations(root).values():
         peds = [o for o in ann["objects"] if o["label"] == "pedestrian"]
         occluded += sum(o["bbox"] != o["bboxVis"] for o in peds)
-        for i, a in enumerate(peds):
-            overlapping += sum(mdd._iou_inclusive(a["bboxVis"], b["bboxVis"]) >= 0.1 for b in peds[i + 1 :])
+        overlapping_people += len(overlapping([o["bboxVis"] for o in peds], 0.1))
     assert occluded >= 3
-    assert overlapping >= 1
+    assert overlapping_people >= 1
 
 
 def test_edge_case_frame_overshoots_right_border_once() -> None:
@@ -159,9 +160,9 @@ def test_edge_case_frame_overshoots_right_border_once() -> None:
     assert spec["index"] == 10
     pool = mdd.identity_pools(0, mdd.split_counts(20))[spec["split"]]
     _, ann, _ = mdd.make_frame(spec, 0, (1024, 512), pool)
-    over = [o for o in ann["objects"] if o["bbox"][0] + o["bbox"][2] > 1024]
-    assert len(over) == 1 and over[0]["label"] == "pedestrian"
-    assert 1 <= over[0]["bbox"][0] + over[0]["bbox"][2] - 1024 <= 3
+    over = [o for o in ann.objects if o.bbox[0] + o.bbox[2] > 1024]
+    assert len(over) == 1 and over[0].label == "pedestrian"
+    assert 1 <= over[0].bbox[0] + over[0].bbox[2] - 1024 <= 3
 
 
 # --- identities -----------------------------------------------------------------------------------
@@ -195,18 +196,18 @@ def test_manifest_counts_match_annotations(dataset: tuple[Path, dict]) -> None:
     usable = 0
     for _, ann in _annotations(root).values():
         labels.update(o["label"] for o in ann["objects"])
-        usable += mdd.usable_pedestrians(ann["objects"], ann["imgHeight"])
+        usable += mdd.usable_pedestrians(parse_citypersons(ann, "frame.json").objects, ann["imgHeight"])
     assert manifest["persons"] == {label: labels.get(label, 0) for label in LABELS}
     assert manifest["crop_ready_pedestrians"]["total"] == usable
     assert usable >= 2 * FRAMES  # plenty of pedestrians of croppable size (filter scaled to the frame)
 
 
 def test_usable_pedestrians_applies_size_and_overlap_filter() -> None:
-    def ped(x: int, w: int, h: int) -> dict:
-        return {"label": "pedestrian", "bboxVis": [x, 100, w, h]}
+    def ped(x: int, w: int, h: int) -> CityPerson:
+        return CityPerson("pedestrian", None, (x, 100, w, h))
 
     objs = [ped(0, 50, 150), ped(200, 39, 150), ped(400, 50, 251), ped(600, 60, 200), ped(610, 60, 200)]
-    objs.append({"label": "rider", "bboxVis": [900, 100, 50, 150]})
+    objs.append(CityPerson("rider", None, (900, 100, 50, 150)))
     assert mdd.usable_pedestrians(objs, 1024) == 1  # too narrow, too tall, overlapping pair, not a pedestrian
     assert mdd.usable_pedestrians([ped(0, 12, 40)], 256) == 1  # limits scale with the frame height
 
@@ -287,3 +288,34 @@ def test_contact_sheet(dataset: tuple[Path, dict], tmp_path: Path) -> None:
     assert sheet.shape == (256, 512, 3)  # 2 x 2 tiles of 256 x 128
     green = (sheet[..., 1] > 200) & (sheet[..., 0] < 100) & (sheet[..., 2] < 100)
     assert green.sum() > 50  # pedestrian boxes were drawn
+
+
+def test_the_old_command_name_is_an_alias_of_the_new_one() -> None:
+    import subprocess
+    import sys
+
+    from data_preprocessing import make_demo_data as alias
+
+    assert alias.main is mdd.main
+    result = subprocess.run([sys.executable, "-m", "data_preprocessing.make_demo_data", "--help"], capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0 and "python -m synthetic.make_demo_data" in result.stdout
+
+
+def test_appearances_per_identity_sizes_the_identity_pools() -> None:
+    """Re-ID training data: fewer, more often seen identities; the default keeps about three appearances."""
+    counts = mdd.split_counts(100)
+    default = mdd.identity_pools(0, counts)
+    frequent = mdd.identity_pools(0, counts, appearances=10.0)
+    assert len(default["train"]) == 280 == 70 * 12 // 3  # 70 train frames, about 12 individuals each
+    assert len(frequent["train"]) == 84 and len(frequent["val"]) == 20  # never fewer than 20
+    assert default["train"][:3] == frequent["train"][:3]  # the same people, only fewer of them
+
+
+def test_appearances_flag_is_recorded_and_checked(tmp_path: Path, capsys) -> None:
+    assert mdd.main(["--out", str(tmp_path / "d"), "--frames", "3", "--size", "256x128", "--quiet",
+                     "--appearances_per_identity", "6"]) == 0
+    assert json.loads((tmp_path / "d" / "demo_manifest.json").read_text())["appearances_per_identity"] == 6.0
+    with pytest.raises(SystemExit):
+        mdd.main(["--out", str(tmp_path / "e"), "--frames", "3", "--appearances_per_identity", "0.5"])
+    assert "--appearances_per_identity must lie in [1, 12]" in capsys.readouterr().err

@@ -6,7 +6,7 @@ so the road, sidewalks and facades converge to one vanishing point and objects s
 
 The background (sky, facades, windows, road, markings) is painted straight into the frame with cv2 polygons;
 everything that can occlude a person (cars, poles, trees, bins, benches, ...) is a sprite from
-:mod:`data_preprocessing.demo_drawing`, so the frame builder can track per-pixel ownership.
+:mod:`synthetic.drawing`, so the frame builder can track per-pixel ownership.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from data_preprocessing.demo_drawing import (
+from synthetic.drawing import (
     SHIFT,
     Color,
     Pen,

@@ -1,0 +1,75 @@
+"""The batch every model takes: generator inputs, targets, person boxes and sample paths, plus the optional
+down-scaled copy on which a two-stage model trains its first stage.
+
+``make_batch`` is the one constructor: the dataset builds each sample with it (a batch of one), the anonymizer
+its batches of windows, the benchmarks their synthetic batches; ``Batch.concat`` joins batches (the loader's
+collate). The size of the small copy is the model's rule (``small_input_size`` of the model class, resolved into
+the options); this module only follows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from data.boxes import Box, fill_box, scale_box
+from data.transforms import downscale
+
+
+@dataclass
+class Batch:
+    """N samples. Images are N×C×H×W floats in [-1, 1]; boxes ``[x1, y1, x2, y2)`` in pixels of those images."""
+
+    A: torch.Tensor  # generator input: the person's box filled per --bbox_noise
+    B: torch.Tensor  # target: the real crop
+    boxes: torch.Tensor  # N×4 int64
+    paths: list[str]
+    small: Batch | None = None  # the same samples at the model's small input size (progan's stage 1)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @staticmethod
+    def concat(batches: Sequence[Batch]) -> Batch:
+        """The batches one after the other (every one has a small part, or none has)."""
+        smalls = [batch.small for batch in batches]
+        if any(small is None for small in smalls) and not all(small is None for small in smalls):
+            raise ValueError("cannot join batches with and without a small part")
+        return Batch(A=torch.cat([batch.A for batch in batches]), B=torch.cat([batch.B for batch in batches]),
+                     boxes=torch.cat([batch.boxes for batch in batches]),
+                     paths=[path for batch in batches for path in batch.paths],
+                     small=None if smalls[0] is None else Batch.concat(smalls))
+
+    def pin_memory(self) -> Batch:
+        """Page-locked copies (the DataLoader calls this with ``pin_memory=True``)."""
+        return Batch(A=self.A.pin_memory(), B=self.B.pin_memory(), boxes=self.boxes.pin_memory(),
+                     paths=self.paths, small=None if self.small is None else self.small.pin_memory())
+
+
+def make_batch(A: torch.Tensor, B: torch.Tensor, boxes: Sequence[Box], paths: Sequence[str], *,
+               small_size: int | None = None, crop_size: int | None = None, fill_mode: str = "none",
+               rngs: Sequence[np.random.Generator] | None = None) -> Batch:
+    """A batch of N×C×H×W inputs ``A`` (box already filled) and targets ``B`` with their boxes.
+
+    With ``small_size``, the small part is added sample by sample: both images downscaled (antialiased bicubic)
+    by ``small_size / crop_size``; the box scaled to cover the scaled box (floor x1/y1, ceil x2/y2; the original
+    floored all four); the small input's box filled again (``fill_mode``, each sample's own ``rngs[i]``) so the fill
+    lies exactly inside the small box ('original' keeps the downscaled fill instead).
+    """
+    box_tensor = torch.tensor([list(box) for box in boxes], dtype=torch.int64).reshape(len(boxes), 4)
+    batch = Batch(A=A, B=B, boxes=box_tensor, paths=list(paths))
+    if small_size is None:
+        return batch
+    if crop_size is None or rngs is None:
+        raise ValueError("a small part needs crop_size and one random generator per sample")
+    height, width = A.shape[-2:]
+    size = (width * small_size // crop_size, height * small_size // crop_size)
+    small_boxes = [scale_box(tuple(box), (width, height), size) for box in boxes]
+    small_A = [fill_box(downscale(image, size), box, fill_mode, rng)
+               for image, box, rng in zip(A, small_boxes, rngs, strict=True)]
+    small_B = [downscale(image, size) for image in B]
+    batch.small = make_batch(torch.stack(small_A), torch.stack(small_B), small_boxes, paths)
+    return batch

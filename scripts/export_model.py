@@ -1,0 +1,41 @@
+"""Export a trained run's generator as a shipped model file (``<stem>.pth`` + ``<stem>.json``)::
+
+    python scripts/export_model.py checkpoints/demo_realism --epoch best --out models/shipped/demo_psgan.pth
+
+The moving-average generator is exported when the run kept one (``--ema_decay``); weights are stored in fp16
+unless ``--fp32``. ``anonymize.py --model_file OUT`` and ``models.load_model(OUT)`` load the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models import CheckpointError  # noqa: E402
+from models.loading import export_model_file  # noqa: E402
+from options import OptionsError  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/export_model.py", description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path, help="run folder <checkpoints_dir>/<name>")
+    parser.add_argument("--epoch", default="best", help="checkpoint prefix (%(default)s)")
+    parser.add_argument("--out", type=Path, required=True, help="model file to write (<stem>.pth)")
+    parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
+    args = parser.parse_args(argv)
+    if args.out.suffix != ".pth":
+        parser.error(f"--out {args.out}: a model file ends in .pth")
+    try:
+        out = export_model_file(args.run, args.epoch, args.out, half=not args.fp32)
+    except (OptionsError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {out.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

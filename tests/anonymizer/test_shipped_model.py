@@ -1,0 +1,33 @@
+"""The shipped demo generator: it loads with no training, and anonymize.py --method gan uses it without --name."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+import anonymize
+from anonymizer.cli import SHIPPED_DEMO_MODEL
+from models import load_model
+
+
+def test_the_shipped_model_loads_as_its_card_says():
+    assert SHIPPED_DEMO_MODEL.is_file() and SHIPPED_DEMO_MODEL.stat().st_size <= 25e6
+    model = load_model(SHIPPED_DEMO_MODEL)
+    assert (model.opt.model, model.opt.netG, model.opt.ngf, model.opt.crop_size) == ("psgan", "unet_128", 32, 128)
+    # fp16 on disk, fp32 in the network, every weight finite
+    weights = [p for p in model.netG.parameters() if p.dim() == 4]
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in weights)
+    card = json.loads(SHIPPED_DEMO_MODEL.with_suffix(".json").read_text())
+    assert card["ema_decay"] > 0 and card["exported_from"]["fp16"] is True
+
+
+def test_anonymize_uses_the_shipped_model_without_a_run(demo_frames, tmp_path):
+    out = tmp_path / "out"
+    code = anonymize.main(["-i", str(demo_frames / "leftImg8bit"), "-a", str(demo_frames / "gtBboxCityPersons"),
+                           "-o", str(out), "--method", "gan", "--seed", "0", "--quiet"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["options"]["model"]["weights"] == str(SHIPPED_DEMO_MODEL)
+    assert report["totals"]["frames_written"] == 3
+    assert report["totals"]["persons_by_method"]["gan"] >= 1
