@@ -12,10 +12,16 @@ import sys
 from pathlib import Path
 
 from data import DatasetError, create_dataset
-from evaluation.fidelity import InceptionFeatures, compute_fid_kid
+from evaluation.fidelity import (
+    InceptionFeatures,
+    UnsupportedWeightsFormatError,
+    UntrustedTorchScriptError,
+    compute_fid_kid,
+)
 from evaluation.weights import WeightsNotFoundError, sha256_of
 from models import CheckpointError, ready_model
 from options.test_options import TestOptions
+from util.cli import os_error_text
 from util.fileio import atomic_write_json
 from util.html import HTMLPage
 from util.progress import progress_bar
@@ -66,7 +72,7 @@ def run_test(opt) -> Path:
 def write_fidelity(opt, web_dir: Path, prefix: str) -> None:
     """FID/KID of the raw output and of the composite against the real crops, when Inception is available."""
     try:
-        extractor = InceptionFeatures(explicit=opt.inception_weights)
+        extractor = InceptionFeatures(explicit=opt.inception_weights, trust_torchscript=opt.trust_torchscript)
     except WeightsNotFoundError as error:
         print(f"[fidelity] skipped: {error}")
         return
@@ -91,12 +97,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[options] from train_opt.json: {', '.join(options.inherited)}")
     print(options.format_options(opt), end="")
     print(f"[threads] {configure_threads(opt.threads).describe()}, precision {opt.amp}")
-    options.save_options(opt, Path(opt.results_dir) / opt.name, "test")
     seed_everything(opt.seed)
     try:
+        options.save_options(opt, Path(opt.results_dir) / opt.name, "test")
         run_test(opt)
-    except (DatasetError, CheckpointError) as error:
+    except (DatasetError, CheckpointError, UntrustedTorchScriptError, UnsupportedWeightsFormatError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. a read-only --results_dir
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     return 0
 

@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 from data import DatasetError
+from evaluation.fidelity import UnsupportedWeightsFormatError, UntrustedTorchScriptError
 from evaluation.weights import WeightsNotFoundError
 from models import CheckpointError
 from options.train_options import TrainOptions
-from training.trainer import Trainer
+from training.trainer import Trainer, TrainingDiverged
 from util import distributed
+from util.cli import os_error_text
 from util.precision import configure_backends, cuda_requested
 from util.seed import seed_everything
 from util.threads import configure_threads
@@ -42,17 +44,24 @@ def train(options: TrainOptions, opt) -> int:
     print(options.format_options(opt), end="")
     print(f"[threads] {configure_threads(opt.threads, loader_workers=opt.num_threads).describe()}, "
           f"precision {opt.amp}")
-    if distributed.is_main_process():
-        options.save_options(opt, Path(opt.checkpoints_dir) / opt.name, "train")
     if distributed.world_size() > 1:
         print(f"[distributed] {distributed.world_size()} processes, global batch "
               f"{distributed.world_size() * opt.batch_size}")
     seed_everything(opt.seed)
     try:
+        if distributed.is_main_process():
+            options.save_options(opt, Path(opt.checkpoints_dir) / opt.name, "train")
         Trainer(opt).run()
-    except (DatasetError, CheckpointError, WeightsNotFoundError) as error:
+    except (DatasetError, CheckpointError, WeightsNotFoundError, UntrustedTorchScriptError,
+            UnsupportedWeightsFormatError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # e.g. a read-only --checkpoints_dir
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from util.cli import number, os_error_text
 from util.fileio import atomic_write
 from util.image_files import read_rgb
 
@@ -51,16 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before", help="the original frame")
     parser.add_argument("after", help="the anonymized frame")
     parser.add_argument("out", help="PNG to write")
-    parser.add_argument("--width", type=int, default=900, help="width of the picture in pixels")
+    parser.add_argument("--width", type=number(int, minimum=16), default=900, help="width of the picture in pixels")
     parser.add_argument("--label", nargs=2, default=["before", "after (anonymized)"], metavar=("BEFORE", "AFTER"),
                         help="captions")
     args = parser.parse_args(argv)
-    if args.width < 16:
-        parser.error(f"--width must be at least 16, got {args.width}")
     try:
         save_comparison(args.before, args.after, args.out, args.width, tuple(args.label))
-    except (OSError, ValueError) as error:
+    except ValueError as error:  # ImageReadError, or frames of different sizes
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     return 0
 

@@ -251,7 +251,9 @@ class FrameAnonymizer:
             output = cv2.resize(output, (side, side), interpolation=interpolation)
         problem = self.try_paste(task, output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1])
         if problem:
+            generated = task.record["leakage"]
             self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
+            task.record["generated_leakage"] = generated  # what the rejected generator output kept
             return
         task.record.update(method="gan", path=placement.path, window=list(placement.window))
 

@@ -23,13 +23,14 @@ measures, both required:
   45 % of the pixels keeps ~45 % of them however the rest is filled). Boxes with fewer than
   ``MIN_DETAIL_PIXELS`` informative pixels hold no detail to leak and are not scored by it.
 
-Why a weak blur fails and the defaults pass (measured on 181 boxes of synthetic street frames at 512×256 and
-2048×1024 and on photographs, with a 64 px psgan trained for a few epochs): a Gaussian blur removes detail only
-at scales below its sigma, so ``--blur_sigma 1`` keeps ρ 0.64–0.93 (fails), sigma 2 ρ 0.35–0.78 (fails on 176
-of the boxes), sigma 4 at most 0.50; the defaults — blur σ 8 (ρ ≤ 0.38), pixelate 8 px (ρ ≤ 0.46, kept ≤ 0.15),
-mask and noise (ρ ≤ 0.19) — the generator's output (ρ ≤ 0.18, kept 0) and a feather bounded to 1/16 of the box
-(ρ ≤ 0.46) pass; original + 1 grey level (ρ = 1, kept = 1), original + N(0, 2²) noise (ρ ≥ 0.90), the original
-in 45 % of the pixels (kept ≥ 0.39) and a feather of half the box (ρ ≥ 0.79) fail.
+Why a weak blur fails and the defaults pass (``python scripts/leakage_table.py``, which measures every case below
+on demo frames; 170 boxes of 2048×1024 and 512×256 frames, the shipped demo generator): a Gaussian blur removes
+detail only at scales below its sigma, so ``--blur_sigma 1`` keeps ρ 0.76–0.89 (fails), sigma 2 ρ 0.44–0.68 (fails
+on 166 of 170 boxes), sigma 4 at most 0.48; the defaults — blur σ 8 (ρ ≤ 0.18), pixelate 8 px (ρ ≤ 0.46, kept ≤
+0.15), mask and noise (ρ ≤ 0.13) — the generator's output (ρ ≤ 0.24, kept 0) and its output with a feather bounded
+to 1/16 of the box (ρ ≤ 0.35) pass; original + 1 grey level (ρ = 1, kept = 1), original + N(0, 2²) noise
+(ρ ≥ 0.97), the original in 45 % of the pixels (kept ≥ 0.39) and the generator's output with a feather of half the
+box (ρ ≥ 0.53) fail.
 """
 
 from __future__ import annotations

@@ -56,8 +56,9 @@ def make_batch(A: torch.Tensor, B: torch.Tensor, boxes: Sequence[Box], paths: Se
 
     With ``small_size``, the small part is added sample by sample: both images downscaled (antialiased bicubic)
     by ``small_size / crop_size``; the box scaled to cover the scaled box (floor x1/y1, ceil x2/y2; the original
-    floored all four); the small input's box filled again (``fill_mode``, each sample's own ``rngs[i]``) so the fill
-    lies exactly inside the small box ('original' keeps the downscaled fill instead).
+    floored all four: docs/differences_from_original.md#small-inputs); the small input's box filled again
+    (``fill_mode``, each sample's own ``rngs[i]``) so the fill lies exactly inside the small box ('original' keeps
+    the downscaled fill instead).
     """
     box_tensor = torch.tensor([list(box) for box in boxes], dtype=torch.int64).reshape(len(boxes), 4)
     batch = Batch(A=A, B=B, boxes=box_tensor, paths=list(paths))

@@ -4,7 +4,8 @@ A box (``Box``) is ``(x1, y1, x2, y2)`` in integer pixel corners, inclusive at x
 covers columns x1..x2-1 and rows y1..y2-1. Every geometric step is done in exact integer arithmetic so a box never
 drifts (the original warped a bicubic mask and grew boxes by 1-2 px). Annotations store ``(x, y, w, h)``
 (``XYWH``); the thesis read a CityPersons ``w`` as inclusive (columns x..x+w, w+1 pixels), which
-``xywh_to_box(..., inclusive=True)`` and ``iou(..., inclusive=True)`` reproduce (docs/differences_from_original.md).
+``xywh_to_box(..., inclusive=True)`` and ``iou(..., inclusive=True)`` reproduce
+(docs/differences_from_original.md#inclusive-boxes).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ NOISE_VALUES = np.array([0, 127, 255], dtype=np.uint8)
 GREY = 127  # the middle noise value; 127/255 maps to about 0 in [-1, 1]
 
 BOX_KEYS = ("x1", "y1", "x2", "y2")
-# The sample data of the original code names the exclusive corners "w" and "h"; they are NOT a width/height.
+# The sample data of the original code names the exclusive corners "w" and "h"; they are NOT a width/height
+# (docs/differences_from_original.md#box-schemas).
 LEGACY_BOX_KEYS = ("x", "y", "w", "h")
 
 
@@ -127,6 +129,18 @@ def is_empty(box: Box) -> bool:
 def boxes_overlap(a: Box, b: Box) -> bool:
     """True when the boxes share at least one pixel."""
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def overlapping(boxes: list[XYWH], threshold: float) -> set[int]:
+    """Indices of every ``(x, y, w, h)`` annotation in a pair whose inclusive IoU (counting the last row and column,
+    as the original notebooks did) is >= threshold; both members of a pair are returned."""
+    corners = [xywh_to_box(box, inclusive=False) for box in boxes]
+    hits: set[int] = set()
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            if iou(corners[i], corners[j], inclusive=True) >= threshold:
+                hits.update((i, j))
+    return hits
 
 
 def box_size(box: Box) -> Size:
@@ -230,15 +244,3 @@ def iou(a: Box, b: Box, inclusive: bool = False) -> float:
     inter = inter_w * inter_h
     union = area(a) + area(b) - inter
     return inter / union if union > 0 else 0.0
-
-
-def overlapping(boxes: list[XYWH], threshold: float) -> set[int]:
-    """Indices of every box in a pair with inclusive IoU >= threshold (the original's, counting the last row and
-    column); both members of a pair are returned."""
-    corners = [xywh_to_box(box, inclusive=False) for box in boxes]
-    hits: set[int] = set()
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            if iou(corners[i], corners[j], inclusive=True) >= threshold:
-                hits.update((i, j))
-    return hits

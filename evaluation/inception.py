@@ -274,12 +274,13 @@ def inception_score(logits: np.ndarray | Tensor, splits: int = 10) -> tuple[floa
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def load_fid_extractor(explicit: str | Path | None = None) -> nn.Module:
+def load_fid_extractor(explicit: str | Path | None = None, trust_torchscript: bool = False) -> nn.Module:
     """The FID feature network found offline: the state-dict port when available (it has logits, so IS), else the
-    TorchScript one (features only). ``has_logits`` tells which."""
+    TorchScript one (features only; only the pinned file unless ``trust_torchscript``). ``has_logits`` tells
+    which."""
     found = find_weights("inception_fid", explicit)
     if found.format == FMT_TORCHSCRIPT:
-        extractor = InceptionFeatures(explicit=found.path)
+        extractor = InceptionFeatures(explicit=found.path, trust_torchscript=trust_torchscript)
         extractor.weights_file = found  # keep the search provenance (explicit vs package)
         extractor.has_logits = False
         return extractor

@@ -42,8 +42,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from evaluation.weights import WeightsFile, find_weights
-from util.image_files import read_rgb
+from evaluation.weights import WeightsFile, WeightsNotFoundError, find_weights
+from util.cli import one_line
+from util.image_files import ImageReadError, read_rgb
 
 NETS = ("alex", "vgg")
 SHIFT = (-0.030, -0.088, -0.188)
@@ -177,7 +178,8 @@ def _read_cached(path: str, mtime_ns: int) -> dict[str, np.ndarray]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for foreign files
-        raise WeightsFormatError(f"{path}: neither a torch state dict nor a numpy-array pickle ({err})") from err
+        raise WeightsFormatError(f"{path}: neither a torch state dict nor a numpy-array pickle "
+                                 f"({one_line(err)})") from err
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
@@ -224,13 +226,21 @@ def linear_arrays(arrays: dict[str, np.ndarray]) -> list[np.ndarray]:
 
 def load_backbone(stack: FeatureStack, weights: WeightsFile) -> None:
     """Copy the conv weights of ``weights`` into ``stack``, checking every shape."""
-    layers = backbone_arrays(read_weights(weights.path), stack.net)
+    try:
+        layers = backbone_arrays(read_weights(weights.path), stack.net)
+    except WeightsFormatError as error:
+        raise WeightsFormatError(_with_path(weights.path, error)) from None
     convs = stack.convs
     if len(layers) != len(convs):
         raise WeightsFormatError(f"{weights.path}: {len(layers)} conv layers, the {stack.net} stack has {len(convs)}")
     for i, (conv, (w, b)) in enumerate(zip(convs, layers, strict=True)):
         _copy(conv.weight, w, f"{weights.path} conv {i} weight")
         _copy(conv.bias, b, f"{weights.path} conv {i} bias")
+
+
+def _with_path(path: Path, error: WeightsFormatError) -> str:
+    """The message naming the file first (messages of read_weights already do)."""
+    return str(error) if str(error).startswith(str(path)) else f"{path}: {error}"
 
 
 def _copy(param: Tensor, value: np.ndarray, what: str) -> None:
@@ -273,7 +283,10 @@ class LPIPS(nn.Module):
         self.requires_grad_(False)  # a metric: gradients only where a caller turns them back on
 
     def _load_linear(self, weights: WeightsFile) -> None:
-        found = linear_arrays(read_weights(weights.path))
+        try:
+            found = linear_arrays(read_weights(weights.path))
+        except WeightsFormatError as error:
+            raise WeightsFormatError(_with_path(weights.path, error)) from None
         if len(found) != len(self.lins):
             raise WeightsFormatError(f"{weights.path}: {len(found)} lin layers, expected {len(self.lins)}")
         for i, (lin, w) in enumerate(zip(self.lins, found, strict=True)):
@@ -330,11 +343,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backbone", default=None, help="backbone weights file (default: offline search)")
     parser.add_argument("--linear", default=None, help="LPIPS lin-layer weights file (default: offline search)")
     args = parser.parse_args(argv)
-    x, y = image_to_tensor(args.image1), image_to_tensor(args.image2)
-    if x.shape != y.shape:
-        parser.error(f"the images differ in size: {args.image1} is {x.shape[3]}×{x.shape[2]}, "
-                     f"{args.image2} is {y.shape[3]}×{y.shape[2]} (W×H); resize one first")
-    model = LPIPS(args.net, backbone=args.backbone, linear=args.linear)
+    try:
+        x, y = image_to_tensor(args.image1), image_to_tensor(args.image2)
+        if x.shape != y.shape:
+            parser.error(f"the images differ in size: {args.image1} is {x.shape[3]}×{x.shape[2]}, "
+                         f"{args.image2} is {y.shape[3]}×{y.shape[2]} (W×H); resize one first")
+        if min(x.shape[-2:]) < MIN_SIDE:
+            parser.error(f"{args.image1}: {x.shape[3]}×{x.shape[2]} px; LPIPS needs at least {MIN_SIDE}×{MIN_SIDE}")
+        model = LPIPS(args.net, backbone=args.backbone, linear=args.linear)
+    except (ImageReadError, WeightsNotFoundError, WeightsFormatError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"{model.distance(x, y).item():.4f}")
     return 0
 

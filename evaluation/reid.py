@@ -295,11 +295,6 @@ class ReIDCheckpoint:
     meta: dict = field(default_factory=dict)
 
 
-def read_torchreid_checkpoint(path: str | Path) -> dict[str, Tensor]:
-    """The state dict of a torchreid file: bare, or under ``state_dict``; ``module.`` prefixes stripped."""
-    return read_reid_checkpoint(path).state
-
-
 def read_reid_checkpoint(path: str | Path) -> ReIDCheckpoint:
     """A torchreid file or a file written by evaluation.train_reid (``format`` == TRAINED_FORMAT).
 

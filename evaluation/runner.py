@@ -23,7 +23,7 @@ from util.image_files import read_rgb
 def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None) -> Tools:
     """The networks from the flags; tests inject tiny ones."""
     if inception is None:
-        inception = load_fid_extractor(args.inception_weights)
+        inception = load_fid_extractor(args.inception_weights, args.trust_torchscript)
     if reid is None:
         from evaluation.reid import load_reid_extractor
 

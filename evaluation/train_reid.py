@@ -56,6 +56,7 @@ from evaluation.reid import (
     load_reid_extractor,
 )
 from evaluation.weights import REPO_ROOT, WeightsNotFoundError
+from util.cli import number, os_error_text
 from util.fileio import atomic_write, atomic_write_json
 from util.progress import progress_bar
 
@@ -380,15 +381,6 @@ def _size(text: str) -> tuple[int, int]:
     return height, width
 
 
-def _at_least(minimum: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     d = Recipe()
     p = argparse.ArgumentParser(prog="python -m evaluation.train_reid", description=__doc__.split("\n")[0])
@@ -401,24 +393,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"network (training default {d.arch}; with --eval_only: for torchreid files, or alexnet "
                         "for the generic ImageNet fallback)")
     p.add_argument("--size", type=_size, default=d.size, help="crop size HxW (default 128x64)")
-    p.add_argument("--epochs", type=_at_least(1), default=d.epochs, help="%(default)s")
-    p.add_argument("--ids_per_batch", type=_at_least(2), default=d.ids_per_batch, help="P (%(default)s)")
-    p.add_argument("--crops_per_id", type=_at_least(2), default=d.crops_per_id, help="K (%(default)s)")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate after warm-up (%(default)s)")
-    p.add_argument("--weight_decay", type=float, default=d.weight_decay, help="%(default)s")
-    p.add_argument("--warmup_epochs", type=_at_least(0), default=d.warmup_epochs, help="%(default)s")
-    p.add_argument("--label_smoothing", type=float, default=d.label_smoothing, help="%(default)s")
-    p.add_argument("--margin", type=float, default=d.margin, help="triplet margin (%(default)s)")
-    p.add_argument("--erase_prob", type=float, default=d.erase_prob, help="random erasing probability (%(default)s)")
-    p.add_argument("--seed", type=int, default=d.seed, help="%(default)s")
+    p.add_argument("--epochs", type=number(int, minimum=1), default=d.epochs, help="%(default)s")
+    p.add_argument("--ids_per_batch", type=number(int, minimum=2), default=d.ids_per_batch, help="P (%(default)s)")
+    p.add_argument("--crops_per_id", type=number(int, minimum=2), default=d.crops_per_id, help="K (%(default)s)")
+    p.add_argument("--lr", type=number(above=0), default=d.lr, help="Adam learning rate after warm-up (%(default)s)")
+    p.add_argument("--weight_decay", type=number(minimum=0), default=d.weight_decay, help="%(default)s")
+    p.add_argument("--warmup_epochs", type=number(int, minimum=0), default=d.warmup_epochs, help="%(default)s")
+    p.add_argument("--label_smoothing", type=number(minimum=0, below=1), default=d.label_smoothing, help="%(default)s")
+    p.add_argument("--margin", type=number(minimum=0), default=d.margin, help="triplet margin (%(default)s)")
+    p.add_argument("--erase_prob", type=number(minimum=0, maximum=1), default=d.erase_prob,
+                   help="random erasing probability (%(default)s)")
+    p.add_argument("--seed", type=number(int, minimum=0, maximum=2**32 - 1), default=d.seed, help="%(default)s")
     demo = p.add_argument_group("demo data: which people become crops")
     demo.add_argument("--labels", default=",".join(d.labels), help="CityPersons labels (%(default)s)")
-    demo.add_argument("--min_height", type=_at_least(1), default=d.min_height,
+    demo.add_argument("--min_height", type=number(int, minimum=1), default=d.min_height,
                       help="visible height in px of a 1024-high frame (%(default)s)")
-    demo.add_argument("--min_visibility", type=float, default=d.min_visibility,
+    demo.add_argument("--min_visibility", type=number(minimum=0, maximum=1), default=d.min_visibility,
                       help="visible box area / full box area (%(default)s)")
-    p.add_argument("--save_every", type=_at_least(0), default=200, help="steps between state saves (%(default)s)")
-    p.add_argument("--eval_every", type=_at_least(0), default=10,
+    p.add_argument("--save_every", type=number(int, minimum=0), default=200,
+                   help="steps between state saves (%(default)s)")
+    p.add_argument("--eval_every", type=number(int, minimum=0), default=10,
                    help="epochs between held-out evaluations printed while training; 0: only at the end")
     p.add_argument("--overwrite", action="store_true", help="retrain even if --out or its state file exists")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -442,8 +436,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         if args.arch == GENERIC_MODEL:
             parser.error("--arch alexnet is an evaluation-only baseline; train an OSNet")
         args.arch = args.arch or Recipe.arch
-    if not 0.0 <= args.min_visibility <= 1.0 or not 0.0 <= args.erase_prob <= 1.0:
-        parser.error("--min_visibility and --erase_prob lie in [0, 1]")
     args.labels = tuple(label.strip() for label in args.labels.split(",") if label.strip())
     return args
 
@@ -511,6 +503,9 @@ def main(argv: list[str] | None = None) -> int:
         result = run_eval_only(args) if args.eval_only else run_training(args)
     except (DatasetError, TrainingError, WeightsNotFoundError, CheckpointMismatchError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an --out that cannot be written
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     if result is None:
         return 0

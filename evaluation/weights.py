@@ -19,13 +19,14 @@ The table of kinds (:data:`REGISTRY`) can be extended with :func:`register_weigh
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import os
 import zipfile
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from util.fileio import sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -338,11 +339,7 @@ def sha256_of(path: str | Path) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def is_torchscript_archive(path: str | Path) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,12 @@ import torch
 from torch import nn
 
 from data.batch import Batch
+from models import checkpoint_set
+from models.checkpoint_set import CheckpointError
 from models.networks import count_parameters, get_scheduler
 from util import distributed
-from util.fileio import atomic_write
+from util.cli import one_line
 from util.precision import Precision, resolve_amp, to_float
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing or does not fit the network built from the options."""
 
 
 def resolve_device(gpu_ids: list[int]) -> torch.device:
@@ -42,8 +41,8 @@ def resolve_device(gpu_ids: list[int]) -> torch.device:
     return torch.device(f"cuda:{gpu_ids[0]}")
 
 
-def save_torch_atomic(obj: Any, path: Path) -> None:
-    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+def torch_writer(obj: Any) -> Callable[[Path], None]:
+    return lambda path: torch.save(obj, path)
 
 
 class BaseModel:
@@ -212,11 +211,25 @@ class BaseModel:
         return self.save_dir / f"{prefix}_net_{name}.pth"
 
     def save_networks(self, prefix: str | int) -> None:
-        """``<prefix>_net_<Net>.pth``: a CPU state dict of each training network, written atomically."""
+        """``<prefix>_net_<Net>.pth``: a CPU state dict of each training network, saved as one set."""
+        self.save_checkpoint(prefix)
+
+    def save_checkpoint(self, prefix: str | int, progress: dict[str, Any] | None = None,
+                        ranks: list[Any] | None = None) -> None:
+        """The networks and, given the loop ``progress``, ``<prefix>_state.pth`` (optimizers, schedulers, pools, RNG
+        states and progress; ``ranks`` holds every rank's own RNG and pools in a distributed run, rank 0's are also
+        the top-level ones), written as one set (``models/checkpoint_set.py``): never half old, half new."""
+        files = {}
         for name in self.training_networks():
             # contiguous: a plain layout whatever --channels_last did to the live weights
             state = {key: value.detach().cpu().contiguous() for key, value in self.network(name).state_dict().items()}
-            save_torch_atomic(state, self.network_path(str(prefix), name))
+            files[self.network_path(str(prefix), name).name] = torch_writer(state)
+        if progress is not None:
+            state = {"model": self.training_state(), "progress": progress}
+            if ranks is not None:
+                state["ranks"] = ranks
+            files[self.state_path(prefix).name] = torch_writer(state)
+        checkpoint_set.save(self.save_dir, str(prefix), files)
 
     def load_networks(self, prefix: str | int, names: list[str]) -> None:
         """Load ``names`` from ``<prefix>_net_<Net>.pth``; any missing or mismatching file is an error."""
@@ -224,6 +237,7 @@ class BaseModel:
             path = self.network_path(str(prefix), self.checkpoint_network_name(str(prefix), name))
             if not path.is_file():
                 raise CheckpointError(f"{path}: checkpoint not found ({self.available_prefixes_text()})")
+            checkpoint_set.verify(self.save_dir, str(prefix), path.name)
             self.load_network_state(name, self.read_checkpoint(path), path)
             print(f"[checkpoint] loaded {path}")
 
@@ -235,7 +249,7 @@ class BaseModel:
         try:
             return torch.load(path, map_location=self.device, weights_only=True)
         except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
-            raise CheckpointError(f"{path}: cannot be read as a checkpoint ({error})") from None
+            raise CheckpointError(f"{path}: cannot be read as a checkpoint ({one_line(error)})") from None
 
     def load_network_state(self, name: str, state: Any, path: Path) -> None:
         """Put ``state`` (read from ``path``) into network ``name``; an error names the file when it does not fit."""
@@ -296,24 +310,21 @@ class BaseModel:
     def load_rank_training_state(self, state: dict[str, Any] | None) -> None:
         """Restore this rank's own part, or (None) start it fresh for a rank the saved run did not have."""
 
-    def save_state(self, prefix: str | int, progress: dict[str, Any], ranks: list[Any] | None = None) -> None:
-        """``<prefix>_state.pth``: optimizers, schedulers, pools, RNG states and loop progress; ``ranks`` holds
-        every rank's own RNG and pools in a distributed run (rank 0's are also the top-level ones)."""
-        state = {"model": self.training_state(), "progress": progress}
-        if ranks is not None:
-            state["ranks"] = ranks
-        save_torch_atomic(state, self.state_path(prefix))
-
     def load_state(self, prefix: str | int) -> dict[str, Any]:
-        """Restore the state saved with ``save_state``; returns the loop progress dict."""
+        """Restore the state saved with ``save_checkpoint``; returns the loop progress dict."""
         path = self.state_path(prefix)
         if not path.is_file():
             raise CheckpointError(f"{path}: training state not found; --continue_train needs the state file "
                                   f"written with the weights ({self.available_prefixes_text()})")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        self.load_training_state(state["model"])
-        self.saved_ranks = state.get("ranks")
-        return state["progress"]
+        checkpoint_set.verify(self.save_dir, str(prefix), path.name)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self.load_training_state(state["model"])
+            progress = state["progress"]
+            self.saved_ranks = state.get("ranks")
+        except Exception as error:  # noqa: BLE001 - a truncated or foreign file: one line, never a traceback
+            raise CheckpointError(f"{path}: cannot be read as a training state ({one_line(error)})") from None
+        return progress
 
 
 def state_dict_mismatch(net: nn.Module, state: dict[str, torch.Tensor]) -> str:

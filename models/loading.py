@@ -98,8 +98,8 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
     and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``)."""
     import json
 
-    from models.base_model import save_torch_atomic
-    from util.fileio import atomic_write_text
+    from models.base_model import torch_writer
+    from util.fileio import atomic_write, atomic_write_text
 
     run, out = Path(run), Path(out)
     model = load_model(run, epoch=epoch, quiet=True)
@@ -108,7 +108,7 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
         state = model.network(name).state_dict()
         states[name] = {key: (value.half() if half and value.is_floating_point() else value).contiguous()
                         for key, value in state.items()}
-    save_torch_atomic(states[name] if len(states) == 1 else states, out)
+    atomic_write(out, torch_writer(states[name] if len(states) == 1 else states))
     saved = json.loads((run / "train_opt.json").read_text(encoding="utf-8"))
     saved["exported_from"] = {"run": str(run), "epoch": str(epoch), "fp16": half}
     atomic_write_text(out.with_suffix(".json"), json.dumps(saved, indent=1, sort_keys=True) + "\n")

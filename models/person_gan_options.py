@@ -3,28 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import math
 
-
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def unit_interval(text: str) -> float:
-    value = float(text)
-    if not (0.0 <= value <= 1.0):
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
-    return value
-
-
-def ema_decay(text: str) -> float:
-    value = float(text)
-    if not (0.0 <= value < 1.0):
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
-    return value
+from util.cli import number
 
 
 def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
@@ -33,24 +13,24 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
     group.add_argument("--fake_B_display", action="store_true",
                        help="show the image D the composite (real background + generated box), not the raw output")
     if is_train:
-        group.add_argument("--lambda_L1", type=float, default=100.0, help="weight of the L1 loss")
-        group.add_argument("--lambda_person", type=float, default=1.0, help="weight of G's person-GAN term")
-        group.add_argument("--lambda_image", type=float, default=1.0, help="weight of G's image-GAN term")
+        group.add_argument("--lambda_L1", type=number(minimum=0), default=100.0, help="weight of the L1 loss")
+        group.add_argument("--lambda_person", type=number(minimum=0), default=1.0, help="weight of G's person-GAN term")
+        group.add_argument("--lambda_image", type=number(minimum=0), default=1.0, help="weight of G's image-GAN term")
         group.add_argument("--EL_person", action="store_true",
                            help="replace G's person-GAN term by feature matching on the person D's activations")
         group.add_argument("--EL_image", action="store_true",
                            help="replace G's image-GAN term by the MSE between D(fake) and D(real)")
         recipe = parser.add_argument_group("realism recipe (docs/realism_recipe.md; 0 = off, the thesis)")
-        recipe.add_argument("--ema_decay", type=ema_decay, default=0.0,
+        recipe.add_argument("--ema_decay", type=number(minimum=0, below=1), default=0.0,
                             help="keep an exponential moving average of G's weights (e.g. 0.999), saved as "
                                  "<prefix>_net_G_ema.pth and used for validation, test.py and anonymize.py")
-        recipe.add_argument("--lambda_mode_seeking", type=non_negative_float, default=0.0,
+        recipe.add_argument("--lambda_mode_seeking", type=number(minimum=0), default=0.0,
                             help="weight of the mode-seeking term (a second G forward with fresh noise; pushes "
                                  "different seeds to different people)")
-        recipe.add_argument("--L1_box_weight", type=unit_interval, default=1.0,
+        recipe.add_argument("--L1_box_weight", type=number(minimum=0, maximum=1), default=1.0,
                             help="weight of the L1 term inside the box relative to outside: 1 = the thesis (a "
                                  "strong pull toward the original person, which teaches the mean person), 0 = "
                                  "outside only (as --use_L1_mask)")
-        recipe.add_argument("--r1_gamma", type=non_negative_float, default=0.0,
+        recipe.add_argument("--r1_gamma", type=number(minimum=0), default=0.0,
                             help="R1 penalty on both discriminators' gradients at real inputs (weight gamma)")
     return parser

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from util.cli import number
+
 from .person_gan import add_update_order_option
 from .psgan_model import PsganModel
 
@@ -20,7 +22,7 @@ class Pix2pixModel(PsganModel):
                             help="show the image D the composite (real background + generated box)")
         if is_train:
             parser.set_defaults(gan_mode_person="none", pool_size_image=0, gan_mode_image="vanilla")
-            parser.add_argument("--lambda_L1", type=float, default=100.0, help="weight of the L1 loss")
+            parser.add_argument("--lambda_L1", type=number(minimum=0), default=100.0, help="weight of the L1 loss")
             add_update_order_option(parser)
         return parser
 

@@ -32,6 +32,7 @@ from data.boxes import box_masks
 from models.base_model import CheckpointError
 from models.modes import preserved_buffers
 from models.networks import GAN_MODES, IMAGE_D_NAMES, PERSON_D_NAMES, define_D_image, define_D_person, define_G
+from util.cli import number
 
 from .person_gan import (
     PersonGANModel,
@@ -63,26 +64,29 @@ class ProganModel(PersonGANModel):
                             help="stage-2 person discriminator")
         stage2.add_argument("--netD2_image", default="basic", choices=IMAGE_D_NAMES,
                             help="stage-2 image discriminator (unconditional)")
-        stage2.add_argument("--n_layers_D2", type=int, default=3, help="depth when netD2_image is n_layers")
+        stage2.add_argument("--n_layers_D2", type=number(int, minimum=1), default=3,
+                            help="depth when netD2_image is n_layers")
         stage2.add_argument("--stage_2_composite_input", action="store_true",
                             help="G2 input = real input with G1's upsampled box pasted in")
         stage2.add_argument("--netG2_mask_input", action="store_true", help="mask channel for G2")
         if is_train:
             stage2.add_argument("--L1_mask", action="store_true", help="stage-1 L1 outside the box only")
-            stage2.add_argument("--stage_1_epochs", type=int, default=100,
+            stage2.add_argument("--stage_1_epochs", type=number(int, minimum=0), default=100,
                                 help="epochs spent in stage 1; 0 = stage 2 only, on the G1 saved in this run "
                                      "folder as stage_one_best (else best)")
-            stage2.add_argument("--lambda_L1_stage_2", type=float, default=100.0, help="stage-2 L1 weight")
+            stage2.add_argument("--lambda_L1_stage_2", type=number(minimum=0), default=100.0, help="stage-2 L1 weight")
             stage2.add_argument("--L1_mask_stage_2", action="store_true", help="stage-2 L1 outside the box only")
-            stage2.add_argument("--lambda_person_stage_2", type=float, default=1.0, help="stage-2 person weight")
-            stage2.add_argument("--lambda_image_stage_2", type=float, default=1.0, help="stage-2 image weight")
+            stage2.add_argument("--lambda_person_stage_2", type=number(minimum=0), default=1.0,
+                                help="stage-2 person weight")
+            stage2.add_argument("--lambda_image_stage_2", type=number(minimum=0), default=1.0,
+                                help="stage-2 image weight")
             stage2.add_argument("--gan_mode_image2", default="lsgan", choices=GAN_MODES,
                                 help="stage-2 image D objective")
             stage2.add_argument("--gan_mode_person2", default="vanilla", choices=GAN_MODES,
                                 help="stage-2 person D objective")
-            stage2.add_argument("--disc_label_noise_stage_2", type=float, default=0.0,
+            stage2.add_argument("--disc_label_noise_stage_2", type=number(minimum=0, below=1), default=0.0,
                                 help="stage-2 label noise")
-            stage2.add_argument("--pretrain_iters_stage_2", type=int, default=0,
+            stage2.add_argument("--pretrain_iters_stage_2", type=number(int, minimum=0), default=0,
                                 help="first stage-2 iterations in which only the stage-2 Ds learn")
             add_update_order_option(parser)
             add_person_batching_option(parser)

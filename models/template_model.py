@@ -24,6 +24,7 @@ import argparse
 
 from data.batch import Batch
 from models.networks import define_G, masked_l1
+from util.cli import number
 
 from .person_gan import PersonGANModel
 
@@ -34,7 +35,7 @@ class TemplateModel(PersonGANModel):
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
         if is_train:
-            parser.add_argument("--lambda_L1", type=float, default=100.0, help="weight of the L1 loss")
+            parser.add_argument("--lambda_L1", type=number(minimum=0), default=100.0, help="weight of the L1 loss")
         return parser
 
     def __init__(self, opt: argparse.Namespace) -> None:

@@ -19,6 +19,7 @@ import models
 from data.aligned_dataset import DIRECTIONS
 from data.boxes import FILL_MODES
 from models.networks import GENERATOR_NAMES, IMAGE_D_NAMES, INIT_TYPES, NOISE_MODES, NORM_TYPES, PERSON_D_NAMES
+from util.cli import number
 from util.fileio import atomic_write_text
 from util.precision import AMP_MODES, amp_problem, choose_amp, cuda_requested
 
@@ -46,16 +47,20 @@ class BaseOptions:
         basic.add_argument("--gpu_ids", default="0",
                            help="GPU ids, e.g. 0 or 0,1,2; -1 for CPU. Without CUDA the CPU is used")
         basic.add_argument("--checkpoints_dir", default="./checkpoints", help="where models and logs are saved")
-        basic.add_argument("--seed", type=int, default=42, help="seed for python, numpy and torch")
+        basic.add_argument("--seed", type=number(int, minimum=0, maximum=2**32 - 1), default=42,
+                           help="seed for python, numpy and torch")
         basic.add_argument("--quiet", action="store_true", help="no progress bars (for logs)")
 
         model = parser.add_argument_group(MODEL_GROUP)
         model.add_argument("--model", default="psgan", choices=models.available_models(),
                            help="which model to train or test")
-        model.add_argument("--input_nc", type=int, default=3, help="input image channels (mask/noise added inside)")
-        model.add_argument("--output_nc", type=int, default=3, help="output image channels")
-        model.add_argument("--ngf", type=int, default=64, help="generator filters in the last conv layer")
-        model.add_argument("--ndf", type=int, default=64, help="discriminator filters in the first conv layer")
+        model.add_argument("--input_nc", type=number(int, minimum=1), default=3,
+                           help="input image channels (mask/noise added inside)")
+        model.add_argument("--output_nc", type=number(int, minimum=1), default=3, help="output image channels")
+        model.add_argument("--ngf", type=number(int, minimum=1), default=64,
+                           help="generator filters in the last conv layer")
+        model.add_argument("--ndf", type=number(int, minimum=1), default=64,
+                           help="discriminator filters in the first conv layer")
         model.add_argument("--netD_image", default="basic", choices=IMAGE_D_NAMES,
                            help="image discriminator: basic = 70x70 PatchGAN, n_layers, pixel")
         model.add_argument("--netD_person", default="spp", choices=(*PERSON_D_NAMES, "none"),
@@ -68,10 +73,12 @@ class BaseOptions:
                            help="add the box mask (+1 outside, -1 inside) as an extra generator input channel")
         model.add_argument("--netG_noise", default="none", choices=NOISE_MODES,
                            help="where the generator injects noise")
-        model.add_argument("--n_layers_D", type=int, default=3, help="image D depth when netD_image is n_layers")
+        model.add_argument("--n_layers_D", type=number(int, minimum=1), default=3,
+                           help="image D depth when netD_image is n_layers")
         model.add_argument("--norm", default="batch", choices=NORM_TYPES, help="normalisation of every network")
         model.add_argument("--init_type", default="normal", choices=INIT_TYPES, help="weight initialisation")
-        model.add_argument("--init_gain", type=float, default=0.02, help="scale for normal, xavier, orthogonal")
+        model.add_argument("--init_gain", type=number(above=0), default=0.02,
+                           help="scale for normal, xavier, orthogonal")
         model.add_argument("--no_dropout", action="store_true", help="no dropout in the U-Net generator")
 
         # What the trained networks see; test.py takes these, like the model group, from the run's options.
@@ -79,7 +86,7 @@ class BaseOptions:
         network_input.add_argument("--direction", default="BtoA", choices=DIRECTIONS,
                                    help="BtoA: the input is the right (box-filled) half, the target the left "
                                         "(clean) half")
-        network_input.add_argument("--crop_size", type=int, default=256,
+        network_input.add_argument("--crop_size", type=number(int, minimum=1), default=256,
                                    help="the networks' input size: images are cropped (or resized) to it")
         network_input.add_argument("--bbox_noise", default="none", choices=FILL_MODES,
                                    help="box fill of the input: none = solid grey (HEAD default), random = fresh "
@@ -90,10 +97,11 @@ class BaseOptions:
         dataset.add_argument("--dataset_mode", default="aligned", choices=data.available_dataset_modes(),
                              help="how the dataset is read")
         dataset.add_argument("--serial_batches", action="store_true", help="take samples in order, no shuffle")
-        dataset.add_argument("--num_threads", type=int, default=0, help="data loader worker processes")
-        dataset.add_argument("--batch_size", type=int, default=1, help="input batch size")
-        dataset.add_argument("--load_size", type=int, default=286, help="scale images to this size")
-        dataset.add_argument("--max_dataset_size", type=float, default=float("inf"),
+        dataset.add_argument("--num_threads", type=number(int, minimum=0), default=0,
+                             help="data loader worker processes")
+        dataset.add_argument("--batch_size", type=number(int, minimum=1), default=1, help="input batch size")
+        dataset.add_argument("--load_size", type=number(int, minimum=1), default=286, help="scale images to this size")
+        dataset.add_argument("--max_dataset_size", type=number(minimum=1, allow_inf=True), default=float("inf"),
                              help="use at most this many samples")
         # The original's default 'resize' with load_size 286 would feed 286 px images to a 256 px U-Net.
         dataset.add_argument("--preprocess", default="resize_crop",
@@ -102,15 +110,20 @@ class BaseOptions:
         dataset.add_argument("--no_flip", action="store_true", help="no horizontal flip augmentation")
         dataset.add_argument("--skip_bad_samples", action="store_true",
                              help="skip unreadable samples with a warning instead of stopping")
-        dataset.add_argument("--display_winsize", type=int, default=256, help="image width in HTML pages")
+        dataset.add_argument("--display_winsize", type=number(int, minimum=1), default=256,
+                             help="image width in HTML pages")
 
         other = parser.add_argument_group("other")
         other.add_argument("--epoch", default="latest",
                            help="checkpoint prefix to load: latest, best, stage_one_best or an epoch number")
-        other.add_argument("--load_iter", type=int, default=0, help="if > 0, load iter_<load_iter> instead")
+        other.add_argument("--load_iter", type=number(int, minimum=0), default=0,
+                           help="if > 0, load iter_<load_iter> instead")
         other.add_argument("--verbose", action="store_true", help="print the network structures")
         other.add_argument("--inception_weights", default=None,
                            help="FID Inception file; default: searched offline (see evaluation/weights.py)")
+        other.add_argument("--trust_torchscript", action="store_true",
+                           help="load a TorchScript --inception_weights file other than the pinned FID network "
+                                "(loading TorchScript runs the code inside it)")
         other.add_argument("--suffix", default="",
                            help="appended to --name, formatted with the options, e.g. {model}_{netG}")
 
@@ -119,7 +132,7 @@ class BaseOptions:
                            help="mixed precision of the forward passes; auto = bf16 on a bf16-capable GPU, or on a "
                                 "CPU with native bf16 where a cached micro-benchmark measured it faster, else none "
                                 "(the resolved value is saved with the options); fp16 needs CUDA")
-        speed.add_argument("--threads", type=int, default=None,
+        speed.add_argument("--threads", type=number(int, minimum=1), default=None,
                            help="torch intra-op threads of this process; default: OMP_NUM_THREADS if set, else "
                                 "usable cores / processes on this machine (torchrun) - data-loader workers")
         return parser
@@ -180,9 +193,6 @@ class BaseOptions:
                                                             "contrast", "none"}
         if unknown_tokens:
             parser.error(f"--preprocess: unknown token(s) {sorted(unknown_tokens)} in {opt.preprocess!r}")
-        for flag in ("batch_size", "load_size", "crop_size"):
-            if getattr(opt, flag) < 1:
-                parser.error(f"--{flag} must be at least 1, got {getattr(opt, flag)}")
         if "resize" in opt.preprocess and "crop" not in opt.preprocess and opt.load_size != opt.crop_size:
             parser.error(f"--preprocess {opt.preprocess} feeds the networks --load_size ({opt.load_size}) px images: "
                          f"set --load_size to --crop_size ({opt.crop_size}) or add 'crop'")
@@ -193,8 +203,6 @@ class BaseOptions:
             opt.small_input_size = models.find_model_using_name(opt.model).small_input_size(opt)
         except ValueError as error:
             parser.error(str(error))
-        if opt.threads is not None and opt.threads < 1:
-            parser.error(f"--threads must be at least 1, got {opt.threads}")
         on_cuda = cuda_requested(opt.gpu_ids)
         opt.amp = choose_amp(opt.amp, on_cuda)
         problem = amp_problem(opt.amp, on_cuda, self.gan_modes(opt))
@@ -255,6 +263,11 @@ def keyword_namespace(parser: argparse.ArgumentParser, values: Mapping[str, Any]
         choices = actions[key].choices
         if choices is not None and value not in choices:
             parser.error(f"--{key}: invalid choice {value!r} (choose from {', '.join(map(str, choices))})")
+        if isinstance(value, int | float) and not isinstance(value, bool) and callable(actions[key].type):
+            try:  # the range checks of the flag's type (argparse only applies types to strings)
+                actions[key].type(str(value))
+            except (argparse.ArgumentTypeError, ValueError) as error:
+                parser.error(f"--{key}: {error}")
     for action in actions.values():
         action.required = False
     parser.set_defaults(**values)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from util.cli import number
+
 from .base_options import MODEL_GROUP, NETWORK_INPUT_GROUP, BaseOptions, OptionsError, new_parser, option_names, probe
 
 
@@ -25,11 +27,11 @@ class TestOptions(BaseOptions):
     def initialize(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         parser = super().initialize(parser)
         parser.add_argument("--results_dir", default="./results/", help="where results are saved")
-        parser.add_argument("--aspect_ratio", type=float, default=1.0, help="aspect ratio of saved images")
+        parser.add_argument("--aspect_ratio", type=number(above=0), default=1.0, help="aspect ratio of saved images")
         parser.add_argument("--phase", default="test", help="data sub-folder: train, val, test, ...")
         parser.add_argument("--eval", action="store_true",
                             help="eval mode: BatchNorm uses running statistics and dropout is off")
-        parser.add_argument("--num_test", type=int, default=50, help="how many test images to run")
+        parser.add_argument("--num_test", type=number(int, minimum=1), default=50, help="how many test images to run")
         # At test time images are not rescaled before cropping (the original's override): load_size follows
         # crop_size unless given.
         parser.set_defaults(load_size=None)
@@ -75,8 +77,6 @@ class TestOptions(BaseOptions):
         if opt.load_size is None:
             opt.load_size = opt.crop_size
         super().finalise(opt, parser)
-        if opt.num_test < 1:
-            parser.error(f"--num_test must be at least 1, got {opt.num_test}")
 
 
 def load_training_options(path: Path) -> dict:

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # importable when run as a plain script from any folder
     sys.path.insert(0, str(ROOT))
 
-from scripts.bench_timing import Budget, figure, interleaved, ratio, timed  # noqa: E402
+from scripts.bench_timing import Budget, figure, interleaved, ratio, time_once  # noqa: E402
 from util.precision import cpu_info, native_bf16  # noqa: E402
 
 # The thesis README's two-stage training command, minus the data and schedule flags.
@@ -106,16 +106,19 @@ def bench_psgan(repeats: int, budget: Budget) -> dict:
                "batch1_faithful": (build_model(PSGAN_README_OPTIONS, update_order="faithful"), synthetic_batch(1)),
                "batch8_default": (build_model(PSGAN_README_OPTIONS, batch_size=8), synthetic_batch(8))}
     build_s = (time.perf_counter() - started) / len(configs)
-    times = interleaved({name: timed(lambda m=m, b=b: iteration(m, b)) for name, (m, b) in configs.items()},
-                        repeats, budget)
+    timings = interleaved({name: lambda m=m, b=b: iteration(m, b) for name, (m, b) in configs.items()},
+                          repeats, budget)
     del configs
     figures: dict = {"settings": "README single-stage, 256 px, box about 40x120"}
-    for name, values in times.items():
+    for name in timings.wall:
         batch = 8 if name.startswith("batch8") else 1
-        figures[name] = figure(values, repeats, "fp32", images_per_s=round(batch / statistics.median(values), 3))
-    medians = {name: statistics.median(values) for name, values in times.items()}
+        figures[name] = figure(timings, name, repeats, "fp32", images_per_s=round(batch / timings.median(name), 3))
+    medians = {name: timings.median(name) for name in timings.wall}
+    cpu = {name: figures[name]["cpu_median_s"] for name in medians}
     figures["faithful_over_default"] = ratio(medians["batch1_faithful"], medians["batch1_default"])
+    figures["faithful_over_default_cpu"] = ratio(cpu["batch1_faithful"], cpu["batch1_default"])
     figures["batch8_over_batch1_images_per_s"] = ratio(8 / medians["batch8_default"], 1 / medians["batch1_default"])
+    figures["batch8_over_batch1_images_per_cpu_s"] = ratio(8 / cpu["batch8_default"], 1 / cpu["batch1_default"])
     for name, median in medians.items():
         order, batch = name.split("_")[1], 8 if name.startswith("batch8") else 1
         needed = 2 * build_s + 2 * median  # a fresh process: imports, build, one iteration
@@ -162,18 +165,18 @@ def bench_progan(repeats: int, budget: Budget) -> dict:
     stage_2_step = model.stage_1_steps + model.opt.pretrain_iters_stage_2  # G2 steps from here on
 
     def stage(steps_done: int, expected: int):
-        def run() -> float:
+        def run() -> None:
             model.steps_done = steps_done
-            seconds = timed(lambda: iteration(model, batch))()
+            iteration(model, batch)
             assert model.current_stage() == expected
-            return seconds
         return run
 
-    times = interleaved({"stage_1": stage(0, 1), "stage_2": stage(stage_2_step, 2)}, repeats, budget)
+    timings = interleaved({"stage_1": stage(0, 1), "stage_2": stage(stage_2_step, 2)}, repeats, budget)
     figures: dict = {"settings": "README two-stage, batch 1, 256 px, box 40x120"}
-    for name, values in times.items():
-        figures[name] = figure(values, repeats, "fp32")
+    for name in timings.wall:
+        figures[name] = figure(timings, name, repeats, "fp32")
     figures["stage_2_over_stage_1"] = ratio(figures["stage_2"]["median_s"], figures["stage_1"]["median_s"])
+    figures["stage_2_over_stage_1_cpu"] = ratio(figures["stage_2"]["cpu_median_s"], figures["stage_1"]["cpu_median_s"])
     return figures
 
 
@@ -275,25 +278,28 @@ def bench_training_throughput(repeats: int, budget: Budget) -> dict:
         batches = [1, 8]
         configs = {f"{amp}/batch{b}": (amp, b) for amp in amps for b in batches}
         built = {key: throughput_model(model_name, b, amp) for key, (amp, b) in configs.items()}
-        times = interleaved({key: timed(lambda m=m, b=b: iteration(m, b)) for key, (m, b) in built.items()},
-                            repeats, share)
+        timings = interleaved({key: lambda m=m, b=b: iteration(m, b) for key, (m, b) in built.items()}, repeats,
+                              share)
         del built
-        batch8 = statistics.median(times["none/batch8"])
+        batch8 = timings.median("none/batch8")
         if share.fits(2 * 4 * batch8 + 10):  # batch 32: build, one warm-up and one timed iteration
             model, batch = throughput_model(model_name, 32, "none")
-            times["none/batch32"] = seconds_per_iteration(model, batch, 1)
+            iteration(model, batch)
+            timings.add("none/batch32", *time_once(lambda m=model, b=batch: iteration(m, b)))
             configs["none/batch32"] = ("none", 32)
             del model
         else:
             figures["skipped"].append(f"{model_name} batch 32: about {8 * batch8:.0f} s needed, "
                                       f"{share.left():.0f} s left in the budget")
-        base = 1 / statistics.median(times["none/batch1"])
-        for key, values in times.items():
+        base = 1 / timings.median("none/batch1")
+        base_cpu = 1 / statistics.median(timings.cpu["none/batch1"])
+        for key in timings.wall:
             amp, batch_size = configs[key]
-            speed = batch_size / statistics.median(values)
-            figures[f"cpu/{model_name}/{key}"] = figure(values, repeats, "bf16" if amp == "bf16" else "fp32",
-                                                         images_per_s=round(speed, 3),
-                                                         images_per_s_over_fp32_batch1=ratio(speed, base))
+            speed, per_cpu_s = batch_size / timings.median(key), batch_size / statistics.median(timings.cpu[key])
+            figures[f"cpu/{model_name}/{key}"] = figure(
+                timings, key, repeats, "bf16" if amp == "bf16" else "fp32", images_per_s=round(speed, 3),
+                images_per_s_over_fp32_batch1=ratio(speed, base),
+                images_per_cpu_s_over_fp32_batch1=ratio(per_cpu_s, base_cpu))
     torchrun_key = "cpu/psgan/none/batch2/torchrun2"
     psgan_b1 = figures["cpu/psgan/none/batch1"]["median_s"]
     if budget.fits(30 + 4 * psgan_b1):
@@ -324,14 +330,14 @@ def bench_person_batching(repeats: int, budget: Budget, batch_size: int = 8) -> 
         predictions = model.person_predictions("D_person", crops)
         sum(logits.sum() for logits, _ in predictions).backward()
 
-    runs = {}
+    actions = {}
     for mode, model in models.items():
-        runs[f"{mode}/step"] = timed(lambda m=model: iteration(m, batch))
-        runs[f"{mode}/person_d_forward_backward"] = timed(lambda m=model: person_d(m))
-    times = interleaved(runs, repeats, budget)
+        actions[f"{mode}/step"] = lambda m=model: iteration(m, batch)
+        actions[f"{mode}/person_d_forward_backward"] = lambda m=model: person_d(m)
+    timings = interleaved(actions, repeats, budget)
     figures: dict = {"batch": batch_size, "boxes": batch.boxes.tolist()}
-    for key, values in times.items():
-        figures[key] = figure(values, repeats, "fp32")
+    for key in timings.wall:
+        figures[key] = figure(timings, key, repeats, "fp32")
     step = {mode: figures[f"{mode}/step"]["median_s"] for mode in models}
     figures["step_over_per_sample"] = {mode: ratio(value, step["per_sample"]) for mode, value in step.items()}
     return figures

@@ -5,6 +5,9 @@
   Every figure says how many repeats its median is of, and how many were asked for.
 - Configurations that are compared are run *interleaved* in one process (one repeat of each in turn), so a change
   in the machine's load affects all of them alike and their ratio stays meaningful.
+- Each repeat is timed in wall seconds and in CPU seconds of this process (all its threads). CPU seconds barely
+  change when other programs compete for the cores, so they are the better measure of the work on a shared machine
+  — with one thread; with more, they also count OpenMP threads spinning while they wait.
 - Every figure carries the precision it ran in and torch's intra-op thread count.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 
@@ -37,38 +41,49 @@ class Budget:
         return max(1, min(wanted, int(self.left() / max(seconds_per_round, 1e-9))))
 
 
-def interleaved(runs: dict[str, Callable[[], float]], wanted: int, budget: Budget) -> dict[str, list[float]]:
-    """Seconds per repeat of each configuration: one untimed warm-up round, then rounds of one repeat of each in
-    turn, as many of ``wanted`` rounds as fit the budget. Each ``run`` performs one repeat and returns its seconds."""
-    warm_up = sum(run() for run in runs.values())
-    rounds = budget.rounds(wanted, warm_up)
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            times[name].append(run())
-    return times
+@dataclass
+class Timings:
+    """Wall and CPU seconds of every timed repeat, per configuration."""
+
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        self.wall.setdefault(name, []).append(wall)
+        self.cpu.setdefault(name, []).append(cpu)
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.wall[name])
 
 
-def timed(action: Callable[[], object], cpu_seconds: list[float] | None = None) -> Callable[[], float]:
-    """A repeat that returns the wall seconds ``action`` took; with ``cpu_seconds``, also appends the CPU seconds
-    this process spent on it (all threads: less sensitive than wall time to other programs on the machine, but
-    it counts OpenMP threads spinning while they wait)."""
-
-    def run() -> float:
-        start, cpu_start = time.perf_counter(), time.process_time()
-        action()
-        if cpu_seconds is not None:
-            cpu_seconds.append(time.process_time() - cpu_start)
-        return time.perf_counter() - start
-
-    return run
+def time_once(action: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def figure(times: list[float], wanted: int, precision: str, digits: int = 4, **extra: object) -> dict:
-    """The median of the repeats with everything needed to read it."""
-    return {"median_s": round(statistics.median(times), digits), **extra, "runs_s": [round(t, digits) for t in times],
-            "repeats": len(times), "repeats_requested": wanted, "precision": precision,
-            "threads": torch.get_num_threads()}
+def interleaved(actions: dict[str, Callable[[], object]], wanted: int, budget: Budget) -> Timings:
+    """One untimed warm-up round, then rounds of one repeat of each configuration in turn, as many of ``wanted``
+    rounds as fit the budget (at least one). Each action performs one repeat."""
+    warm_up = sum(time_once(action)[0] for action in actions.values())
+    timings = Timings()
+    for _ in range(budget.rounds(wanted, warm_up)):
+        for name, action in actions.items():
+            timings.add(name, *time_once(action))
+    return timings
+
+
+def figure(timings: Timings, name: str, wanted: int, precision: str, digits: int = 4, cpu: bool = True,
+           **extra: object) -> dict:
+    """The median of a configuration's repeats with everything needed to read it (``cpu=False`` where the work
+    runs in other processes, whose CPU time this process does not see)."""
+    wall = timings.wall[name]
+    result: dict = {"median_s": round(statistics.median(wall), digits)}
+    if cpu:
+        result["cpu_median_s"] = round(statistics.median(timings.cpu[name]), digits)
+    return {**result, **extra, "runs_s": [round(t, digits) for t in wall], "repeats": len(wall),
+            "repeats_requested": wanted, "precision": precision, "threads": torch.get_num_threads()}
 
 
 def ratio(numerator: float, denominator: float) -> float:

@@ -16,10 +16,10 @@ To add a benchmark, decorate a function ``(repeats: int, budget: Budget) -> dict
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from any folder
     sys.path.insert(0, str(ROOT))
 
-from scripts.bench_timing import DEFAULT_BUDGET_S, Budget, figure, interleaved, ratio, timed  # noqa: E402
+from scripts.bench_timing import DEFAULT_BUDGET_S, Budget, figure, interleaved, ratio  # noqa: E402
 from util.fileio import atomic_write_json  # noqa: E402
 
 Benchmark = Callable[[int, Budget], dict]
@@ -98,23 +98,22 @@ def preprocess_cityscapes(repeats: int, budget: Budget) -> dict:
         )
         manifests: list[dict] = []
 
-        def run(workers: int) -> Callable[[], float]:
-            def once() -> float:
+        def run(workers: int) -> Callable[[], None]:
+            def once() -> None:
                 config = PreprocessConfig(str(root), str(Path(tmp, f"out_{len(manifests)}")), workers=workers,
                                           quiet=True, source_splits=("train", "val", "test"))
-                seconds = timed(lambda: manifests.append(build_dataset(config)))()
-                return seconds
+                manifests.append(build_dataset(config))
             return once
 
-        times = interleaved({"workers_1": run(1), "workers_2": run(2)}, repeats, budget)
+        timings = interleaved({"workers_1": run(1), "workers_2": run(2)}, repeats, budget)
     figures: dict = {"frames": PREPROCESS_FRAMES, "frame_size": "2048x1024"}
-    for name, values in times.items():
-        median = statistics.median(values)
-        figures[name] = figure(values, repeats, "n/a (no torch)", digits=3,
+    for name in timings.wall:
+        median = timings.median(name)
+        figures[name] = figure(timings, name, repeats, "n/a (no torch)", digits=3, cpu=False,
                                frames_per_s=round(PREPROCESS_FRAMES / median, 2),
                                projected_3475_frames_s=round(CITYSCAPES_TRAINVAL_FRAMES * median / PREPROCESS_FRAMES,
                                                              1))
-    figures["speedup_2_workers_over_1"] = ratio(figures["workers_1"]["median_s"], figures["workers_2"]["median_s"])
+    figures["speedup_2_workers_over_1"] = ratio(timings.median("workers_1"), timings.median("workers_2"))
     total = manifests[-1]["counts"]["total"]
     figures["persons_annotated"], figures["crops_kept"] = total["annotated"], total["kept"]
     return figures
@@ -188,26 +187,23 @@ def anonymize_frame_benchmark(repeats: int, budget: Budget) -> dict:
                                                      eval_mode=name.endswith("eval"), prepack=prepack))
                   for name, (amp, prepack) in variants.items()}
     records: dict[str, list[dict]] = {}
-    cpu: dict[str, list[float]] = {}
 
-    def frame(name: str, settings: Settings, generator) -> Callable[[], float]:
-        return timed(lambda: records.__setitem__(name, anonymize_frame(image, people, settings, generator,
-                                                                       "bench.png")[1]), cpu.setdefault(name, []))
+    def frame(name: str, settings: Settings, generator) -> Callable[[], None]:
+        return lambda: records.__setitem__(name, anonymize_frame(image, people, settings, generator, "bench.png")[1])
 
     gan = Settings(method="gan", batch_size=8)
-    times = interleaved({name: frame(name, gan, g) for name, g in generators.items()}, repeats, budget)
-    for name, values in times.items():
-        precision = "bf16" if name == "gan_bf16" else "fp32"
-        figures[name] = figure(values, repeats, precision, digits=3,
-                               cpu_median_s=round(statistics.median(cpu[name][-len(values):]), 3),
+    timings = interleaved({name: frame(name, gan, g) for name, g in generators.items()}, repeats, budget)
+    for name in timings.wall:
+        figures[name] = figure(timings, name, repeats, "bf16" if name == "gan_bf16" else "fp32", digits=3,
                                persons_by_gan=sum(r["method"] == "gan" for r in records[name]))
-    figures["prepacked_speedup"] = ratio(figures["gan_fp32_plain_convolutions"]["median_s"],
-                                         figures["gan_fp32"]["median_s"])
+    figures["prepacked_speedup"] = ratio(timings.median("gan_fp32_plain_convolutions"), timings.median("gan_fp32"))
+    figures["prepacked_speedup_cpu"] = ratio(figures["gan_fp32_plain_convolutions"]["cpu_median_s"],
+                                             figures["gan_fp32"]["cpu_median_s"])
     del generators
     traditional = interleaved({method: frame(method, Settings(method=method), None)
                                for method in TRADITIONAL_METHODS}, repeats, budget)
-    for method, values in traditional.items():
-        figures[method] = figure(values, repeats, "n/a (no network)", digits=3)
+    for method in traditional.wall:
+        figures[method] = figure(traditional, method, repeats, "n/a (no network)", digits=3)
     return figures
 
 
@@ -338,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"running {name} ...", file=sys.stderr)
         budget = Budget(args.budget_s)
-        results["benchmarks"][name] = BENCHMARKS[name](args.repeats, budget)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON result
+            results["benchmarks"][name] = BENCHMARKS[name](args.repeats, budget)
         results["benchmarks"][name]["seconds_taken"] = round(args.budget_s - budget.left(), 1)
         print(json.dumps({name: results["benchmarks"][name]}), file=sys.stderr)
         if args.out:  # after every benchmark, so a run stopped half-way keeps what it measured

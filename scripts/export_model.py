@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models import CheckpointError  # noqa: E402
 from models.loading import export_model_file  # noqa: E402
 from options import OptionsError  # noqa: E402
+from util.cli import os_error_text  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         out = export_model_file(args.run, args.epoch, args.out, half=not args.fp32)
     except (OptionsError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an --out that cannot be written
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {out.with_suffix('.json')}")
     return 0

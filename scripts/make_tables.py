@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from evaluation.columns import CROP_COLUMNS  # noqa: E402
+from util.cli import one_line, os_error_text  # noqa: E402
 from util.fileio import atomic_write_text  # noqa: E402
 
 RUN_NAME = re.compile(r"^(?P<experiment>.+)_seed(?P<seed>\d+)$")
@@ -69,18 +70,26 @@ def mean_std(values: list[float]) -> tuple[float, float, int]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0), len(values)
 
 
+class TablesError(ValueError):
+    """A metrics.json that cannot be read; the message names it."""
+
+
 def aggregate(runs: list[tuple[str, int, Path]]) -> tuple[dict, dict]:
     """{experiment: {column: [values per seed]}, "seeds": ...} for models, and the same for baselines."""
     models: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     baselines: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for experiment, seed, path in runs:
-        metrics = json.loads(path.read_text())
+        try:
+            metrics = json.loads(path.read_text())
+            model = model_row(metrics)
+            add_row(models[experiment], model)
+            for row in metrics["rows"]:
+                if row is not model:
+                    add_row(baselines[row["name"]], row)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise TablesError(f"{path}: not a metrics.json of python -m evaluation.evaluate "
+                              f"({one_line(error)})") from None
         models[experiment]["seeds"].append(seed)
-        model = model_row(metrics)
-        add_row(models[experiment], model)
-        for row in metrics["rows"]:
-            if row is not model:
-                add_row(baselines[row["name"]], row)
     return models, baselines
 
 
@@ -152,11 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     runs = find_runs(args.roots)
     if not runs:
         parser.error(f"no metrics.json under {', '.join(map(str, args.roots))} in a '<experiment>_seed<N>' folder")
-    models, baselines = aggregate(runs)
-    missing = missing_runs(runs, seeds, [e for e in args.experiments.split(",") if e])
-    text = render_markdown(models, baselines, missing)
-    atomic_write_text(args.out / "tables.md", text)
-    atomic_write_text(args.out / "tables.csv", render_csv(models, baselines))
+    try:
+        models, baselines = aggregate(runs)
+        missing = missing_runs(runs, seeds, [e for e in args.experiments.split(",") if e])
+        text = render_markdown(models, baselines, missing)
+        atomic_write_text(args.out / "tables.md", text)
+        atomic_write_text(args.out / "tables.csv", render_csv(models, baselines))
+    except TablesError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an --out that cannot be written
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
+        return 2
     print(text)
     return 0
 

@@ -106,10 +106,6 @@ class Pen:
         cv2.line(self.color, tuple(p[0]), tuple(p[1]), _col(color), t, cv2.LINE_8, SHIFT)
         cv2.line(self.alpha, tuple(p[0]), tuple(p[1]), 255, t, cv2.LINE_8, SHIFT)
 
-    def polyline(self, pts: Sequence[Point], width: float, color: Sequence[float]) -> None:
-        for a, b in zip(pts[:-1], pts[1:], strict=True):
-            self.line(a, b, width, color)
-
     def ellipse(
         self, center: Point, axes: tuple[float, float], color: Sequence[float], angle: float = 0.0
     ) -> None:

@@ -459,10 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest = generate_dataset(out, args.frames, args.seed, args.size, args.workers, args.quiet,
                                     args.appearances_per_identity)
+        if args.contact_sheet:
+            make_contact_sheet(out, args.contact_sheet)
     except OSError as exc:
         parser.error(f"cannot write the dataset to {out}: {exc}")
-    if args.contact_sheet:
-        make_contact_sheet(out, args.contact_sheet)
     if not args.quiet:
         c = manifest["crop_ready_pedestrians"]
         print(

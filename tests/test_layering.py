@@ -8,6 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name != "tests")
+# The layers of docs/ARCHITECTURE.md, bottom first: a package imports only packages of its own layer or below.
+LAYERS = [{"util"}, {"data"}, {"models"}, {"synthetic"}, {"data_preprocessing"}, {"options"}, {"anonymizer"},
+          {"evaluation", "training"}]
 # The one import made inside a function to point upwards: models.load_model resolves a run's options with the
 # options layer, which itself sits on the model registry (models/loading.py says why).
 DEFERRED_UPWARD = {("models", "options")}
@@ -56,6 +59,14 @@ def cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_project_packages_are_found():
     assert {"util", "data", "models", "options", "training", "evaluation", "anonymizer"} <= set(PACKAGES)
+
+
+def test_every_package_has_a_layer_and_imports_only_its_layer_or_below():
+    layer_of = {package: level for level, packages in enumerate(LAYERS) for package in packages}
+    assert set(PACKAGES) == set(layer_of)
+    upward = sorted((source, target) for source, targets in package_graph(module_level_only=False).items()
+                    for target in targets if layer_of[target] > layer_of[source])
+    assert upward == sorted(DEFERRED_UPWARD)
 
 
 def test_util_imports_no_other_project_package_anywhere():

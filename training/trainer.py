@@ -12,17 +12,22 @@ schedulers and progress are shared.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
 from data import create_dataset
-from models import create_model
+from models import checkpoint_set, create_model
 from util import distributed
 from util.progress import progress_bar
 from util.seed import rng_state, seed_everything, set_rng_state
 from util.visualizer import Visualizer, plot_losses
 
 from .validation import Validator, is_better
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite: training stops at that step, and nothing from it on is saved."""
 
 
 class Trainer:
@@ -35,6 +40,10 @@ class Trainer:
         self.dataset = create_dataset(opt, shard=True)
         self.model = create_model(opt)
         self.model.set_batches_per_epoch(self.dataset.num_batches())
+        if self.is_main:  # finish an interrupted checkpoint commit, drop the leftovers of uncommitted saves
+            for stale in checkpoint_set.clean_stale(self.model.save_dir):
+                print(f"[checkpoint] removed {stale.name}, left by an interrupted save")
+        distributed.barrier()  # every rank loads only after that
         self.model.setup()
         if self.rank > 0:
             # Every rank built the same networks from the seed; from here on each has its own random streams.
@@ -43,6 +52,8 @@ class Trainer:
         self.validator = Validator(opt) if self.is_main else None
         self.progress = {"epoch": opt.epoch_count, "batches_done": 0, "total_iters": 0, "best_score": float("inf"),
                          "best_stage": None}
+        # The prefixes of the most recent save and its iteration count (what a divergence leaves as the good state).
+        self.last_saved: tuple[list[str], int] | None = None
         if opt.continue_train:
             self.resume()
 
@@ -76,9 +87,11 @@ class Trainer:
         own = {"rng": rng_state(), "model": self.model.rank_training_state()} if self.rank > 0 else None
         ranks = distributed.gather_to_main(own)
         if self.is_main:
-            self.model.save_networks(prefix)
-            self.model.save_state(prefix, {**self.progress, "rng": rng_state()},
-                                  ranks=ranks if self.world_size > 1 else None)
+            self.model.save_checkpoint(prefix, {**self.progress, "rng": rng_state()},
+                                       ranks=ranks if self.world_size > 1 else None)
+        now = self.progress["total_iters"]
+        same_point = self.last_saved is not None and self.last_saved[1] == now
+        self.last_saved = ([*self.last_saved[0], str(prefix)] if same_point else [str(prefix)], now)
 
     def run(self) -> None:
         while self.progress["epoch"] <= self.last_epoch:
@@ -102,6 +115,7 @@ class Trainer:
             before = progress["total_iters"]
             model.set_input(batch)
             model.optimize_parameters()
+            self.stop_if_diverged(epoch)
             # Samples of the global batch (every rank counts the same, so all take the same save decisions).
             progress["total_iters"] += len(batch) * self.world_size
             progress["batches_done"] += 1
@@ -113,6 +127,24 @@ class Trainer:
                 print(f"saving the {prefix} model (epoch {epoch}, total_iters {now})")
                 self.save(prefix)
             load_started = time.time()
+
+    def stop_if_diverged(self, epoch: int) -> None:
+        """Raise TrainingDiverged (on every rank) when a loss of this step is not finite; nothing is saved after
+        it, so the last checkpoint written stays the last good one."""
+        bad = {name: value for name, value in self.model.get_current_losses().items() if not math.isfinite(value)}
+        if not distributed.any_rank(bool(bad), self.model.device):
+            return
+        losses = ", ".join(f"{name} = {value}" for name, value in bad.items()) or "on another rank"
+        if self.last_saved is not None:
+            prefixes, iterations = self.last_saved
+            kept = f"the last good checkpoint is {' = '.join(prefixes)} (after {iterations} iterations)"
+        elif self.opt.continue_train:
+            kept = f"the checkpoint resumed from ({self.model.checkpoint_prefix()}) is unchanged"
+        else:
+            kept = "no checkpoint was saved yet"
+        raise TrainingDiverged(f"non-finite loss at epoch {epoch}, iteration {self.progress['total_iters'] + 1} "
+                               f"({losses}); training stopped without saving this step, {kept}. A lower --lr or "
+                               "--clip_value may help")
 
     def report(self, epoch: int, before: int, now: int, t_step: float, t_load: float, bar) -> None:
         """Rank 0: progress bar, loss log and training visuals."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data import create_dataset
+from data import DatasetError, create_dataset
 from evaluation.fidelity import InceptionFeatures, extract_features, feature_statistics, frechet_distance
 from evaluation.weights import WeightsNotFoundError
 from models.modes import batchnorm_eval, preserved_buffers
@@ -63,8 +63,11 @@ class Validator:
         if opt.val_metric == "box_l1":
             self.metric_name = "box_l1"
             return
+        if len(self.dataset) < 2:  # found now, not after a whole epoch of training
+            raise DatasetError(Path(opt.dataroot) / "images" / "val", f"{len(self.dataset)} crop: the per-epoch FID "
+                               "needs at least 2; add val crops or pass --val_metric box_l1", kind="too few crops")
         try:
-            self.extractor = InceptionFeatures(explicit=opt.inception_weights)
+            self.extractor = InceptionFeatures(explicit=opt.inception_weights, trust_torchscript=opt.trust_torchscript)
             self.metric_name = "frechet_inception_distance"
         except WeightsNotFoundError as error:
             self.metric_name = "box_l1"

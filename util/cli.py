@@ -28,11 +28,11 @@ def printable_paths() -> None:
 
 
 def number(kind: type = float, minimum: float | None = None, maximum: float | None = None,
-           above: float | None = None, allow_inf: bool = False) -> Callable[[str], Any]:
+           above: float | None = None, below: float | None = None, allow_inf: bool = False) -> Callable[[str], Any]:
     """An argparse ``type`` for a number in a range: finite (unless ``allow_inf``), ``>= minimum``, ``> above``,
-    ``<= maximum``. A bad value exits with argparse's one-line ``error: argument --flag: ...``."""
+    ``<= maximum``, ``< below``. A bad value exits with argparse's one-line ``error: argument --flag: ...``."""
     limits = [f">= {minimum:g}" if minimum is not None else "", f"> {above:g}" if above is not None else "",
-              f"<= {maximum:g}" if maximum is not None else ""]
+              f"<= {maximum:g}" if maximum is not None else "", f"< {below:g}" if below is not None else ""]
     wanted = f"{'an integer' if kind is int else 'a finite number' if not allow_inf else 'a number'}" + (
         " " + " and ".join(limit for limit in limits if limit) if any(limits) else "")
 
@@ -43,9 +43,16 @@ def number(kind: type = float, minimum: float | None = None, maximum: float | No
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
         ok = not math.isnan(value) and (allow_inf or math.isfinite(value))
         ok = ok and (minimum is None or value >= minimum) and (above is None or value > above)
-        if not ok or (maximum is not None and value > maximum):
+        ok = ok and (maximum is None or value <= maximum) and (below is None or value < below)
+        if not ok:
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
 
     parse.__name__ = "number"
     return parse
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: first line of the message`` — for wrapping errors of libraries whose messages span several lines."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

@@ -98,6 +98,15 @@ def resume_seed(seed: int, process_rank: int, iterations_done: int) -> int:
     return int(np.random.SeedSequence([seed, process_rank, iterations_done]).generate_state(1, dtype=np.uint32)[0])
 
 
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """True on every rank when ``flag`` is True on at least one (collective; ``flag`` itself in one process)."""
+    if world_size() == 1:
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def all_reduce_gradients(parameters: Iterable[nn.Parameter]) -> None:
     """Average the gradients over all ranks: one flattened all-reduce (parameters without a gradient skipped;
     every rank has the same ones, since every rank runs the same update)."""

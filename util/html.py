@@ -35,9 +35,6 @@ class HTMLPage:
             with self.doc.head:
                 meta(http_equiv="refresh", content=str(refresh))
 
-    def get_image_dir(self) -> Path:
-        return self.img_dir
-
     def add_header(self, text: str) -> None:
         with self.doc:
             h3(text)

@@ -47,7 +47,9 @@ def _header_size(handle, path: str | Path, verify: bool) -> tuple[int, int]:
             with Image.open(handle) as image:
                 size = image.size
                 if verify:
-                    image.verify()  # PNG chunk checksums etc., still without decoding the pixels
+                    _verify(image, path)
+    except ImageReadError:
+        raise
     except Image.DecompressionBombError:
         raise ImageReadError(path, f"declares more than {MAX_PIXELS:,} pixels (decompression bomb?)") from None
     except Image.UnidentifiedImageError:
@@ -58,6 +60,14 @@ def _header_size(handle, path: str | Path, verify: bool) -> tuple[int, int]:
         raise ImageReadError(path, f"declares {size[0]}x{size[1]} = {size[0] * size[1]:,} pixels, more than the "
                                    f"{MAX_PIXELS:,} this project reads (decompression bomb?)")
     return size
+
+
+def _verify(image: Image.Image, path: str | Path) -> None:
+    """PIL's structural check without decoding (PNG: every chunk present, checksums right)."""
+    try:
+        image.verify()
+    except Exception as error:  # noqa: BLE001 - SyntaxError, OSError, struct.error ... all mean "broken file"
+        raise ImageReadError(path, f"cannot be decoded (truncated or corrupt: {error})") from None
 
 
 def image_size(path: str | Path, verify: bool = False) -> tuple[int, int]:
@@ -97,7 +107,9 @@ def read_rgb(path: str | Path) -> np.ndarray:
         raise ImageReadError(path, f"cannot be read ({error.strerror or error})") from None
     if data.size == 0:
         raise ImageReadError(path, "empty file")
-    size = _header_size(io.BytesIO(data.tobytes()), path, verify=False)
+    # verify: PNG chunk checksums and completeness, so a truncated file is refused here, before libpng would
+    # print its own complaint to stderr.
+    size = _header_size(io.BytesIO(data.tobytes()), path, verify=True)
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # the error below says it in one line
     try:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from util.cli import os_error_text
 from util.fileio import atomic_write
 
 # `key: value` with the value running to the next space or comma; keys are loss names such as D_image_real.
@@ -163,13 +165,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_dir = args.loss_log.resolve().parent
     name = log_dir.name
     out_dir = args.out or log_dir
-    written = plot_series(args.loss_log, out_dir, name)
-    combined = plot_losses(args.loss_log, out_dir / f"{name}_losses.png")
-    written += [combined] if combined else []
-    val_log = log_dir / "validation_loss_log.txt"
-    if val_log.is_file():
-        val_png = plot_validation_losses(val_log, out_dir / f"{name}_validation.png")
-        written += [val_png] if val_png else []
+    try:
+        written = plot_series(args.loss_log, out_dir, name)
+        combined = plot_losses(args.loss_log, out_dir / f"{name}_losses.png")
+        written += [combined] if combined else []
+        val_log = log_dir / "validation_loss_log.txt"
+        if val_log.is_file():
+            val_png = plot_validation_losses(val_log, out_dir / f"{name}_validation.png")
+            written += [val_png] if val_png else []
+    except UnicodeDecodeError:
+        print(f"error: {args.loss_log}: not a text loss log (not UTF-8)", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an --out that cannot be written
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
+        return 2
     for path in written:
         print(path)
     if not written:

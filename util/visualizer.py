@@ -189,10 +189,6 @@ class Visualizer:
             header = f"================ Training Loss ({time.strftime('%c')}) ================"
             _append_line(self.log_name, header)
 
-    def reset(self) -> None:
-        """Forget that this epoch's visuals were saved, so the next display call saves again."""
-        self._saved_epoch = None
-
     # ---------------------------------------------------------------- logs
     def _emit(self, path: Path, line: str) -> None:
         if not self.quiet:

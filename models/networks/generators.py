@@ -50,7 +50,8 @@ class ChannelNoise(nn.Module):
 def _noise_projection(channels: int, noise_channels: int, bias: bool) -> nn.Sequential:
     """Decoder noise: append noise, then a plain 1x1 projection back to ``channels`` (no norm, no activation).
 
-    The original uses a 1x1 ConvTranspose2d; a 1x1 Conv2d is the same map with the same parameter count.
+    The original uses a 1x1 ConvTranspose2d; a 1x1 Conv2d is the same map with the same parameter count
+    (docs/differences_from_original.md#noise-projection).
     """
     return nn.Sequential(
         ChannelNoise(noise_channels),

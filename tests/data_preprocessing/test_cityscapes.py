@@ -5,6 +5,7 @@ every count and coordinate below can be worked out by hand.
 """
 
 import json
+import os
 import zlib
 from pathlib import Path
 
@@ -41,7 +42,7 @@ WINDOWS = {0: (78, 38), 3: (448, 192)}
 
 
 def frame_pixels(stem: str, size: tuple[int, int] = (FRAME_W, FRAME_H)) -> np.ndarray:
-    rng = np.random.default_rng(zlib.crc32(stem.encode()))
+    rng = np.random.default_rng(zlib.crc32(stem.encode("utf-8", "surrogateescape")))
     return rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
 
 
@@ -64,7 +65,7 @@ def write_frame(
     image_path = image_dir / f"{stem}_leftImg8bit.png"
     if image:
         image_dir.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(image_path), frame_pixels(stem, size))
+        image_path.write_bytes(cv2.imencode(".png", frame_pixels(stem, size))[1].tobytes())
     if annotation:
         ann_dir.mkdir(parents=True, exist_ok=True)
         objs = [
@@ -124,6 +125,7 @@ def test_one_frame_counts_boxes_and_pixels(tmp_path):
     assert total["rejected"] == {
         "label": 2,
         "bad_frame": 0,
+        "bad_box": 0,
         "outside_frame": 1,
         "excluded": 0,
         "overlap": 2,
@@ -391,6 +393,64 @@ def test_flat_layout_of_the_notebooks(tmp_path):
     assert manifest["input"] == {"layout": "flat", "frames_found": 6, "frames_unassigned": 0}
     run(make_root(tmp_path / "o", 6), tmp_path / "official")
     assert tree(tmp_path / "flat") == tree(tmp_path / "official")
+
+
+def test_an_infinite_or_malformed_box_skips_that_person_only(tmp_path):
+    # An Infinity in one box (Python's JSON reader accepts it) aborted the whole run with an OverflowError.
+    root = tmp_path / "cs"
+    objects = [*OBJECTS[:1], ("pedestrian", (float("inf"), 50, 20, 40)), ("pedestrian", (1, 2, 3)), *OBJECTS[1:]]
+    write_frame(root, "aachen_000000_000019", objects=objects)
+    manifest = run(root, tmp_path / "out", split={"train": 1.0}, source_splits=("train",))
+    total = manifest["counts"]["total"]
+    assert total["rejected"]["bad_box"] == 2 and total["kept"] == 2  # k0 and the edge-fixed person still kept
+    assert_accounted(total)
+    bad = [p for p in manifest["problems"]["items"] if p["kind"] == "bad_box"]
+    assert [p["message"] for p in bad] == [f"person {k}: visible box is not four finite numbers, skipped"
+                                           for k in (1, 2)]
+
+
+def test_frame_names_that_are_not_utf8_are_processed(tmp_path):
+    # zlib.crc32(stem.encode()) raised UnicodeEncodeError for such a name: a traceback ended the run.
+    stem = os.fsdecode(b"m\xfcnchen_000000_000019")
+    root = tmp_path / "cs"
+    write_frame(root, stem)
+    write_frame(root, "aachen_000000_000019")
+    out = tmp_path / "out"
+    manifest = run(root, out, split={"train": 1.0}, source_splits=("train",))
+    assert manifest["counts"]["total"]["kept"] == 4
+    assert (out / "images" / "train" / f"{stem}_0.png").is_file()
+    assert stem.encode("utf-8", "surrogateescape") in (out / "splits" / "train.txt").read_bytes()
+    assert run(root, out, split={"train": 1.0}, source_splits=("train",))["run"]["frames_resumed"] == 2
+
+
+@pytest.mark.parametrize("where", ["equal", "inside"])
+def test_out_equal_to_or_inside_the_input_is_refused(tmp_path, where):
+    # With the notebooks' flat layout, --overwrite --out ROOT deleted ROOT/images: the source frames.
+    root = make_root(tmp_path, 3, layout="flat")
+    frames = sorted((root / "images").rglob("*.png"))
+    out = root if where == "equal" else root / "images" / "dataset"
+    with pytest.raises(PreprocessError, match="is --cityscapes_root or inside it"):
+        run(root, out, overwrite=True)
+    assert sorted((root / "images").rglob("*.png")) == frames
+
+
+def test_overwrite_deletes_only_files_this_command_wrote(tmp_path):
+    root = make_root(tmp_path, 4)
+    out = tmp_path / "out"
+    run(root, out, subset={"train": 2})
+    foreign = out / "images" / "train" / "my_own_crop.png"
+    foreign.write_bytes(b"not made by the command")
+    with pytest.raises(PreprocessError, match=r"did not write, e\.g\. .*my_own_crop\.png"):
+        run(root, out, subset={"train": 2}, overwrite=True)
+    with pytest.raises(PreprocessError, match="my_own_crop.png"):  # nor mixed into a resumed dataset
+        run(root, out, subset={"train": 2})
+    assert foreign.read_bytes() == b"not made by the command"
+    foreign.unlink()
+    (out / "notes.txt").write_text("mine")
+    manifest = run(root, out, subset={"train": 1}, overwrite=True)
+    assert manifest["run"]["frames_processed"] == 4
+    assert (out / "notes.txt").read_text() == "mine"
+    assert len(list((out / "images" / "train").iterdir())) == 1  # the earlier subset's links are gone
 
 
 # ------------------------------------------------------------------------------------------------ CLI

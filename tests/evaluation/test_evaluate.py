@@ -53,7 +53,7 @@ def _no_inception(*args, **kwargs):
 
 def test_evaluate_end_to_end(crop_dataroot, results, tmp_path, monkeypatch):
     work, results_dir = results
-    monkeypatch.setattr(runner, "load_fid_extractor", lambda explicit=None: TinyInception(tmp_path / "tiny.pth"))
+    monkeypatch.setattr(runner, "load_fid_extractor", lambda *args, **kwargs: TinyInception(tmp_path / "tiny.pth"))
     out = tmp_path / "report"
     argv = ["--results_dir", str(results_dir), "--dataroot", str(crop_dataroot), "--out", str(out),
             "--checkpoints_dir", str(work), "--name", "run", "--epoch", "latest", "--reid_model", "alexnet",
@@ -132,3 +132,17 @@ def test_bad_input_names_the_flag(crop_dataroot, tmp_path, capsys):
     assert code == 2 and "--results_dir" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         evaluate.main(["--dataroot", str(crop_dataroot)])
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.:DeprecationWarning")
+def test_an_unknown_torchscript_file_is_refused_with_one_error(tmp_path, capsys):
+    other = tmp_path / "other.pt"
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), str(other))
+    display = tmp_path / "results" / "images" / "fake_B_display"
+    display.mkdir(parents=True)
+    for stem in ("a", "b"):
+        (display / f"{stem}_fake_B_display.png").write_bytes(b"")  # never read: the network is refused first
+    assert evaluate.main(["--results_dir", str(tmp_path / "results"), "--dataroot", str(tmp_path),
+                          "--inception_weights", str(other), "--baselines", "none", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {other}: a TorchScript file runs code")

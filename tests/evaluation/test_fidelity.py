@@ -272,3 +272,15 @@ def test_inception_rejects_a_state_dict_and_a_missing_file(tmp_path):
         fd.InceptionFeatures(tmp_path / "nope.pt")
     with pytest.raises(ValueError, match="resize"):
         fd.InceptionFeatures(resize="bicubic")
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.:DeprecationWarning")
+def test_only_the_pinned_torchscript_network_loads_unless_trusted(inception, tmp_path):
+    # Loading TorchScript runs the file's code: any .pt handed to --inception_weights used to be loaded.
+    assert fd.sha256_of(inception.weights_file.path) in fd.KNOWN_TORCHSCRIPT
+    other = tmp_path / "other.pt"
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), str(other))
+    with pytest.raises(fd.UntrustedTorchScriptError, match=r"other\.pt: a TorchScript file runs code .*"
+                                                           r"--trust_torchscript"):
+        fd.InceptionFeatures(explicit=other)
+    assert isinstance(fd.load_torchscript_inception(other, trust=True), torch.jit.ScriptModule)

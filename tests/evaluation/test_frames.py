@@ -26,7 +26,7 @@ def evaluate_frames(frames: Path, anon: Path, second: Path, out: Path) -> dict:
 
 
 def test_frames_report_person_fidelity_and_diversity(crop_dataroot, tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "load_fid_extractor", lambda explicit=None: TinyInception(tmp_path / "tiny.pth"))
+    monkeypatch.setattr(runner, "load_fid_extractor", lambda *args, **kwargs: TinyInception(tmp_path / "tiny.pth"))
     frames = crop_dataroot.parent / "frames"
     noise = [anonymized(frames, tmp_path / f"noise{seed}", "noise", seed) for seed in (0, 1)]
     blur = anonymized(frames, tmp_path / "blur", "blur", 0)
@@ -46,7 +46,7 @@ def test_frames_report_person_fidelity_and_diversity(crop_dataroot, tmp_path, mo
 
 
 def test_second_sample_must_mirror_the_frames(crop_dataroot, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(runner, "load_fid_extractor", lambda explicit=None: TinyInception(tmp_path / "tiny.pth"))
+    monkeypatch.setattr(runner, "load_fid_extractor", lambda *args, **kwargs: TinyInception(tmp_path / "tiny.pth"))
     frames = crop_dataroot.parent / "frames"
     blur = anonymized(frames, tmp_path / "blur", "blur", 0)
     (tmp_path / "empty").mkdir()

@@ -87,7 +87,7 @@ def changed_networks(model, before: dict[str, dict[str, torch.Tensor]]) -> set[s
 
 
 def test_g1_parameter_count_at_readme_settings():
-    opt = TrainOptions().parse(["--dataroot", "unused", "--model", "progan", "--netG_mask_input"])
+    opt = TrainOptions().parse_keywords(model="progan", netG_mask_input=True)
     assert (opt.netG, opt.netG2, opt.netG_noise, opt.netD_person) == ("unet_128", "unet_256", "decoder", "spp_128")
     with torch.device("meta"):
         g1 = define_G(opt.netG, 3, 3, opt.ngf, opt.norm, mask_input=True, noise=opt.netG_noise)

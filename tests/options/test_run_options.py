@@ -50,7 +50,7 @@ def test_keyword_overrides_win_over_the_saved_options(tmp_path):
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"ngff": 8}, "unknown option(s): ngff"),
     ({"netG": "unet_1000"}, "--netG: invalid choice 'unet_1000'"),
-    ({"num_test": 0}, "--num_test must be at least 1"),
+    ({"num_test": 0}, "--num_test: expected an integer >= 1, got '0'"),
 ])
 def test_bad_keywords_raise_one_clear_error(tmp_path, overrides, message):
     with pytest.raises(OptionsError, match=message.replace("(", r"\(").replace(")", r"\)")):
