@@ -35,6 +35,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from util.cli import os_error_text
 from util.fileio import atomic_write_json
 
 Region = tuple[int, int, int, int]
@@ -263,6 +264,10 @@ class CachedDetector(Detector):
     def __init__(self, inner: Detector, folder: str | Path) -> None:
         self.inner = inner
         self.folder = Path(folder)
+        try:  # now, so that an unusable --cache fails before any frame
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DetectionError(f"--cache {folder}: cannot be used as a folder ({os_error_text(error)})") from None
         self.identity = inner.identity
         self.uses_pixels = inner.uses_pixels
         self.selects = inner.selects

@@ -32,7 +32,12 @@ ProcessFrame = Callable[[np.ndarray, int], tuple[np.ndarray, dict]]
 
 
 class VideoError(Exception):
-    """A video that cannot be read or written; the message names the file."""
+    """A video that cannot be read or written; the message says what is wrong (the caller names the file)."""
+
+
+def ffmpeg_problem(error: Exception) -> str:
+    """FFmpeg's own words for an error, without the file name it repeats."""
+    return getattr(error, "strerror", None) or str(error)
 
 
 def is_video(path: Path) -> bool:
@@ -55,7 +60,7 @@ def probe(path: Path) -> dict:
             return {"frames": frames, "fps": float(stream.average_rate or 0), "width": stream.width,
                     "height": stream.height, "audio_streams": len(container.streams.audio)}
     except (av.FFmpegError, IndexError) as error:
-        raise VideoError(f"{path}: cannot be read as a video ({error})") from None
+        raise VideoError(f"cannot be read as a video ({ffmpeg_problem(error)})") from None
 
 
 class _Range:
@@ -79,10 +84,10 @@ def anonymize_video(source: Path, target: Path, process: ProcessFrame, failures:
     try:
         src = av.open(str(source))
     except av.FFmpegError as error:
-        raise VideoError(f"{source}: cannot be opened as a video ({error})") from None
+        raise VideoError(f"cannot be opened as a video ({ffmpeg_problem(error)})") from None
     with src:
         if not src.streams.video:
-            raise VideoError(f"{source}: has no video stream")
+            raise VideoError("has no video stream")
         video = src.streams.video[0]
         video.thread_type = "AUTO"
         audio = list(src.streams.audio)
@@ -108,7 +113,7 @@ def anonymize_video(source: Path, target: Path, process: ProcessFrame, failures:
         try:
             atomic_write(target, write)
         except av.FFmpegError as error:
-            raise VideoError(f"{source}: video processing failed ({error})") from None
+            raise VideoError(f"video processing failed ({ffmpeg_problem(error)})") from None
         finally:
             bar.close()
     seconds = time.perf_counter() - began

@@ -228,18 +228,17 @@ def detect_frame(repeats: int, budget: Budget) -> dict:
 
     image, _ = anonymize_scene()
     figures: dict = {"frame": "2048x1024"}
-    runs, cpu, tiles, persons = {}, {}, {}, {}
+    runs, tiles, persons = {}, {}, {}
     for height in (50, 100, 200):
         name = f"min_height_{height}"
         (detector,) = detectors.build_detectors(detection_args(min_person_height=height))
         processor = FrameProcessor([detector], Thresholds(0.5, 0.3), Settings(method="blur"), None)
         tiles[name] = len(detector.tiles(image.shape[1], image.shape[0]))
         persons[name] = len(processor(image, "bench.png")[1]["persons"])
-        runs[name] = timed(lambda p=processor: p(image, "bench.png"), cpu.setdefault(name, []))
-    for name, values in interleaved(runs, repeats, budget).items():
-        cpu_median = round(statistics.median(cpu[name][-len(values):]), 3)
-        figures[name] = figure(values, repeats, "fp32 (onnxruntime on the CPU)", digits=3, tiles=tiles[name],
-                               persons=persons[name], cpu_median_s=cpu_median)
+        runs[name] = lambda p=processor: p(image, "bench.png")
+    timings = interleaved(runs, repeats, budget)
+    for name in timings.wall:
+        figures[name] = figure(timings, name, repeats, "fp32", digits=3, tiles=tiles[name], persons=persons[name])
     return figures
 
 
@@ -276,12 +275,11 @@ def video_fps(repeats: int, budget: Budget) -> dict:
             anonymize_video(clip, Path(tmp, "out.mp4"), lambda img, i: processor(img, "clip", i, tracker), (),
                             quiet=True)
 
-        cpu: list[float] = []
-        values = interleaved({"video": timed(one_pass, cpu)}, repeats, budget)["video"]
-    result = figure(values, repeats, "fp32 (onnxruntime on the CPU)", digits=3, frames=frames,
+        timings = interleaved({"video": one_pass}, repeats, budget)
+    result = figure(timings, "video", repeats, "fp32", digits=3, frames=frames,
                     tiles_per_frame=len(detector.tiles(768, 576)))
     result["fps"] = round(frames / result["median_s"], 3)
-    result["frames_per_cpu_second"] = round(frames / statistics.median(cpu[-len(values):]), 3)
+    result["frames_per_cpu_second"] = round(frames / result["cpu_median_s"], 3)
     return {"clip": "768x576", **result}
 
 

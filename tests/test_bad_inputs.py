@@ -126,6 +126,25 @@ CASES = [
          names="is for 2048x1024 frames but the image is 128x64"),
     case("anonymize.py", "-i", "{frame}", "-a", "{outside_json}", *ANON, "--method", "blur",
          names="lies entirely outside"),
+    # ---- anonymize.py without annotations: detectors, thresholds, videos
+    *[case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", flag, value, names=flag) for flag, value in [
+        ("--detection_threshold", "1.5"), ("--detection_threshold", "nan"), ("--fallback_threshold", "-0.1"),
+        ("--fallback_threshold", "0.6"), ("--min_person_height", "0"), ("--min_face_size", "nan"),
+        ("--detection_margin", "-1"), ("--person_class", "-1"), ("--detection_batch", "0"), ("--crf", "60"),
+        ("--start", "-1"), ("--end", "0"), ("--tracking", "maybe"), ("--detector", "yolo.onnx"),
+        ("--detector", "onnx:"), ("--targets", "people")]],
+    *[case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", "--detector", detector, names=problem)
+      for detector, problem in [
+        ("onnx:{missing}", "missing"), ("onnx:{garbage_onnx}", "garbage.onnx"), ("coco:{missing}", "missing"),
+        ("coco:{notjson}", "notjson.json"), ("coco:{list_json}", "list.json"), ("coco:{inf_coco}", "inf_coco.json"),
+        ("annotations", "--detector annotations")]],
+    case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "blur", "--detector", "builtin",
+         names="-a/--annotations"),
+    case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", "--start", "3", "--end", "2", names="--end"),
+    case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", "--cache", "{file}/cache", names="--cache"),
+    case("anonymize.py", "-i", "{garbage_mp4}", *ANON, "--method", "blur", names="garbage.mp4"),
+    case("anonymize.py", "-i", "{garbage_mp4}", "-o", "{tmp}/anon.mp4", "--quiet", "--method", "blur",
+         names="garbage.mp4"),
     # ---- data_preprocessing.cityscapes
     case("-m data_preprocessing.cityscapes", "--cityscapes_root", "{missing}", "--out", "{tmp}/ds", *CITY,
          names="missing"),
@@ -292,6 +311,10 @@ def inputs(tmp_path_factory, crop_dataroot) -> dict[str, Path]:
     found["folder_png"].mkdir()
     found["notjson"] = write(tmp / "notjson.json", "{not json")
     found["list_json"] = write(tmp / "list.json", "[1, 2, 3]")
+    found["garbage_mp4"] = write(tmp / "garbage.mp4", "this is not a video")
+    found["garbage_onnx"] = write(tmp / "garbage.onnx", b"\x00 not an ONNX model")
+    found["inf_coco"] = write(tmp / "inf_coco.json", json.dumps([{"file_name": "frame.png", "category_id": 1,
+                                                                  "bbox": [0, 0, float("inf"), 9], "score": 0.9}]))
     found["inf_json"] = write(tmp / "inf.json", json.dumps({"image": "frame.png", "boxes": [[0, 0, float("inf"), 9]]}))
     found["frame_json"] = simple_json(tmp / "ann", "frame.png", [[10, 10, 40, 50]])
     found["outside_json"] = simple_json(tmp / "ann_outside", "frame.png", [[10, 10, 40, 50], [500, 10, 540, 50]])

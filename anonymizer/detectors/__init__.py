@@ -3,14 +3,15 @@
 Spellings: ``annotations`` (the files of ``-a``; the default when ``-a`` is given), ``builtin`` (the offline
 SSDLite pedestrian detector; the default otherwise), ``onnx:FILE`` (a YOLO-format export) and ``coco:FILE``
 (a COCO results file). ``--targets faces`` adds CenterFace. Weight files are found offline by
-``evaluation.weights`` (the project weights folder first, then the registry packages that ship them).
+``util.weights`` (the project weights folder first, then the registry packages that ship them).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from evaluation.weights import (
+from util.cli import number
+from util.weights import (
     REGISTRY,
     ROOT_PACKAGE,
     ROOT_WEIGHTS_DIR,
@@ -20,7 +21,6 @@ from evaluation.weights import (
     find_weights,
     register_weights,
 )
-from util.cli import number
 
 from ..annotations import BOX_KINDS, DEFAULT_LABELS, load_annotations
 from ..detection import CachedDetector, DetectionError, Detector, TiledDetector

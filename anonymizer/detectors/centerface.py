@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.weights import sha256_of
+from util.weights import sha256_of
 
 from ..detection import DetectionError
 from .onnx_session import onnx_session
