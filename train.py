@@ -12,7 +12,6 @@ from pathlib import Path
 
 from data import DatasetError
 from evaluation.fidelity import UnsupportedWeightsFormatError, UntrustedTorchScriptError
-from evaluation.weights import WeightsNotFoundError
 from models import CheckpointError
 from options.train_options import TrainOptions
 from training.trainer import Trainer, TrainingDiverged
@@ -21,6 +20,7 @@ from util.cli import os_error_text
 from util.precision import configure_backends, cuda_requested
 from util.seed import seed_everything
 from util.threads import configure_threads
+from util.weights import WeightsNotFoundError
 
 
 def main(argv: list[str] | None = None) -> int:

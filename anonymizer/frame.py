@@ -41,6 +41,7 @@ from .methods import anonymize_region
 
 LAST_RESORT = ("noise", 1.0)  # method and strength when even the fallback leaks
 BLEND_FRACTION = 16  # the feather may cover at most 1/16 of the box's shorter side
+TRACK_STREAM = 2**32  # above any crc32 frame number: track seeds never collide with per-frame ones
 
 
 class FrameError(Exception):
@@ -84,6 +85,11 @@ def batch_seed(seed: int, frame: int, first_index: int) -> int:
     return int(np.random.SeedSequence([seed, frame, first_index, 1]).generate_state(1, np.uint64)[0] % 2**63)
 
 
+def person_seed(seed: int, frame: int, index: int, identity: int | None) -> list[int]:
+    """A person's random stream: per frame and index, or per track (one look for one person over a video)."""
+    return [seed, frame, index] if identity is None else [seed, TRACK_STREAM, identity]
+
+
 def bounded_blend(height: int, width: int, blend_px: int) -> int:
     """The feather width used for a height × width box: ``blend_px``, at most 1/BLEND_FRACTION of the shorter
     side."""
@@ -118,6 +124,8 @@ class FrameAnonymizer:
             raise ValueError("method gan needs a generator")
         self.crop_size = generator.crop_size if generator else 0
         self.margin = settings.margin if settings.margin is not None else geometry.default_margin(self.crop_size)
+        # For people that must get a traditional method: --method when it is one, else --fallback.
+        self.traditional_method = settings.fallback if settings.method == "gan" else settings.method
 
     # -- the whole frame -------------------------------------------------------------------------------------
     def run(self, persons: list[tuple[int, Person]]) -> tuple[np.ndarray, list[dict]]:
@@ -136,7 +144,7 @@ class FrameAnonymizer:
             if self.settings.blend_px:
                 record["blend_px"] = bounded_blend(region[3] - region[1], region[2] - region[0],
                                                    self.settings.blend_px)
-            rng = np.random.default_rng([self.settings.seed, self.frame, index])
+            rng = np.random.default_rng(person_seed(self.settings.seed, self.frame, index, person.identity))
             tasks.append(Task(index, person, region, rng, record=record))
         tasks.sort(key=lambda t: ((t.region[2] - t.region[0]) * (t.region[3] - t.region[1]), t.index))
         for wave in self.waves(tasks):
@@ -151,7 +159,7 @@ class FrameAnonymizer:
         height, width = self.original.shape[:2]
         levels: list[int] = []
         for j, task in enumerate(tasks):
-            if self.settings.method == "gan":
+            if self.settings.method == "gan" and task.person.forced is None:
                 task.placement = geometry.place(task.region, width, height, self.crop_size, self.margin)
             level = 0
             for i in range(j):
@@ -175,7 +183,9 @@ class FrameAnonymizer:
             if task in generated:
                 continue
             start = time.perf_counter()
-            if task.placement is None:
+            if task.person.forced is not None:
+                self.traditional(task, self.traditional_method, task.person.forced)
+            elif task.placement is None:
                 self.traditional(task, self.settings.method, None)
             else:
                 self.traditional(task, self.settings.fallback, task.placement.reason)
@@ -197,7 +207,9 @@ class FrameAnonymizer:
     def generate(self, tasks: list[Task]) -> None:
         """Run one batch of windows and paste them back in order."""
         start = time.perf_counter()
-        seed = batch_seed(self.settings.seed, self.frame, tasks[0].index)
+        first = tasks[0]
+        seed = (batch_seed(self.settings.seed, self.frame, first.index) if first.person.identity is None
+                else batch_seed(self.settings.seed, TRACK_STREAM, first.person.identity))
         try:
             outputs = self.generator([t.window for t in tasks], seed)
             failures = [self.output_problem(output) for output in outputs]

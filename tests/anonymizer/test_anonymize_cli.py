@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from anonymizer import cli
+from anonymizer import actions, cli
 from anonymizer.verify import measure
 
 
@@ -330,7 +330,7 @@ def test_an_unknown_label_is_an_error_and_unselected_persons_are_reported(demo_f
 
 
 def test_the_report_is_written_frame_by_frame_and_a_rerun_completes_it(demo_frames, tmp_path, monkeypatch):
-    real = cli.anonymize_frame
+    real = actions.anonymize_frame  # called per frame by the frame processor (anonymizer/actions.py)
     calls = []
 
     def killed_on_the_third(*args, **kwargs):
@@ -339,14 +339,14 @@ def test_the_report_is_written_frame_by_frame_and_a_rerun_completes_it(demo_fram
             raise KeyboardInterrupt  # stands for a kill: nothing after this point runs
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "anonymize_frame", killed_on_the_third)
+    monkeypatch.setattr(actions, "anonymize_frame", killed_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         run(demo_frames, tmp_path, "--method", "pixelate")
     assert not (tmp_path / "report.json").exists()
     lines = [json.loads(line) for line in (tmp_path / "report.jsonl").read_text().splitlines()]
     assert [line["status"] for line in lines] == ["written", "written"]
     assert all(line["persons"] and Path(line["output"]).is_file() for line in lines)
-    monkeypatch.setattr(cli, "anonymize_frame", real)
+    monkeypatch.setattr(actions, "anonymize_frame", real)
     assert run(demo_frames, tmp_path, "--method", "pixelate") == 0
     frames = report(tmp_path)["frames"]
     assert [f["status"].split()[0] for f in frames] == ["skipped", "skipped", "written"]

@@ -12,9 +12,9 @@ from torch import nn
 import test as test_script
 import train as train_script
 from evaluation import crops, evaluate, runner
-from evaluation import weights as W
-from evaluation.weights import WeightsFile, WeightsNotFoundError
 from tests.evaluation.test_reid import trained_file
+from util import weights as W
+from util.weights import WeightsFile, WeightsNotFoundError
 
 TINY = ["--crop_size", "64", "--load_size", "72", "--netG", "unet_64", "--ngf", "8", "--ndf", "8", "--gpu_ids",
         "-1", "--quiet", "--val_metric", "box_l1"]

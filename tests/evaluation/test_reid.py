@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from evaluation import weights as W
 from evaluation.reid import (
     TRAINED_FORMAT,
     CheckpointMismatchError,
@@ -20,7 +19,8 @@ from evaluation.reid import (
     reid_crop,
     reid_window,
 )
-from evaluation.weights import WeightsNotFoundError
+from util import weights as W
+from util.weights import WeightsNotFoundError
 
 MODELS = ("osnet_x1_0", "osnet_ain_x1_0")
 
