@@ -34,7 +34,7 @@ from torch.nn import functional as F
 
 from anonymizer.detection import Detection, nms
 from anonymizer.detectors.ssdlite import INPUT_SIZE, SSDLiteDetector, load_ssdlite
-from evaluation.weights import find_weights
+from util.weights import find_weights
 
 POSITIVE_IOU, NEGATIVE_IOU, IGNORE_COVER = 0.5, 0.4, 0.5
 FOCAL_ALPHA, FOCAL_GAMMA = 0.25, 2.0

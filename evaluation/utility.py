@@ -35,10 +35,10 @@ import numpy as np
 
 from anonymizer.annotations import AnnotationError, load_annotations
 from anonymizer.detection import DetectionError
-from evaluation.weights import WeightsNotFoundError
 from util.cli import number, os_error_text
 from util.fileio import atomic_write_json, atomic_write_text
 from util.image_files import ImageReadError, read_rgb
+from util.weights import WeightsNotFoundError
 
 METHODS = ("original", "blur", "pixelate", "mask", "noise", "gan")
 TARGET_LABEL = "pedestrian"  # every other annotated box (riders, groups, 'ignore') is an ignore region
@@ -113,15 +113,6 @@ def ap_of(samples, detections: list[tuple[np.ndarray, np.ndarray]], scale: float
     return summarize(images, score_threshold=OPERATING_SCORE)
 
 
-def fixed_detector(args: argparse.Namespace):
-    from anonymizer import detectors
-
-    options = argparse.Namespace(detector="builtin", device="cpu", fallback_threshold=FIXED_KEEP_SCORE,
-                                 min_person_height=args.min_person_height, detection_batch=1, detection_margin=0.0,
-                                 person_class=None)
-    return detectors.person_detector(options)
-
-
 def run_fixed(args: argparse.Namespace, method: str, test_paths: list[Path], detector_holder: dict) -> dict:
     target = args.out / "fixed" / f"{method}.json"
     if target.exists():
@@ -130,7 +121,9 @@ def run_fixed(args: argparse.Namespace, method: str, test_paths: list[Path], det
     from util.progress import progress_bar
 
     if "detector" not in detector_holder:
-        detector_holder["detector"] = fixed_detector(args)
+        from anonymizer.detectors import builtin_person_detector
+
+        detector_holder["detector"] = builtin_person_detector(args.min_person_height, FIXED_KEEP_SCORE, margin=0.0)
     detector = detector_holder["detector"]
     root = anonymized_root(args, method, args.test_split)
     samples = load_samples(test_paths, args.frames / args.test_split, root, args.annotations / args.test_split, 1.0)
@@ -338,8 +331,9 @@ def run(args: argparse.Namespace) -> dict:
     document.update(provenance(args, time.perf_counter() - begin))
     text = "\n\n".join(f"### {title}\n\n{table}" for title, table in sections)
     text += ("\n\nAP in percent (COCO 101-point, IoU 0.5 and 0.50:0.95), drop = AP(original) − AP(method) in AP "
-             "points; sizes by full-box height in frame pixels (small ≤ 50, medium 50–150, large ≥ 150; – where the test frames have none); recall@0.5 of up to "
-             f"100 detections per frame.\n\nCommand: `{document['command']}`  \nCommit: {document['git_commit']}; "
+             "points; sizes by full-box height in frame pixels (small ≤ 50, medium 50–150, large ≥ 150; – where the "
+             "test frames have none); recall@0.5 of up to 100 detections per frame."
+             f"\n\nCommand: `{document['command']}`  \nCommit: {document['git_commit']}; "
              f"{document['date']}; {document['machine']}\n")
     atomic_write_json(args.out / "metrics.json", document)
     atomic_write_text(args.out / "utility.md", text)

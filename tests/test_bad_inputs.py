@@ -192,6 +192,16 @@ CASES = [
     *[case("-m evaluation.detection_recall", "--cityscapes_root", "{garbage_city}", flag, value, names=flag)
       for flag, value in [("--iou", "0"), ("--detection_threshold", "2"), ("--frames", "-1"),
                           ("--min_person_height", "nan"), ("--detection_batch", "0")]],
+    # ---- evaluation.utility
+    case("-m evaluation.utility", "--frames", "{missing}", "--annotations", "{missing}", "--out", "{tmp}/u",
+         names="missing"),
+    case("-m evaluation.utility", "--frames", "{garbage_city}/leftImg8bit", "--annotations",
+         "{garbage_city}/gtBboxCityPersons", "--out", "{tmp}/u", "--train_split", "test", "--measures", "trained",
+         names="not an image file"),
+    *[case("-m evaluation.utility", "--frames", "{garbage_city}/leftImg8bit", "--annotations",
+           "{garbage_city}/gtBboxCityPersons", "--out", "{tmp}/u", "--train_split", "test", flag, value, names=flag)
+      for flag, value in [("--steps", "0"), ("--scale", "2"), ("--seeds", "-1"), ("--crop", "1x1"),
+                          ("--methods", "sharpen"), ("--batch_size", "nan")]],
     # ---- evaluation.temporal_stability
     case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{missing}", names="missing"),
     case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{list_json}",
