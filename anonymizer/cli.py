@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     gan.add_argument("--batch_size", type=number(int, minimum=1), default=8, help="windows per generator call")
     gan.add_argument("--margin", type=number(int, minimum=0), default=None,
                      help="context pixels a box needs on each side to use the plain window (default crop/32)")
+    gan.add_argument("--window_side", type=number(int, minimum=8), default=None,
+                     help="frame pixels that become one model input (default: the scale the model was trained at, "
+                          "recorded in its options; crop_size for runs that do not record it)")
     gan.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where the generator runs")
     gan.add_argument("--amp", default="auto", choices=AMP_MODES,
                      help="generator precision: auto = bf16 on a bf16-capable GPU, or on a CPU with native bf16 "
@@ -252,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
                                                    args.amp))
         generator = WindowGenerator(model)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
-                        blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin, seed=args.seed)
+                        blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin,
+                        window_side=args.window_side, seed=args.seed)
     labels = set(args.labels)
     frames, failed, started = [], 0, time.perf_counter()
     for path in progress_bar(images, desc="anonymize", quiet=args.quiet, unit="frame"):
@@ -299,6 +303,7 @@ def build_report(args: argparse.Namespace, frames: list[dict], elapsed: float,
     if generator is not None:
         opt = generator.opt
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
+                            "window_side": args.window_side or generator.window_side or opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
                             "netG_noise": opt.netG_noise, "precision": generator.model.precision.amp,
                             "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
