@@ -298,6 +298,31 @@ def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
                 parser.error(f"{flag} {folder}: no {split}/ folder in it")
 
 
+def settings(args: argparse.Namespace) -> dict:
+    """Everything a stored result depends on besides its method and seed."""
+    return {"frames": str(args.frames), "annotations": str(args.annotations), "train_split": args.train_split,
+            "test_split": args.test_split, "train_frames": args.train_frames, "test_frames": args.test_frames,
+            "gan": {"name": args.name, "checkpoints_dir": str(args.checkpoints_dir), "epoch": args.epoch,
+                    "model_file": str(args.model_file) if args.model_file else None},
+            "steps": args.steps, "batch_size": args.batch_size, "crop": list(args.crop), "scale": args.scale,
+            "min_person_height": args.min_person_height}
+
+
+def check_settings(args: argparse.Namespace) -> None:
+    """A rerun may add methods and seeds; with any other setting changed its stored results would be mixed with
+    new ones, so it is refused."""
+    path = args.out / "settings.json"
+    wanted = settings(args)
+    if path.exists():
+        stored = _read_json(path)
+        changed = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
+        if changed:
+            raise StudyError(f"{path}: this study folder holds results made with other settings ({', '.join(changed)}"
+                             f"); rerun with the same ones or use another --out")
+    else:
+        atomic_write_json(path, wanted)
+
+
 def provenance(args: argparse.Namespace, seconds: float) -> dict:
     from evaluation.train_reid import git_commit, machine
 
@@ -308,8 +333,9 @@ def provenance(args: argparse.Namespace, seconds: float) -> dict:
 
 def run(args: argparse.Namespace) -> dict:
     begin = time.perf_counter()
+    check_settings(args)
     test_paths = frame_paths(args.frames, args.test_split, args.test_frames)
-    document: dict = {"methods": args.methods, "train_split": args.train_split, "test_split": args.test_split}
+    document: dict = {"methods": args.methods, "settings": settings(args)}
     sections = []
     if "fixed" in args.measures:
         holder: dict = {}

@@ -55,6 +55,10 @@ def test_tiny_study_writes_the_table_and_resumes(frames, tmp_path, capsys):
     capsys.readouterr()
     assert study(frames, out) == 0
     assert {p: p.stat().st_mtime_ns for p in (out / "trained").rglob("*.json")} == stamps
+    # other settings would mix old and new results: refused with one line naming what changed
+    capsys.readouterr()
+    assert study(frames, out, "--steps", "3") == 2
+    assert "other settings (steps)" in capsys.readouterr().err
 
 
 def test_bad_flags_get_one_line_errors(frames, tmp_path, capsys):
