@@ -149,6 +149,20 @@ def test_batch_hard_triplet_by_hand():
     assert train_reid.batch_hard_triplet(features, labels, 2.0).item() == pytest.approx(expected, rel=1e-5)
 
 
+def test_training_triplet_cannot_be_escaped_by_shrinking_the_embeddings():
+    generator = torch.Generator().manual_seed(0)
+    embedding = torch.rand(8, 16, generator=generator) * 4  # non-negative, like OSNet's ReLU output
+    labels = torch.arange(4).repeat_interleave(2)
+    # Raw distances: shrinking every embedding drives the loss down to the margin (the collapse seen on demo data).
+    assert train_reid.batch_hard_triplet(embedding * 1e-4, labels, 0.3).item() == pytest.approx(0.3, abs=1e-3)
+    assert train_reid.batch_hard_triplet(embedding, labels, 0.3).item() > 0.5
+    # The training loss compares directions only: the same for any scale.
+    loss = train_reid.triplet_loss(embedding, labels, 0.3).item()
+    assert loss == pytest.approx(train_reid.triplet_loss(embedding * 1e-4, labels, 0.3).item(), rel=1e-5)
+    unit = embedding / embedding.norm(dim=1, keepdim=True)
+    assert loss == pytest.approx(train_reid.batch_hard_triplet(unit, labels, 0.3).item(), rel=1e-6)
+
+
 def test_warmup_then_cosine():
     assert train_reid.warmup_cosine(0, 10, 110) == pytest.approx(0.1)
     assert train_reid.warmup_cosine(5, 10, 110) == pytest.approx(0.55)
