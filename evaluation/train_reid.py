@@ -486,10 +486,11 @@ def run_training(args: argparse.Namespace) -> dict | None:
     print(f"data {args.data} ({data.layout}): train {len(data.train)} crops of {data.train.n_ids} identities; "
           f"held out: {len(data.query)} queries of {data.query.n_ids} identities, gallery {len(data.gallery)}",
           flush=True)
+    commit = git_commit()  # the code that trains: files edited while it runs do not count
     backbone, history = train(recipe, data, args.out, args.save_every, args.eval_every, args.quiet)
     metrics = reid_data.evaluate(eval_extractor(backbone, recipe), data)
     meta = {"data": data.summary, "recipe": _recipe_dict(recipe), "command": _command(args),
-            "git_commit": git_commit(), "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "git_commit": commit, "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "machine": machine(), "training_seconds": sum(r["seconds"] for r in history),
             "held_out": metrics, "history": history}
     save_model(args.out, backbone.eval(), recipe, meta)

@@ -171,8 +171,19 @@ def test_warmup_then_cosine():
     assert train_reid.warmup_cosine(110, 10, 110) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_path: Path, capsys):
+def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_path: Path, capsys, monkeypatch):
     out = tmp_path / "osnet.pth"
+    # The commit recorded is the checkout's when training starts: a file edited while it runs does not count.
+    checkout = {"state": "abc123"}
+    real_train = train_reid.train
+
+    def train_then_edit(*args, **kwargs):
+        result = real_train(*args, **kwargs)
+        checkout["state"] = "abc123 (with uncommitted changes)"
+        return result
+
+    monkeypatch.setattr(train_reid, "train", train_then_edit)
+    monkeypatch.setattr(train_reid, "git_commit", lambda: checkout["state"])
     assert train_reid.main(["--data", str(market), "--out", str(out), "--epochs", "12", "--eval_every", "0",
                             "--lr", "0.003", *TINY, "--crops_per_id", "4"]) == 0
     printed = capsys.readouterr().out
@@ -182,7 +193,7 @@ def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_pat
     assert not any(k.startswith("classifier") for k in checkpoint.state) and "neck.weight" in checkpoint.state
     meta = checkpoint.meta
     assert meta["command"].startswith("python -m evaluation.train_reid --data")
-    assert meta["data"]["layout"] == "market" and meta["date"] and meta["machine"] and meta["git_commit"]
+    assert meta["data"]["layout"] == "market" and meta["date"] and meta["machine"] and meta["git_commit"] == "abc123"
     history = meta["history"]
     assert len(history) == 12
     # Two batches an epoch make single epochs noisy: the identity loss falls from the first to the last third.
