@@ -49,9 +49,12 @@ def train(options: TrainOptions, opt) -> int:
               f"{distributed.world_size() * opt.batch_size}")
     seed_everything(opt.seed)
     try:
+        trainer = Trainer(opt)
+        # The crops' side sets the scale at which the model saw people (anonymize.py's windows follow it).
+        opt.source_crop_size = getattr(trainer.dataset.dataset, "source_side", None)
         if distributed.is_main_process():
             options.save_options(opt, Path(opt.checkpoints_dir) / opt.name, "train")
-        Trainer(opt).run()
+        trainer.run()
     except (DatasetError, CheckpointError, WeightsNotFoundError, UntrustedTorchScriptError,
             UnsupportedWeightsFormatError) as error:
         print(f"error: {error}", file=sys.stderr)

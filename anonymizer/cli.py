@@ -4,7 +4,7 @@
         [--detector annotations|builtin|onnx:FILE|coco:FILE] [--targets persons,faces]
         [--detection_threshold 0.5 --fallback_threshold 0.3] [--cache DIR] [--show_detections]
         [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
-        [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--device cpu|cuda]
+        [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--window_side PX] [--device cpu|cuda]
         [--amp auto|bf16|fp16|none] [--threads N] [--eval]
         [--blend_px 0] [--fallback pixelate] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]
@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     gan.add_argument("--batch_size", type=number(int, minimum=1), default=8, help="windows per generator call")
     gan.add_argument("--margin", type=number(int, minimum=0), default=None,
                      help="context pixels a box needs on each side to use the plain window (default crop/32)")
+    gan.add_argument("--window_side", type=number(int, minimum=8), default=None,
+                     help="frame pixels that become one model input (default: the scale the model was trained at, "
+                          "recorded in its options; crop_size for runs that do not record it)")
     gan.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                      help="where the generator and the detectors run")
     gan.add_argument("--amp", default="auto", choices=AMP_MODES,
@@ -292,7 +295,8 @@ def run(args: argparse.Namespace) -> int:
     log = open_report_log(report_path)
     generator = build_generator(args)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
-                        blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin, seed=args.seed)
+                        blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin,
+                        window_side=args.window_side, seed=args.seed)
     thresholds = Thresholds(args.detection_threshold, args.fallback_threshold)
     processor = FrameProcessor(detector_list, thresholds, settings, generator, args.show_detections)
     # With tracking, windows are generated one at a time so that each track's noise comes from its own seed.
@@ -354,6 +358,7 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
     if generator is not None:
         opt = generator.opt
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
+                            "window_side": args.window_side or generator.window_side or opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
                             "netG_noise": opt.netG_noise, "precision": generator.model.precision.amp,
                             "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name

@@ -57,6 +57,7 @@ class Settings:
     blend_px: int = 0
     batch_size: int = 8
     margin: int | None = None  # None: geometry.default_margin(crop_size)
+    window_side: int | None = None  # frame pixels per model window; None: the generator's training scale
     seed: int = 0
 
 
@@ -126,6 +127,7 @@ class FrameAnonymizer:
             raise ValueError("method gan needs a generator")
         self.crop_size = generator.crop_size if generator else 0
         self.margin = settings.margin if settings.margin is not None else geometry.default_margin(self.crop_size)
+        self.window_side = settings.window_side or (generator.window_side if generator else None)
         # For people that must get a traditional method: --method when it is one, else --fallback.
         self.traditional_method = settings.fallback if settings.method == "gan" else settings.method
 
@@ -162,7 +164,8 @@ class FrameAnonymizer:
         levels: list[int] = []
         for j, task in enumerate(tasks):
             if self.settings.method == "gan" and task.person.forced is None:
-                task.placement = geometry.place(task.region, width, height, self.crop_size, self.margin)
+                task.placement = geometry.place(task.region, width, height, self.crop_size, self.margin,
+                                                self.window_side)
             level = 0
             for i in range(j):
                 if boxes_overlap(task.reads, tasks[i].region):
@@ -201,7 +204,7 @@ class FrameAnonymizer:
     def cut_window(self, task: Task) -> Window:
         x1, y1, x2, y2 = task.placement.window
         pixels = self.out[y1:y2, x1:x2]
-        if task.placement.path == "scaled":
+        if x2 - x1 != self.crop_size:
             interpolation = cv2.INTER_AREA if x2 - x1 > self.crop_size else cv2.INTER_CUBIC  # antialiased down
             pixels = cv2.resize(pixels, (self.crop_size, self.crop_size), interpolation=interpolation)
         return Window(np.array(pixels, copy=True), task.placement.local_box, task.rng)
@@ -247,11 +250,16 @@ class FrameAnonymizer:
         placement = task.placement
         wx1, wy1, wx2, wy2 = placement.window
         x1, y1, x2, y2 = task.region
-        if placement.path == "scaled":
-            side = wx2 - wx1
+        side = wx2 - wx1
+        problem = None
+        if side != self.crop_size:
+            # Resampling to frame pixels smooths away the fine detail the leakage measure compares, so a near-copy
+            # of the window could pass once resized: measure it at model resolution first, against its input.
+            problem = self.model_pixel_problem(task, output)
             interpolation = cv2.INTER_CUBIC if side > self.crop_size else cv2.INTER_AREA
             output = cv2.resize(output, (side, side), interpolation=interpolation)
-        problem = self.try_paste(task, output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1])
+        if problem is None:
+            problem = self.try_paste(task, output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1])
         if problem:
             generated = task.record["leakage"]
             self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
@@ -278,6 +286,16 @@ class FrameAnonymizer:
                 return
             reason = f"{name} rejected: {problem}"
         task.record["problem"] = problem  # the final check refuses the frame
+
+    @staticmethod
+    def model_pixel_problem(task: Task, output: np.ndarray) -> str | None:
+        """The leakage of the generated box against the window it was made from, both in model pixels."""
+        lx1, ly1, lx2, ly2 = task.placement.local_box
+        generated = np.clip(np.rint(output[ly1:ly2, lx1:lx2]), 0, 255).astype(np.uint8)
+        leakage = verify.measure(task.window.pixels[ly1:ly2, lx1:lx2], generated)
+        task.record["leakage"] = leakage.as_record()
+        problem = leakage.problem()
+        return f"{problem} (in model pixels)" if problem else None
 
     def try_paste(self, task: Task, values: np.ndarray) -> str | None:
         """Paste ``values`` into the task's box and measure the leakage; on a problem the box is restored and

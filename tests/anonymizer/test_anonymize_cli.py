@@ -381,3 +381,17 @@ def test_file_names_that_are_not_utf8_are_anonymized(demo_frames, tmp_path):
     frame = report(tmp_path / "out")["frames"][0]
     assert frame["output"] == str(output) and frame["persons"]
     assert not np.array_equal(rgb(image), cv2.imdecode(np.fromfile(output, np.uint8), cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_training_records_its_crop_side_and_anonymize_windows_follow_it(demo_frames, tiny_run, tmp_path):
+    """The tiny run trained on 64 px crops resized to 72 and cut to 64: its windows are 57 frame px."""
+    saved = json.loads((tiny_run / "tiny" / "train_opt.json").read_text())
+    assert saved["source_crop_size"] == 64
+    assert run(demo_frames, tmp_path, *gan_flags(tiny_run)) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["options"]["model"]["window_side"] == 57
+    windowed = [p for f in report["frames"] for p in f["persons"] if p.get("path") == "window"]
+    assert windowed and all(p["window"][2] - p["window"][0] == 57 for p in windowed)
+    assert run(demo_frames, tmp_path / "wide", *gan_flags(tiny_run, "--window_side", "64")) == 0
+    report = json.loads((tmp_path / "wide" / "report.json").read_text())
+    assert report["options"]["model"]["window_side"] == 64

@@ -102,7 +102,7 @@ def test_demo_data_is_measured_with_the_shipped_demo_reid_model(crop_dataroot, r
     on other data the generic fallback is used and labelled."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     monkeypatch.setenv("AGAN_WEIGHTS_DIR", str(tmp_path / "weights"))
-    monkeypatch.setattr(runner, "load_fid_extractor", lambda explicit=None: TinyInception(tmp_path / "tiny.pth"))
+    monkeypatch.setattr(runner, "load_fid_extractor", lambda *args, **kwargs: TinyInception(tmp_path / "tiny.pth"))
     # A stand-in for the committed demo re-ID model (not shipped yet), where the repository's file would be.
     monkeypatch.setattr(W, "REPO_ROOT", tmp_path / "repo")
     trained_file(tmp_path / "repo" / W.SHIPPED_DEMO_REID)
