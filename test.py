@@ -18,7 +18,6 @@ from evaluation.fidelity import (
     UntrustedTorchScriptError,
     compute_fid_kid,
 )
-from evaluation.weights import WeightsNotFoundError, sha256_of
 from models import CheckpointError, ready_model
 from options.test_options import TestOptions
 from util.cli import os_error_text
@@ -28,6 +27,7 @@ from util.progress import progress_bar
 from util.seed import seed_everything
 from util.threads import configure_threads
 from util.visualizer import append_fidelity_log, save_images
+from util.weights import WeightsNotFoundError, sha256_of
 
 FIDELITY_LOGS = {"fake_B": "fidelity_log.txt", "fake_B_display": "fidelity_log_display.txt"}
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from data import DatasetError
 from evaluation.fidelity import UnsupportedWeightsFormatError, UntrustedTorchScriptError
-from evaluation.weights import WeightsNotFoundError
 from models import CheckpointError
 from options.train_options import TrainOptions
 from training.trainer import Trainer, TrainingDiverged
@@ -21,6 +20,7 @@ from util.cli import os_error_text
 from util.precision import configure_backends, cuda_requested
 from util.seed import seed_everything
 from util.threads import configure_threads
+from util.weights import WeightsNotFoundError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,9 +49,12 @@ def train(options: TrainOptions, opt) -> int:
               f"{distributed.world_size() * opt.batch_size}")
     seed_everything(opt.seed)
     try:
+        trainer = Trainer(opt)
+        # The crops' side sets the scale at which the model saw people (anonymize.py's windows follow it).
+        opt.source_crop_size = getattr(trainer.dataset.dataset, "source_side", None)
         if distributed.is_main_process():
             options.save_options(opt, Path(opt.checkpoints_dir) / opt.name, "train")
-        Trainer(opt).run()
+        trainer.run()
     except (DatasetError, CheckpointError, WeightsNotFoundError, UntrustedTorchScriptError,
             UnsupportedWeightsFormatError) as error:
         print(f"error: {error}", file=sys.stderr)

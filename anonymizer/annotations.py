@@ -46,6 +46,8 @@ class Person:
     box: Box  # x1, y1, x2, y2 (exclusive), frame pixels, unclipped
     label: str
     crowd: bool = False
+    forced: str | None = None  # why this person must get a traditional method (a face, a low detection score)
+    identity: int | None = None  # a track id: seeds this person's randomness instead of frame and index
 
 
 @dataclass

@@ -12,9 +12,10 @@ exactly what it would see sequentially; only the random stream is shared per bat
 batch's first person, so reruns are identical; a different ``--batch_size`` changes the noise draws).
 
 Fail closed. A person whose window cannot be built, whose generator call raises, whose output is not finite or
-not a crop of the model's size, or whose pasted box fails the leakage check (``verify``) gets the fallback method
+not a crop of the model's size, or whose paste fails the leakage check (``verify``) gets the fallback method
 (recorded with the reason); a traditional method whose box fails the check is replaced by the fallback, and a
-fallback that fails it by full-range uniform noise (``LAST_RESORT``, which shares nothing with the original).
+fallback that fails it by full-range uniform noise (``LAST_RESORT``, which shares nothing with the original). A
+paste fails the check when its own box leaks, or when it leaves an overlapping box replaced before it leaking.
 The frame is returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes
 nothing.
 
@@ -41,6 +42,7 @@ from .methods import anonymize_region
 
 LAST_RESORT = ("noise", 1.0)  # method and strength when even the fallback leaks
 BLEND_FRACTION = 16  # the feather may cover at most 1/16 of the box's shorter side
+TRACK_STREAM = 2**32  # above any crc32 frame number: track seeds never collide with per-frame ones
 
 
 class FrameError(Exception):
@@ -55,6 +57,7 @@ class Settings:
     blend_px: int = 0
     batch_size: int = 8
     margin: int | None = None  # None: geometry.default_margin(crop_size)
+    window_side: int | None = None  # frame pixels per model window; None: the generator's training scale
     seed: int = 0
 
 
@@ -84,6 +87,11 @@ def batch_seed(seed: int, frame: int, first_index: int) -> int:
     return int(np.random.SeedSequence([seed, frame, first_index, 1]).generate_state(1, np.uint64)[0] % 2**63)
 
 
+def person_seed(seed: int, frame: int, index: int, identity: int | None) -> list[int]:
+    """A person's random stream: per frame and index, or per track (one look for one person over a video)."""
+    return [seed, frame, index] if identity is None else [seed, TRACK_STREAM, identity]
+
+
 def bounded_blend(height: int, width: int, blend_px: int) -> int:
     """The feather width used for a height × width box: ``blend_px``, at most 1/BLEND_FRACTION of the shorter
     side."""
@@ -111,6 +119,7 @@ class FrameAnonymizer:
         self.original = image
         self.out = image.copy()
         self.written = np.zeros(image.shape[:2], dtype=bool)
+        self.done: list[Box] = []  # the boxes replaced so far, in order
         self.settings = settings
         self.generator = generator
         self.frame = frame
@@ -118,6 +127,9 @@ class FrameAnonymizer:
             raise ValueError("method gan needs a generator")
         self.crop_size = generator.crop_size if generator else 0
         self.margin = settings.margin if settings.margin is not None else geometry.default_margin(self.crop_size)
+        self.window_side = settings.window_side or (generator.window_side if generator else None)
+        # For people that must get a traditional method: --method when it is one, else --fallback.
+        self.traditional_method = settings.fallback if settings.method == "gan" else settings.method
 
     # -- the whole frame -------------------------------------------------------------------------------------
     def run(self, persons: list[tuple[int, Person]]) -> tuple[np.ndarray, list[dict]]:
@@ -136,7 +148,7 @@ class FrameAnonymizer:
             if self.settings.blend_px:
                 record["blend_px"] = bounded_blend(region[3] - region[1], region[2] - region[0],
                                                    self.settings.blend_px)
-            rng = np.random.default_rng([self.settings.seed, self.frame, index])
+            rng = np.random.default_rng(person_seed(self.settings.seed, self.frame, index, person.identity))
             tasks.append(Task(index, person, region, rng, record=record))
         tasks.sort(key=lambda t: ((t.region[2] - t.region[0]) * (t.region[3] - t.region[1]), t.index))
         for wave in self.waves(tasks):
@@ -151,8 +163,9 @@ class FrameAnonymizer:
         height, width = self.original.shape[:2]
         levels: list[int] = []
         for j, task in enumerate(tasks):
-            if self.settings.method == "gan":
-                task.placement = geometry.place(task.region, width, height, self.crop_size, self.margin)
+            if self.settings.method == "gan" and task.person.forced is None:
+                task.placement = geometry.place(task.region, width, height, self.crop_size, self.margin,
+                                                self.window_side)
             level = 0
             for i in range(j):
                 if boxes_overlap(task.reads, tasks[i].region):
@@ -175,7 +188,9 @@ class FrameAnonymizer:
             if task in generated:
                 continue
             start = time.perf_counter()
-            if task.placement is None:
+            if task.person.forced is not None:
+                self.traditional(task, self.traditional_method, task.person.forced)
+            elif task.placement is None:
                 self.traditional(task, self.settings.method, None)
             else:
                 self.traditional(task, self.settings.fallback, task.placement.reason)
@@ -189,7 +204,7 @@ class FrameAnonymizer:
     def cut_window(self, task: Task) -> Window:
         x1, y1, x2, y2 = task.placement.window
         pixels = self.out[y1:y2, x1:x2]
-        if task.placement.path == "scaled":
+        if x2 - x1 != self.crop_size:
             interpolation = cv2.INTER_AREA if x2 - x1 > self.crop_size else cv2.INTER_CUBIC  # antialiased down
             pixels = cv2.resize(pixels, (self.crop_size, self.crop_size), interpolation=interpolation)
         return Window(np.array(pixels, copy=True), task.placement.local_box, task.rng)
@@ -197,7 +212,9 @@ class FrameAnonymizer:
     def generate(self, tasks: list[Task]) -> None:
         """Run one batch of windows and paste them back in order."""
         start = time.perf_counter()
-        seed = batch_seed(self.settings.seed, self.frame, tasks[0].index)
+        first = tasks[0]
+        seed = (batch_seed(self.settings.seed, self.frame, first.index) if first.person.identity is None
+                else batch_seed(self.settings.seed, TRACK_STREAM, first.person.identity))
         try:
             outputs = self.generator([t.window for t in tasks], seed)
             failures = [self.output_problem(output) for output in outputs]
@@ -233,11 +250,16 @@ class FrameAnonymizer:
         placement = task.placement
         wx1, wy1, wx2, wy2 = placement.window
         x1, y1, x2, y2 = task.region
-        if placement.path == "scaled":
-            side = wx2 - wx1
+        side = wx2 - wx1
+        problem = None
+        if side != self.crop_size:
+            # Resampling to frame pixels smooths away the fine detail the leakage measure compares, so a near-copy
+            # of the window could pass once resized: measure it at model resolution first, against its input.
+            problem = self.model_pixel_problem(task, output)
             interpolation = cv2.INTER_CUBIC if side > self.crop_size else cv2.INTER_AREA
             output = cv2.resize(output, (side, side), interpolation=interpolation)
-        problem = self.try_paste(task, output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1])
+        if problem is None:
+            problem = self.try_paste(task, output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1])
         if problem:
             generated = task.record["leakage"]
             self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
@@ -265,6 +287,16 @@ class FrameAnonymizer:
             reason = f"{name} rejected: {problem}"
         task.record["problem"] = problem  # the final check refuses the frame
 
+    @staticmethod
+    def model_pixel_problem(task: Task, output: np.ndarray) -> str | None:
+        """The leakage of the generated box against the window it was made from, both in model pixels."""
+        lx1, ly1, lx2, ly2 = task.placement.local_box
+        generated = np.clip(np.rint(output[ly1:ly2, lx1:lx2]), 0, 255).astype(np.uint8)
+        leakage = verify.measure(task.window.pixels[ly1:ly2, lx1:lx2], generated)
+        task.record["leakage"] = leakage.as_record()
+        problem = leakage.problem()
+        return f"{problem} (in model pixels)" if problem else None
+
     def try_paste(self, task: Task, values: np.ndarray) -> str | None:
         """Paste ``values`` into the task's box and measure the leakage; on a problem the box is restored and
         the problem returned (the box then stays unwritten by this attempt)."""
@@ -273,10 +305,25 @@ class FrameAnonymizer:
         self.paste(task.region, values)
         leakage = verify.measure(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
         task.record["leakage"] = leakage.as_record()
-        problem = leakage.problem()
+        problem = leakage.problem() or self.spoiled_box(task.region)
         if problem:
             self.out[y1:y2, x1:x2], self.written[y1:y2, x1:x2] = previous, previous_written
+        else:
+            self.done.append(task.region)
         return problem
+
+    def spoiled_box(self, region: Box) -> str | None:
+        """Why a paste into ``region`` makes an overlapping box that was finished earlier fail the check (its
+        pixels are re-measured as the final check will), or None. Without this, a paste that passes alone could
+        leave a smaller neighbour's box a few smooth pixels whose detail happens to correlate with the original,
+        and the whole frame would be refused."""
+        for other in self.done:
+            if boxes_overlap(other, region):
+                u1, v1, u2, v2 = other
+                problem = verify.box_problem(self.original[v1:v2, u1:u2], self.out[v1:v2, u1:u2])
+                if problem:
+                    return f"it leaves the overlapping box {list(other)} failing the check ({problem})"
+        return None
 
     def paste(self, region: Box, values: np.ndarray) -> None:
         x1, y1, x2, y2 = region

@@ -141,6 +141,9 @@ class WindowGenerator:
         self.model = model
         self.opt = model.opt
         self.crop_size = int(self.opt.crop_size)
+        # Frame pixels that make one model input at the training scale (options.test_options.training_window_side);
+        # None when the run does not record it: windows are then crop_size frame pixels.
+        self.window_side: int | None = getattr(self.opt, "source_window_side", None)
         self.fill_mode = self.opt.bbox_noise
         self.small_size = self.opt.small_input_size
         self.device = model.device

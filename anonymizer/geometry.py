@@ -1,12 +1,15 @@
 """Where each person is generated: the training-time window, the large-box path, or a fallback.
 
-The window arithmetic is ``data_preprocessing.crops`` (the same code that cut the training crops):
-a ``crop_size`` window centred on the box (centre ``x + w//2`` of the inclusive box), clamped at the frame
-borders. Three paths:
+The window arithmetic is ``data_preprocessing.crops`` (the same code that cut the training crops): a square
+window centred on the box (centre ``x + w//2`` of the inclusive box), clamped at the frame borders. Its side in
+frame pixels is ``window_side``: the square that the training transforms turned into one ``crop_size`` model
+input (``data.transforms.source_window_side``: 256 px crops trained at ``--load_size 143 --crop_size 128`` make
+229 px windows), so people reach the generator at the scale it learned them; without a recorded training scale
+it is ``crop_size``. ``margin`` is in model pixels. Three paths:
 
-- ``window``: the box fits with ``margin`` pixels to spare (w, h <= crop - 2·margin) — the window is cut at frame
-  resolution, exactly like a training crop;
-- ``scaled``: a box too large for that (or a frame smaller than the crop) gets a square window of side
+- ``window``: the box fits with ``margin`` to spare — the window is cut like a training crop (and resized to
+  ``crop_size`` when ``window_side`` differs from it);
+- ``scaled``: a box too large for that (or a frame smaller than the window) gets a square window of side
   ``max(w, h) + 2·margin`` (at most the frame's short side), centred and clamped the same way, resized to
   ``crop_size`` for the generator and back for the paste;
 - ``fallback``: a box whose side in model pixels is below the dataset's minimum (``min_box_side``, 32 px at
@@ -15,6 +18,7 @@ borders. Three paths:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from data.boxes import Box, box_to_xywh, scale_box
@@ -49,25 +53,32 @@ def _window_at(region: Box, side: int, width: int, height: int) -> tuple[Box, Bo
     return (left, top, left + side, top + side), local
 
 
-def place(region: Box, width: int, height: int, crop_size: int, margin: int) -> Placement:
-    """Decide the path for one (clipped) box in a width × height frame."""
+def place(region: Box, width: int, height: int, crop_size: int, margin: int,
+          window_side: int | None = None) -> Placement:
+    """Decide the path for one (clipped) box in a width × height frame (see the module docstring)."""
+    window_side = window_side or crop_size
     w, h = region[2] - region[0], region[3] - region[1]
-    minimum = min_box_side(crop_size)
-    limit = crop_size - 2 * margin
+    frame_margin = math.ceil(margin * window_side / crop_size)
+    limit = window_side - 2 * frame_margin
     if w <= limit and h <= limit:
-        fitted = _window_at(region, crop_size, width, height)
+        fitted = _window_at(region, window_side, width, height)
         if fitted is not None:
-            if w < minimum or h < minimum:
-                return Placement("fallback", reason=f"too small: {w}x{h} px, the model needs >= {minimum:g} px")
-            return Placement("window", *fitted)
-    side = min(max(w, h) + 2 * margin, width, height)
+            return _in_model_pixels("window", *fitted, crop_size)
+    side = min(max(w, h) + 2 * frame_margin, width, height)
     fitted = _window_at(region, side, width, height) if side >= max(w, h) else None
     if fitted is None:
         return Placement("fallback", reason=f"cannot be windowed: {w}x{h} px box in a {width}x{height} frame")
-    window, local = fitted
+    return _in_model_pixels("scaled", *fitted, crop_size)
+
+
+def _in_model_pixels(path: str, window: Box, local: Box, crop_size: int) -> Placement:
+    """The placement with its box in model pixels, or a fallback when the model never saw people that small."""
+    side = window[2] - window[0]
     scaled = scale_box(local, (side, side), (crop_size, crop_size))
     sw, sh = scaled[2] - scaled[0], scaled[3] - scaled[1]
+    minimum = min_box_side(crop_size)
     if sw < minimum or sh < minimum:
-        return Placement("fallback", reason=f"too small after scaling to the model: {sw}x{sh} px "
-                                            f"(needs >= {minimum:g} px)")
-    return Placement("scaled", window, scaled)
+        size = f"{local[2] - local[0]}x{local[3] - local[1]} px" + (f" ({sw}x{sh} in the model)" if side != crop_size
+                                                                   else "")
+        return Placement("fallback", reason=f"too small: {size}, the model needs >= {minimum:g} px")
+    return Placement(path, window, scaled)

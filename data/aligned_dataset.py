@@ -43,6 +43,7 @@ class Sample:
     stem: str
     path: str
     box: Box  # in the coordinates of one half (the crop)
+    side: int  # the crop's side (the AB image's height)
 
 
 def image_stem(path: Path) -> str:
@@ -95,6 +96,10 @@ class AlignedDataset(BaseDataset):
         self.skipped: Counter[str] = Counter()
         self.small_size = getattr(opt, "small_input_size", None)
         self.samples = self._scan(opt.max_dataset_size)
+        # The side of the training crops (one half of an AB image) when they all share it: the scale at which
+        # the model saw people, which anonymize.py reproduces (data.transforms.source_window_side).
+        sides = {sample.side for sample in self.samples}
+        self.source_side: int | None = sides.pop() if len(sides) == 1 else None
 
     # ---- construction ----------------------------------------------------------------------------
     def _scan(self, max_size: float) -> list[Sample]:
@@ -135,7 +140,7 @@ class AlignedDataset(BaseDataset):
             raise DatasetError(json_path, f"missing box file for image {path}", kind="missing JSON")
         box = validate_box(load_box(json_path), width // 2, height, json_path)
         check_box_feasible((width // 2, height), box, self.config, json_path)
-        return Sample(stem, str(path), box)
+        return Sample(stem, str(path), box, height)
 
     def _skipped_text(self) -> str:
         total = sum(self.skipped.values())

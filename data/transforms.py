@@ -159,6 +159,15 @@ def working_size(image_size: Size, config: TransformConfig) -> Size:
     return width, height
 
 
+def source_window_side(source_side: int, config: TransformConfig) -> int:
+    """Side, in source pixels, of the square that the transforms turn into one ``crop_size`` model window.
+
+    Training crops of ``source_side`` px resized to ``load_size`` show people at ``load_size / source_side`` of
+    their frame size; a frame window of this side, resized to ``crop_size``, shows them at that same scale."""
+    scaled_width = working_size((source_side, source_side), config)[0]
+    return max(1, round(config.crop_size * source_side / scaled_width))
+
+
 def _round_side(side: int) -> int:
     return max(ROUND_BASE, round(side / ROUND_BASE) * ROUND_BASE)
 

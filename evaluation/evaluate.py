@@ -21,8 +21,8 @@ from pathlib import Path
 
 from data.errors import DatasetError
 from evaluation.crops import EvaluationInputError
-from evaluation.weights import WeightsNotFoundError
 from util.cli import number, os_error_text
+from util.weights import WeightsNotFoundError
 
 
 def _threshold(text: str) -> str:

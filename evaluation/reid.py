@@ -41,7 +41,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from evaluation.lpips import FeatureStack, load_backbone
-from evaluation.weights import DEMO_REID_KIND, WeightsFile, WeightsNotFoundError, find_weights
+from util.weights import DEMO_REID_KIND, WeightsFile, WeightsNotFoundError, find_weights
 
 REID_SIZE = (256, 128)  # H×W of re-ID crops
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -33,7 +33,7 @@ def build_tools(args: argparse.Namespace, inception=None, reid=None, lpips=None)
                                    demo_seed=demo_seed)
     if lpips is None and args.samples_per_input > 1:
         from evaluation.lpips import LPIPS
-        from evaluation.weights import WeightsNotFoundError
+        from util.weights import WeightsNotFoundError
 
         try:
             lpips = LPIPS(net=args.lpips_net)

@@ -56,10 +56,10 @@ from evaluation.reid import (
     imagenet_normalize,
     load_reid_extractor,
 )
-from evaluation.weights import REPO_ROOT, WeightsNotFoundError
 from util.cli import number, os_error_text
 from util.fileio import atomic_write, atomic_write_json
 from util.progress import progress_bar
+from util.weights import REPO_ROOT, WeightsNotFoundError
 
 STATE_SUFFIX = ".state.pth"
 # Options that must match for a run to be continued from its state file.

@@ -120,7 +120,7 @@ class BaseOptions:
                            help="if > 0, load iter_<load_iter> instead")
         other.add_argument("--verbose", action="store_true", help="print the network structures")
         other.add_argument("--inception_weights", default=None,
-                           help="FID Inception file; default: searched offline (see evaluation/weights.py)")
+                           help="FID Inception file; default: searched offline (see util/weights.py)")
         other.add_argument("--trust_torchscript", action="store_true",
                            help="load a TorchScript --inception_weights file other than the pinned FID network "
                                 "(loading TorchScript runs the code inside it)")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from data.transforms import TransformConfig, source_window_side
 from util.cli import number
 
 from .base_options import MODEL_GROUP, NETWORK_INPUT_GROUP, BaseOptions, OptionsError, new_parser, option_names, probe
@@ -23,6 +24,7 @@ class TestOptions(BaseOptions):
     def __init__(self, training_options: Mapping[str, Any] | None = None) -> None:
         self.training_options = training_options
         self.inherited: list[str] = []
+        self.saved: Mapping[str, Any] = {}
 
     def initialize(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         parser = super().initialize(parser)
@@ -63,6 +65,7 @@ class TestOptions(BaseOptions):
         if "model" in saved:
             parser.set_defaults(model=saved["model"])
         parser = super().build_parser_from(parser, argv, selected)
+        self.saved = saved
         inherited = {key: saved[key] for key in self.network_options(parser) if key in saved}
         parser.set_defaults(**inherited)
         self.inherited = sorted(inherited)
@@ -76,7 +79,22 @@ class TestOptions(BaseOptions):
     def finalise(self, opt: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         if opt.load_size is None:
             opt.load_size = opt.crop_size
+        opt.source_window_side = training_window_side(self.saved)
         super().finalise(opt, parser)
+
+
+def training_window_side(saved: Mapping[str, Any]) -> int | None:
+    """Source pixels that became one model input in training (``data.transforms.source_window_side``), from the
+    saved training options; None for runs that do not record their crops' side (trained before it was saved)."""
+    source_side = saved.get("source_crop_size")
+    if not source_side or "preprocess" not in saved:
+        return None
+    try:
+        config = TransformConfig.parse(saved["preprocess"], int(saved["load_size"]), int(saved["crop_size"]),
+                                       flip=False, jitter=False)
+    except (KeyError, TypeError, ValueError) as error:
+        raise OptionsError(f"saved training options: cannot derive the training scale ({error})") from None
+    return source_window_side(int(source_side), config)
 
 
 def load_training_options(path: Path) -> dict:

@@ -26,6 +26,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from any folder
     sys.path.insert(0, str(ROOT))
@@ -138,15 +140,16 @@ PSGAN_ANONYMIZE_OPTIONS = {"model": "psgan", "netG": "unet_256", "ngf": 64, "net
                            "netG_noise": "decoder", "bbox_noise": "none"}
 
 
-def anonymize_scene():
-    """A 2048×1024 demo frame with 12 pedestrians (topped up with sidewalk boxes if it has fewer)."""
+def anonymize_scene(size: str = "2048x1024"):
+    """A demo frame (2048×1024 unless ``size``) with 12 pedestrians (topped up with sidewalk boxes if it has fewer;
+    the boxes are for 2048×1024)."""
 
     from anonymizer.annotations import Person, load_annotations
     from synthetic import make_demo_data
     from util.image_files import read_rgb
 
     with tempfile.TemporaryDirectory() as tmp:
-        make_demo_data.main(["--out", tmp, "--frames", "3", "--size", "2048x1024", "--seed", "0", "--quiet"])
+        make_demo_data.main(["--out", tmp, "--frames", "3", "--size", size, "--seed", "0", "--quiet"])
         index = load_annotations(Path(tmp, "gtBboxCityPersons"))
         frames = sorted(Path(tmp, "leftImg8bit").rglob("*.png"))
         best = max(frames, key=lambda f: sum(p.label == "pedestrian" for p in index.lookup(Path(f.name)).persons))
@@ -202,6 +205,86 @@ def anonymize_frame_benchmark(repeats: int, budget: Budget) -> dict:
     for method in traditional.wall:
         figures[method] = figure(traditional, method, repeats, "n/a (no network)", digits=3)
     return figures
+
+
+def detection_args(**overrides) -> argparse.Namespace:
+    """anonymize.py's detection options with their defaults (builtin detector, persons)."""
+    from anonymizer.cli import build_parser
+
+    args = build_parser().parse_args(["-i", "x", "-o", "y", "--method", "blur"])
+    args.detector = "builtin"
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return args
+
+
+@register("detect_frame")
+def detect_frame(repeats: int, budget: Budget) -> dict:
+    """s/frame of the built-in pedestrian detector + blur on a 2048×1024 demo frame (anonymize.py's per-frame
+    work without file I/O) at --min_person_height 50 (default), 100 and 200, interleaved; CPU seconds beside."""
+    from anonymizer import detectors
+    from anonymizer.actions import FrameProcessor, Thresholds
+    from anonymizer.frame import Settings
+
+    image, _ = anonymize_scene()
+    figures: dict = {"frame": "2048x1024"}
+    runs, tiles, persons = {}, {}, {}
+    for height in (50, 100, 200):
+        name = f"min_height_{height}"
+        (detector,) = detectors.build_detectors(detection_args(min_person_height=height))
+        processor = FrameProcessor([detector], Thresholds(0.5, 0.3), Settings(method="blur"), None)
+        tiles[name] = len(detector.tiles(image.shape[1], image.shape[0]))
+        persons[name] = len(processor(image, "bench.png")[1]["persons"])
+        runs[name] = lambda p=processor: p(image, "bench.png")
+    timings = interleaved(runs, repeats, budget)
+    for name in timings.wall:
+        figures[name] = figure(timings, name, repeats, "fp32", digits=3, tiles=tiles[name], persons=persons[name])
+    return figures
+
+
+@register("video_fps")
+def video_fps(repeats: int, budget: Budget) -> dict:
+    """Frames/s of anonymize.py on a 768×576 H.264 clip (30 frames of a demo scene panning): built-in detector +
+    blur, tracking on, decoding and encoding included; also frames per CPU second (all threads)."""
+    import av
+
+    from anonymizer import detectors
+    from anonymizer.actions import FrameProcessor, Thresholds
+    from anonymizer.cli import FRAME_FAILURES
+    from anonymizer.frame import Settings
+    from anonymizer.tracking import IoUTracker
+    from anonymizer.video import anonymize_video
+
+    image, _ = anonymize_scene("768x576")
+    frames = 30
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp, "clip.mp4")
+        with av.open(str(clip), "w") as container:
+            stream = container.add_stream("libx264", rate=10)
+            stream.width, stream.height, stream.pix_fmt = 768, 576, "yuv420p"
+            for k in range(frames):
+                moved = np.roll(image, 4 * k, axis=1)  # every frame differs
+                for packet in stream.encode(av.VideoFrame.from_ndarray(moved, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+        (detector,) = detectors.build_detectors(detection_args())
+        processor = FrameProcessor([detector], Thresholds(0.5, 0.3), Settings(method="blur"), None)
+
+        failed: list[int] = []
+
+        def one_pass() -> None:  # as anonymize.py runs a video: a frame that fails is written grey and counted
+            tracker = IoUTracker()
+            entry = anonymize_video(clip, Path(tmp, "out.mp4"), lambda img, i: processor(img, "clip", i, tracker),
+                                    FRAME_FAILURES, quiet=True)
+            failed.append(entry["frames_failed"])
+
+        timings = interleaved({"video": one_pass}, repeats, budget)
+    result = figure(timings, "video", repeats, "fp32", digits=3, frames=frames,
+                    tiles_per_frame=len(detector.tiles(768, 576)), frames_failed=max(failed))
+    result["fps"] = round(frames / result["median_s"], 3)
+    result["frames_per_cpu_second"] = round(frames / result["cpu_median_s"], 3)
+    return {"clip": "768x576", **result}
 
 
 @register("training_throughput")

@@ -126,6 +126,25 @@ CASES = [
          names="is for 2048x1024 frames but the image is 128x64"),
     case("anonymize.py", "-i", "{frame}", "-a", "{outside_json}", *ANON, "--method", "blur",
          names="lies entirely outside"),
+    # ---- anonymize.py without annotations: detectors, thresholds, videos
+    *[case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", flag, value, names=flag) for flag, value in [
+        ("--detection_threshold", "1.5"), ("--detection_threshold", "nan"), ("--fallback_threshold", "-0.1"),
+        ("--fallback_threshold", "0.6"), ("--min_person_height", "0"), ("--min_face_size", "nan"),
+        ("--detection_margin", "-1"), ("--person_class", "-1"), ("--detection_batch", "0"), ("--crf", "60"),
+        ("--start", "-1"), ("--end", "0"), ("--tracking", "maybe"), ("--detector", "yolo.onnx"),
+        ("--detector", "onnx:"), ("--targets", "people")]],
+    *[case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", "--detector", detector, names=problem)
+      for detector, problem in [
+        ("onnx:{missing}", "missing"), ("onnx:{garbage_onnx}", "garbage.onnx"), ("coco:{missing}", "missing"),
+        ("coco:{notjson}", "notjson.json"), ("coco:{list_json}", "list.json"), ("coco:{inf_coco}", "inf_coco.json"),
+        ("annotations", "--detector annotations")]],
+    case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "blur", "--detector", "builtin",
+         names="-a/--annotations"),
+    case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", "--start", "3", "--end", "2", names="--end"),
+    case("anonymize.py", "-i", "{frame}", *ANON, "--method", "blur", "--cache", "{file}/cache", names="--cache"),
+    case("anonymize.py", "-i", "{garbage_mp4}", *ANON, "--method", "blur", names="garbage.mp4"),
+    case("anonymize.py", "-i", "{garbage_mp4}", "-o", "{tmp}/anon.mp4", "--quiet", "--method", "blur",
+         names="garbage.mp4"),
     # ---- data_preprocessing.cityscapes
     case("-m data_preprocessing.cityscapes", "--cityscapes_root", "{missing}", "--out", "{tmp}/ds", *CITY,
          names="missing"),
@@ -165,6 +184,20 @@ CASES = [
                           ("--threads", "0")]],
     case("-m evaluation.evaluate", "--results_dir", "{results}", "--dataroot", "{crops}", "--inception_weights",
          "{evil_pt}", "--baselines", "none", "--quiet", names="--trust_torchscript"),
+    # ---- evaluation.detection_recall
+    case("-m evaluation.detection_recall", "--cityscapes_root", "{missing}", names="missing"),
+    case("-m evaluation.detection_recall", "--cityscapes_root", "{garbage_city}", names="not an image file"),
+    case("-m evaluation.detection_recall", "--cityscapes_root", "{garbage_city}", "--detector", "yolo",
+         names="--detector"),
+    *[case("-m evaluation.detection_recall", "--cityscapes_root", "{garbage_city}", flag, value, names=flag)
+      for flag, value in [("--iou", "0"), ("--detection_threshold", "2"), ("--frames", "-1"),
+                          ("--min_person_height", "nan"), ("--detection_batch", "0")]],
+    # ---- evaluation.temporal_stability
+    case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{missing}", names="missing"),
+    case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{list_json}",
+         names="list.json"),
+    case("-m evaluation.temporal_stability", "--video", "{garbage_mp4}", "--report", "{video_report}",
+         names="garbage.mp4"),
     # ---- evaluation.lpips
     case("-m evaluation.lpips", "{png}", "{missing}", names="missing"),
     case("-m evaluation.lpips", "{png}", "{garbage}", names="garbage.png"),
@@ -212,6 +245,9 @@ CASES = [
     case("scripts/export_model.py", "{runs}/run", "--epoch", "latest", "--out", "{tmp}/m.onnx", names="--out"),
     case("scripts/export_model.py", "{runs}/run", "--epoch", "latest", "--out", "{file}/m.pth",
          names="a_file"),
+    # ---- scripts/compare_trackers.py
+    *[case("scripts/compare_trackers.py", flag, value, names=flag) for flag, value in [
+        ("--seeds", "0"), ("--frames", "1"), ("--frames", "nan")]],
     # ---- scripts/make_tables.py
     case("scripts/make_tables.py", "{missing}", "--out", "{tmp}/tables", names="missing"),
     case("scripts/make_tables.py", "{bad_metrics}", "--out", "{tmp}/tables", names="metrics.json"),
@@ -292,6 +328,16 @@ def inputs(tmp_path_factory, crop_dataroot) -> dict[str, Path]:
     found["folder_png"].mkdir()
     found["notjson"] = write(tmp / "notjson.json", "{not json")
     found["list_json"] = write(tmp / "list.json", "[1, 2, 3]")
+    found["garbage_mp4"] = write(tmp / "garbage.mp4", "this is not a video")
+    found["garbage_onnx"] = write(tmp / "garbage.onnx", b"\x00 not an ONNX model")
+    found["video_report"] = write(tmp / "clip.report.json", json.dumps(
+        {"frames": [{"video": "clip.mp4", "frames": [{"frame": 0, "persons": []}]}]}))
+    found["garbage_city"] = tmp / "garbage_city"
+    write(found["garbage_city"] / "leftImg8bit" / "test" / "x" / "x_000000_000019_leftImg8bit.png", "not an image")
+    write(found["garbage_city"] / "gtBboxCityPersons" / "test" / "x" / "x_000000_000019_gtBboxCityPersons.json",
+          json.dumps({"imgWidth": 128, "imgHeight": 64, "objects": []}))
+    found["inf_coco"] = write(tmp / "inf_coco.json", json.dumps([{"file_name": "frame.png", "category_id": 1,
+                                                                  "bbox": [0, 0, float("inf"), 9], "score": 0.9}]))
     found["inf_json"] = write(tmp / "inf.json", json.dumps({"image": "frame.png", "boxes": [[0, 0, float("inf"), 9]]}))
     found["frame_json"] = simple_json(tmp / "ann", "frame.png", [[10, 10, 40, 50]])
     found["outside_json"] = simple_json(tmp / "ann_outside", "frame.png", [[10, 10, 40, 50], [500, 10, 540, 50]])
@@ -372,7 +418,9 @@ def test_the_corpus_covers_every_command_and_counts_zero_tracebacks(results):
     assert commands == {"train.py", "test.py", "anonymize.py", "-m data_preprocessing.cityscapes",
                         "-m synthetic.make_demo_data", "-m evaluation.evaluate", "-m evaluation.lpips",
                         "-m evaluation.composite", "-m evaluation.train_reid", "-m anonymizer.compare",
-                        "-m util.plot_losses", "scripts/make_tables.py", "scripts/export_model.py"}
+                        "-m util.plot_losses", "scripts/make_tables.py", "scripts/export_model.py",
+                        "-m evaluation.detection_recall", "-m evaluation.temporal_stability",
+                        "scripts/compare_trackers.py"}
     tracebacks = [item.id for item, result in results.items() if "Traceback" in result["stderr"]]
     assert len(results) == len(CASES) >= 120 and tracebacks == []
 

@@ -17,10 +17,10 @@ import torch
 
 from data import DatasetError, create_dataset
 from evaluation.fidelity import InceptionFeatures, extract_features, feature_statistics, frechet_distance
-from evaluation.weights import WeightsNotFoundError
 from models.modes import batchnorm_eval, preserved_buffers
 from util.html import HTMLPage
 from util.visualizer import Visualizer, append_fidelity_log, save_images
+from util.weights import WeightsNotFoundError
 
 VAL_MAX_SAMPLES = 200
 

@@ -1,7 +1,7 @@
 """How many intra-op threads a process uses: one rule for train.py, test.py, anonymize.py, evaluation and benchmarks.
 
 Two processes that each run as many OpenMP threads as there are cores slow each other down about 10x on a 2-core
-machine (OpenMP threads spin while they wait for a core that the other process holds; shared/ENVIRONMENT.md).
+machine (OpenMP threads spin while they wait for a core that the other process holds; README.md, "Speed").
 So the cores are shared out, in this order of precedence:
 
 1. ``--threads N`` on the command line;

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from anonymizer import cli
+from anonymizer import actions, cli
 from anonymizer.verify import measure
 
 
@@ -330,7 +330,7 @@ def test_an_unknown_label_is_an_error_and_unselected_persons_are_reported(demo_f
 
 
 def test_the_report_is_written_frame_by_frame_and_a_rerun_completes_it(demo_frames, tmp_path, monkeypatch):
-    real = cli.anonymize_frame
+    real = actions.anonymize_frame  # called per frame by the frame processor (anonymizer/actions.py)
     calls = []
 
     def killed_on_the_third(*args, **kwargs):
@@ -339,14 +339,14 @@ def test_the_report_is_written_frame_by_frame_and_a_rerun_completes_it(demo_fram
             raise KeyboardInterrupt  # stands for a kill: nothing after this point runs
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "anonymize_frame", killed_on_the_third)
+    monkeypatch.setattr(actions, "anonymize_frame", killed_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         run(demo_frames, tmp_path, "--method", "pixelate")
     assert not (tmp_path / "report.json").exists()
     lines = [json.loads(line) for line in (tmp_path / "report.jsonl").read_text().splitlines()]
     assert [line["status"] for line in lines] == ["written", "written"]
     assert all(line["persons"] and Path(line["output"]).is_file() for line in lines)
-    monkeypatch.setattr(cli, "anonymize_frame", real)
+    monkeypatch.setattr(actions, "anonymize_frame", real)
     assert run(demo_frames, tmp_path, "--method", "pixelate") == 0
     frames = report(tmp_path)["frames"]
     assert [f["status"].split()[0] for f in frames] == ["skipped", "skipped", "written"]
@@ -381,3 +381,17 @@ def test_file_names_that_are_not_utf8_are_anonymized(demo_frames, tmp_path):
     frame = report(tmp_path / "out")["frames"][0]
     assert frame["output"] == str(output) and frame["persons"]
     assert not np.array_equal(rgb(image), cv2.imdecode(np.fromfile(output, np.uint8), cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_training_records_its_crop_side_and_anonymize_windows_follow_it(demo_frames, tiny_run, tmp_path):
+    """The tiny run trained on 64 px crops resized to 72 and cut to 64: its windows are 57 frame px."""
+    saved = json.loads((tiny_run / "tiny" / "train_opt.json").read_text())
+    assert saved["source_crop_size"] == 64
+    assert run(demo_frames, tmp_path, *gan_flags(tiny_run)) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["options"]["model"]["window_side"] == 57
+    windowed = [p for f in report["frames"] for p in f["persons"] if p.get("path") == "window"]
+    assert windowed and all(p["window"][2] - p["window"][0] == 57 for p in windowed)
+    assert run(demo_frames, tmp_path / "wide", *gan_flags(tiny_run, "--window_side", "64")) == 0
+    report = json.loads((tmp_path / "wide" / "report.json").read_text())
+    assert report["options"]["model"]["window_side"] == 64

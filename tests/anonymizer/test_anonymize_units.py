@@ -112,6 +112,25 @@ def test_a_method_and_fallback_that_leak_give_way_to_noise(demo_frames):
     assert verify.box_problem(image[60:200, 200:260], result[60:200, 200:260]) is None
 
 
+def test_a_paste_that_brings_back_an_earlier_neighbours_pixels_is_refused():
+    # A larger box pasted over a smaller one finished before it, with the smaller one's original pixels in it (as a
+    # generator copying a neighbour would): it passes alone, but would leave the smaller box a copy.
+    rng = np.random.default_rng(2)
+    original = textured(rng, 64, 64)
+    anonymizer = FrameAnonymizer(original, Settings(method="noise"), None, 0)
+    small, large = (10, 10, 20, 40), (5, 5, 50, 50)
+    tasks = [Task(k, Person(box, "pedestrian"), box, np.random.default_rng(k)) for k, box in enumerate((small, large))]
+    assert anonymizer.try_paste(tasks[0], anonymize_region(original[10:40, 10:20], "noise", None, rng)) is None
+    replaced_small = anonymizer.out[10:40, 10:20].copy()
+    values = anonymize_region(original[5:50, 5:50], "noise", None, rng)
+    values[5:35, 5:15] = original[10:40, 10:20]
+    assert verify.box_problem(original[5:50, 5:50], values) is None  # alone, the large box passes
+    problem = anonymizer.try_paste(tasks[1], values)
+    assert problem is not None and "leaves the overlapping box [10, 10, 20, 40] failing the check" in problem
+    np.testing.assert_array_equal(anonymizer.out[10:40, 10:20], replaced_small)  # the paste was undone
+    assert not anonymizer.written[45:50, 45:50].any()
+
+
 def test_frame_check_requires_coverage_and_an_untouched_outside():
     rng = np.random.default_rng(1)
     original = textured(rng, 64, 64)
@@ -159,3 +178,39 @@ def test_frame_keys_and_labels(tmp_path):
     assert index.ignored == [str(tmp_path / "manifest.json")]
     with pytest.raises(AnnotationError, match="manifest.json"):
         load_annotations(tmp_path / "manifest.json")
+
+
+def test_windows_follow_the_training_scale():
+    """A model trained on 256 px crops resized to 143 and cut to 128 saw people at 143/256 of their frame size:
+    its window is 229 frame px (resized to 128), and the box arrives at that same scale."""
+    region = (300, 400, 341, 521)  # 40 x 120 px
+    placement = geometry.place(region, 2048, 1024, 128, 4, window_side=229)
+    assert placement.path == "window" and placement.side == 229
+    x1, y1, x2, y2 = placement.local_box
+    assert abs((y2 - y1) - 120 * 128 / 229) <= 2 and abs((x2 - x1) - 40 * 128 / 229) <= 2  # rounded outwards
+    # Without a training scale the window is crop_size frame pixels and this box would not fit in it.
+    assert geometry.place(region, 2048, 1024, 128, 4).path == "scaled"
+    # A box that is big enough in frame pixels but too small once scaled to the model falls back.
+    small = geometry.place((300, 400, 321, 461), 2048, 1024, 128, 4, window_side=229)
+    assert small.path == "fallback" and "in the model" in small.reason
+
+
+def test_a_resized_near_copy_is_caught_at_model_resolution(monkeypatch):
+    """Resampling a generated window back to frame pixels smooths away fine detail, so the original in 45 % of
+    the model pixels would pass the frame-pixel check; it is measured against its input window first."""
+    rng = np.random.default_rng(0)
+    image = np.clip(rng.normal(128, 50, (256, 512, 3)), 0, 255).astype(np.uint8)
+
+    class NearCopy:
+        crop_size, window_side = 64, 114
+
+        def __call__(self, windows, seed):
+            return [np.where(rng.random((64, 64, 1)) < 0.45, w.pixels, rng.uniform(0, 255, w.pixels.shape))
+                    .astype(np.float32) for w in windows]
+
+    person = Person(label="pedestrian", box=(200, 60, 240, 160))
+    out, records = FrameAnonymizer(image, Settings(method="gan"), NearCopy(), 0).run([(0, person)])
+    assert records[0]["fallback_reason"].startswith("generated box rejected") and "model pixels" in \
+        records[0]["fallback_reason"]
+    assert records[0]["method"] == "pixelate"
+    assert verify.box_problem(image[60:160, 200:240], out[60:160, 200:240]) is None

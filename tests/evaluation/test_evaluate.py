@@ -12,8 +12,8 @@ from torch import nn
 import test as test_script
 import train as train_script
 from evaluation import crops, evaluate, runner
-from evaluation import weights as W
-from evaluation.weights import WeightsFile, WeightsNotFoundError
+from util import weights as W
+from util.weights import WeightsFile, WeightsNotFoundError
 
 TINY = ["--crop_size", "64", "--load_size", "72", "--netG", "unet_64", "--ngf", "8", "--ndf", "8", "--gpu_ids",
         "-1", "--quiet", "--val_metric", "box_l1"]
@@ -101,7 +101,7 @@ def test_demo_data_is_measured_with_the_shipped_demo_reid_model(crop_dataroot, r
     on other data the generic fallback is used and labelled."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     monkeypatch.setenv("AGAN_WEIGHTS_DIR", str(tmp_path / "weights"))
-    monkeypatch.setattr(runner, "load_fid_extractor", lambda explicit=None: TinyInception(tmp_path / "tiny.pth"))
+    monkeypatch.setattr(runner, "load_fid_extractor", lambda *args, **kwargs: TinyInception(tmp_path / "tiny.pth"))
     _, results_dir = results
     out = tmp_path / "report"
     assert evaluate.main(["--results_dir", str(results_dir), "--dataroot", str(crop_dataroot), "--out", str(out),

@@ -13,7 +13,7 @@ from PIL import Image
 from torch import nn
 
 from evaluation import fidelity as fd
-from evaluation.weights import WeightsFile, WeightsNotFoundError
+from util.weights import WeightsFile, WeightsNotFoundError
 
 
 def reference_fid(a: np.ndarray, b: np.ndarray) -> float:

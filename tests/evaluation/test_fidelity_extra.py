@@ -13,7 +13,7 @@ from evaluation import fidelity_sets
 from evaluation.background import background_metrics, masked_psnr, masked_ssim, outside_mask
 from evaluation.baselines import apply_baseline, parse_baselines
 from evaluation.inception import FIDInceptionV3, InceptionWithLogits, inception_score
-from evaluation.weights import WeightsFile
+from util.weights import WeightsFile
 
 
 class TinyFeatures(nn.Module):

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from evaluation import reid_data
-from evaluation import weights as W
 from evaluation.reid import (
     TRAINED_FORMAT,
     CheckpointMismatchError,
@@ -21,8 +20,9 @@ from evaluation.reid import (
     reid_crop,
     reid_window,
 )
-from evaluation.weights import WeightsNotFoundError
 from synthetic import make_demo_data
+from util import weights as W
+from util.weights import WeightsNotFoundError
 
 MODELS = ("osnet_x1_0", "osnet_ain_x1_0")
 

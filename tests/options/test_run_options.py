@@ -80,3 +80,14 @@ def test_a_model_file_takes_its_options_from_the_json_beside_it(tmp_path):
     assert loaded.norm == "batch" and not loaded.netG2_mask_input  # not in the file: the defaults
     with pytest.raises(OptionsError, match="other.json: not found"):
         model_file_options(tmp_path / "other.pth")
+
+
+def test_a_run_records_the_scale_its_model_saw_people_at(tmp_path):
+    """256 px training crops, resized to 143 and cut to 128: one model input is a 229 px square of the frame."""
+    run = train_run(tmp_path)
+    assert run_options(run).source_window_side is None  # a run that does not record its crops' side
+    saved = json.loads((run / "train_opt.json").read_text())
+    (run / "train_opt.json").write_text(json.dumps({**saved, "source_crop_size": 256}))
+    assert run_options(run).source_window_side == 229
+    (run / "train_opt.json").write_text(json.dumps({**saved, "source_crop_size": 256, "preprocess": "crop"}))
+    assert run_options(run).source_window_side == 128  # no resize: people at frame scale

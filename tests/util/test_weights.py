@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from evaluation import weights as W
-from evaluation.weights import (
+from util import weights as W
+from util.weights import (
     FMT_AUTO,
     FMT_TORCHSCRIPT,
     REGISTRY,
