@@ -4,7 +4,7 @@
         [--detector annotations|builtin|onnx:FILE|coco:FILE] [--targets persons,faces]
         [--detection_threshold 0.5 --fallback_threshold 0.3] [--cache DIR] [--show_detections]
         [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
-        [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--device cpu|cuda]
+        [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--window_side PX] [--device cpu|cuda]
         [--amp auto|bf16|fp16|none] [--threads N] [--eval]
         [--blend_px 0] [--fallback pixelate] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]

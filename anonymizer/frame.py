@@ -12,9 +12,10 @@ exactly what it would see sequentially; only the random stream is shared per bat
 batch's first person, so reruns are identical; a different ``--batch_size`` changes the noise draws).
 
 Fail closed. A person whose window cannot be built, whose generator call raises, whose output is not finite or
-not a crop of the model's size, or whose pasted box fails the leakage check (``verify``) gets the fallback method
+not a crop of the model's size, or whose paste fails the leakage check (``verify``) gets the fallback method
 (recorded with the reason); a traditional method whose box fails the check is replaced by the fallback, and a
-fallback that fails it by full-range uniform noise (``LAST_RESORT``, which shares nothing with the original).
+fallback that fails it by full-range uniform noise (``LAST_RESORT``, which shares nothing with the original). A
+paste fails the check when its own box leaks, or when it leaves an overlapping box replaced before it leaking.
 The frame is returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes
 nothing.
 
@@ -118,6 +119,7 @@ class FrameAnonymizer:
         self.original = image
         self.out = image.copy()
         self.written = np.zeros(image.shape[:2], dtype=bool)
+        self.done: list[Box] = []  # the boxes replaced so far, in order
         self.settings = settings
         self.generator = generator
         self.frame = frame
@@ -125,9 +127,9 @@ class FrameAnonymizer:
             raise ValueError("method gan needs a generator")
         self.crop_size = generator.crop_size if generator else 0
         self.margin = settings.margin if settings.margin is not None else geometry.default_margin(self.crop_size)
+        self.window_side = settings.window_side or (generator.window_side if generator else None)
         # For people that must get a traditional method: --method when it is one, else --fallback.
         self.traditional_method = settings.fallback if settings.method == "gan" else settings.method
-        self.window_side = settings.window_side or (generator.window_side if generator else None)
 
     # -- the whole frame -------------------------------------------------------------------------------------
     def run(self, persons: list[tuple[int, Person]]) -> tuple[np.ndarray, list[dict]]:
@@ -303,10 +305,25 @@ class FrameAnonymizer:
         self.paste(task.region, values)
         leakage = verify.measure(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
         task.record["leakage"] = leakage.as_record()
-        problem = leakage.problem()
+        problem = leakage.problem() or self.spoiled_box(task.region)
         if problem:
             self.out[y1:y2, x1:x2], self.written[y1:y2, x1:x2] = previous, previous_written
+        else:
+            self.done.append(task.region)
         return problem
+
+    def spoiled_box(self, region: Box) -> str | None:
+        """Why a paste into ``region`` makes an overlapping box that was finished earlier fail the check (its
+        pixels are re-measured as the final check will), or None. Without this, a paste that passes alone could
+        leave a smaller neighbour's box a few smooth pixels whose detail happens to correlate with the original,
+        and the whole frame would be refused."""
+        for other in self.done:
+            if boxes_overlap(other, region):
+                u1, v1, u2, v2 = other
+                problem = verify.box_problem(self.original[v1:v2, u1:u2], self.out[v1:v2, u1:u2])
+                if problem:
+                    return f"it leaves the overlapping box {list(other)} failing the check ({problem})"
+        return None
 
     def paste(self, region: Box, values: np.ndarray) -> None:
         x1, y1, x2, y2 = region

@@ -1,12 +1,13 @@
 """Linking detections over video frames, so one person keeps one track id (and one synthetic appearance).
 
 An IoU tracker with a constant-velocity prediction per track (an alpha-beta filter, the steady-state form of a
-Kalman filter with a constant-velocity model): each frame, every live track predicts its box (last box + smoothed
-per-frame motion), detections of the same label are matched to predictions by the assignment that maximizes total
-IoU (Hungarian, scipy), pairs below ``min_iou`` are not matched; a matched track takes the detected box and updates
-its velocity, an unmatched detection starts a new track, and a track unmatched for more than ``max_misses`` frames
-ends. An unmatched live track is reported as *coasting* at its predicted box: the anonymizer still covers that box
-(with a traditional method), so a person the detector misses for a few frames is not shown.
+Kalman filter with a constant-velocity model): each frame, every live track predicts its box (last box moved by the
+smoothed per-frame motion of its centre, size kept), detections of the same label are matched to predictions by
+the assignment that maximizes total IoU (Hungarian, scipy), pairs below ``min_iou`` are not matched; a matched
+track takes the detected box and updates its velocity, an unmatched detection starts a new track, and a track
+unmatched for more than ``max_misses`` frames ends. An unmatched live track is reported as *coasting* at its
+predicted box: the anonymizer still covers that box (with a traditional method), so a person the detector misses
+for a few frames is not shown.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ class Track:
     matches: int = 0
 
     def predicted(self) -> np.ndarray:
-        return self.box + self.velocity
+        """The box moved by the smoothed motion of its centre, its size kept: a detector's size jitter must not
+        make a coasting box shrink away from the person it covers."""
+        shift_x, shift_y = (self.velocity[0] + self.velocity[2]) / 2, (self.velocity[1] + self.velocity[3]) / 2
+        return self.box + np.array([shift_x, shift_y, shift_x, shift_y])
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ Evaluation on the held-out identities of DIR::
 The recipe is the re-ID field's standard one (Luo et al., "Bag of tricks and a strong baseline for deep person
 re-identification", CVPRW 2019; Hermans et al., "In defense of the triplet loss", 2017): identity
 cross-entropy with label smoothing on the BNNeck feature plus a batch-hard triplet loss on the feature before
-it, P identities × K crops per batch, random flip, random crop (pad and cut back) and random erasing, a linear
-warm-up then a cosine learning-rate decay, Adam. The eval feature is the BNNeck output (cosine distance).
+it (L2-normalised, see :func:`triplet_loss`), P identities × K crops per batch, random flip, random crop (pad
+and cut back) and random erasing, a linear warm-up then a cosine learning-rate decay, Adam. The eval feature is
+the BNNeck output (cosine distance).
 
 The run is seeded (the same seed gives the same weights on the CPU) and resumable: ``<out>.state.pth`` is
 written atomically every ``--save_every`` steps and at every epoch end (model, classifier, optimizer, scheduler,
@@ -137,6 +138,17 @@ def batch_hard_triplet(features: Tensor, labels: Tensor, margin: float) -> Tenso
     hardest_positive = dist.masked_fill(~same, float("-inf")).amax(dim=1)
     hardest_negative = dist.masked_fill(same, float("inf")).amin(dim=1)
     return F.relu(hardest_positive - hardest_negative + margin).mean()
+
+
+def triplet_loss(embedding: Tensor, labels: Tensor, margin: float) -> Tensor:
+    """The batch-hard triplet loss of training, on L2-normalised embeddings.
+
+    OSNet's embedding ends in a ReLU. On raw embeddings a network trained from scratch escapes the triplet loss by
+    shrinking every embedding towards 0 (the loss then sits at the margin): measured on demo data, 95 % of the
+    units were dead after 260 steps and the held-out rank-1 stayed near chance. On the unit sphere (distances
+    0..2, as the cosine distance of the evaluation) shrinking gains nothing.
+    """
+    return batch_hard_triplet(F.normalize(embedding, dim=1), labels, margin)
 
 
 class TrainingNet(nn.Module):
@@ -300,7 +312,7 @@ def train_epoch(run: Run, recipe: Recipe, data: reid_data.ReIDData, targets: Ten
         y = targets[index]
         embedding, logits = run.net(x.contiguous(memory_format=torch.channels_last))
         id_loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
-        triplet = batch_hard_triplet(embedding, y, recipe.margin)
+        triplet = triplet_loss(embedding, y, recipe.margin)
         run.optimizer.zero_grad(set_to_none=True)
         (id_loss + triplet).backward()
         run.optimizer.step()
@@ -474,10 +486,11 @@ def run_training(args: argparse.Namespace) -> dict | None:
     print(f"data {args.data} ({data.layout}): train {len(data.train)} crops of {data.train.n_ids} identities; "
           f"held out: {len(data.query)} queries of {data.query.n_ids} identities, gallery {len(data.gallery)}",
           flush=True)
+    commit = git_commit()  # the code that trains: files edited while it runs do not count
     backbone, history = train(recipe, data, args.out, args.save_every, args.eval_every, args.quiet)
     metrics = reid_data.evaluate(eval_extractor(backbone, recipe), data)
     meta = {"data": data.summary, "recipe": _recipe_dict(recipe), "command": _command(args),
-            "git_commit": git_commit(), "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "git_commit": commit, "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "machine": machine(), "training_seconds": sum(r["seconds"] for r in history),
             "held_out": metrics, "history": history}
     save_model(args.out, backbone.eval(), recipe, meta)

@@ -255,6 +255,9 @@ CASES = [
     case("scripts/export_model.py", "{runs}/run", "--epoch", "latest", "--out", "{tmp}/m.onnx", names="--out"),
     case("scripts/export_model.py", "{runs}/run", "--epoch", "latest", "--out", "{file}/m.pth",
          names="a_file"),
+    # ---- scripts/compare_trackers.py
+    *[case("scripts/compare_trackers.py", flag, value, names=flag) for flag, value in [
+        ("--seeds", "0"), ("--frames", "1"), ("--frames", "nan")]],
     # ---- scripts/make_tables.py
     case("scripts/make_tables.py", "{missing}", "--out", "{tmp}/tables", names="missing"),
     case("scripts/make_tables.py", "{bad_metrics}", "--out", "{tmp}/tables", names="metrics.json"),
@@ -426,7 +429,8 @@ def test_the_corpus_covers_every_command_and_counts_zero_tracebacks(results):
                         "-m synthetic.make_demo_data", "-m evaluation.evaluate", "-m evaluation.lpips",
                         "-m evaluation.composite", "-m evaluation.train_reid", "-m anonymizer.compare",
                         "-m util.plot_losses", "scripts/make_tables.py", "scripts/export_model.py",
-                        "-m evaluation.detection_recall", "-m evaluation.temporal_stability", "-m evaluation.utility"}
+                        "-m evaluation.detection_recall", "-m evaluation.temporal_stability",
+                        "scripts/compare_trackers.py", "-m evaluation.utility"}
     tracebacks = [item.id for item, result in results.items() if "Traceback" in result["stderr"]]
     assert len(results) == len(CASES) >= 120 and tracebacks == []
 

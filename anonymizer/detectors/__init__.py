@@ -4,6 +4,9 @@ Spellings: ``annotations`` (the files of ``-a``; the default when ``-a`` is give
 SSDLite pedestrian detector; the default otherwise), ``onnx:FILE`` (a YOLO-format export) and ``coco:FILE``
 (a COCO results file). ``--targets faces`` adds CenterFace. Weight files are found offline by
 ``util.weights`` (the project weights folder first, then the registry packages that ship them).
+
+From code, ``builtin_person_detector()`` gives the built-in detector as ``anonymize.py`` runs it; the bare torch
+network is ``ssdlite.load_ssdlite(path)`` (docs/ARCHITECTURE.md, *Detector*).
 """
 
 from __future__ import annotations

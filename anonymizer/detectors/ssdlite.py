@@ -22,6 +22,7 @@ What the graph fixes, and where it is read from:
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from pathlib import Path
@@ -269,10 +270,8 @@ class PedestrianTileModel:
 
     def __init__(self, path: str | Path, sha256: str, device: str = "cpu") -> None:
         self.device = torch.device(device)
-        self.detector = load_ssdlite(path).to(self.device)
+        self.detector, self.session = _runtime(str(path), sha256, device, torch.get_num_threads())
         self.identity = f"builtin:ssdlite-mobilenetv2-pedestrian sha256:{sha256[:16]}"
-        self.session = None if self.device.type == "cuda" else onnx_session(
-            export_onnx(self.detector), device, str(path))
 
     def __call__(self, tiles: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         images = torch.from_numpy(tiles).permute(0, 3, 1, 2).float()
@@ -282,6 +281,16 @@ class PedestrianTileModel:
             with torch.inference_mode():
                 boxes, scores = (t.cpu().numpy() for t in self.detector(images.to(self.device)))
         return list(zip(boxes, scores, strict=True))
+
+
+@functools.lru_cache(maxsize=4)
+def _runtime(path: str, sha256: str, device: str, threads: int) -> tuple[SSDLiteDetector, object | None]:
+    """The detector on ``device`` and, on the CPU, its onnxruntime session (``threads`` intra-op threads): built
+    once per process for each weights file, device and thread count, since reading the graph and exporting it take
+    a few seconds (several detectors, and the tests, share it; inference leaves both unchanged)."""
+    detector = load_ssdlite(path).to(torch.device(device))
+    session = None if torch.device(device).type == "cuda" else onnx_session(export_onnx(detector), device, path)
+    return detector, session
 
 
 def export_onnx(detector: SSDLiteDetector) -> bytes:

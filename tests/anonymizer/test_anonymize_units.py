@@ -112,6 +112,25 @@ def test_a_method_and_fallback_that_leak_give_way_to_noise(demo_frames):
     assert verify.box_problem(image[60:200, 200:260], result[60:200, 200:260]) is None
 
 
+def test_a_paste_that_brings_back_an_earlier_neighbours_pixels_is_refused():
+    # A larger box pasted over a smaller one finished before it, with the smaller one's original pixels in it (as a
+    # generator copying a neighbour would): it passes alone, but would leave the smaller box a copy.
+    rng = np.random.default_rng(2)
+    original = textured(rng, 64, 64)
+    anonymizer = FrameAnonymizer(original, Settings(method="noise"), None, 0)
+    small, large = (10, 10, 20, 40), (5, 5, 50, 50)
+    tasks = [Task(k, Person(box, "pedestrian"), box, np.random.default_rng(k)) for k, box in enumerate((small, large))]
+    assert anonymizer.try_paste(tasks[0], anonymize_region(original[10:40, 10:20], "noise", None, rng)) is None
+    replaced_small = anonymizer.out[10:40, 10:20].copy()
+    values = anonymize_region(original[5:50, 5:50], "noise", None, rng)
+    values[5:35, 5:15] = original[10:40, 10:20]
+    assert verify.box_problem(original[5:50, 5:50], values) is None  # alone, the large box passes
+    problem = anonymizer.try_paste(tasks[1], values)
+    assert problem is not None and "leaves the overlapping box [10, 10, 20, 40] failing the check" in problem
+    np.testing.assert_array_equal(anonymizer.out[10:40, 10:20], replaced_small)  # the paste was undone
+    assert not anonymizer.written[45:50, 45:50].any()
+
+
 def test_frame_check_requires_coverage_and_an_untouched_outside():
     rng = np.random.default_rng(1)
     original = textured(rng, 64, 64)

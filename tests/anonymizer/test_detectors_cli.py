@@ -218,3 +218,43 @@ def test_builtin_detector_needs_no_annotations_and_reports_an_unreadable_frame(t
     assert x1 < 40 and y1 < 60 and x2 > 330 and y2 > 360
     before, after = skimage_data.astronaut(), rgb(astronaut["output"])
     assert measure(before[y1:y2, x1:x2], after[y1:y2, x1:x2]).problem() is None  # the blurred box leaks nothing
+
+
+def test_a_fresh_clone_anonymizes_an_image_and_a_video_with_no_flags(tmp_path):
+    """``anonymize.py -i street.png -o out/`` and ``-i clip.mp4 -o out.mp4``: built-in detector, shipped GAN."""
+    import av
+
+    from anonymizer.video import probe
+
+    picture = cv2.resize(skimage_data.astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(tmp_path / "street.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    clip = tmp_path / "clip.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 256, 256, "yuv420p"
+        for k in range(3):  # the picture panning 4 px per frame
+            frame = av.VideoFrame.from_ndarray(np.roll(picture, 4 * k, axis=1), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    assert cli.main(["-i", str(tmp_path / "street.png"), "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    assert cli.main(["-i", str(clip), "-o", str(tmp_path / "out.mp4"), "--quiet"]) == 0
+    image_report = report(tmp_path / "out")
+    video_report = json.loads((tmp_path / "out.report.json").read_text())
+    for data in (image_report, video_report):
+        assert data["options"]["detector"] == "builtin" and data["options"]["method"] == "gan"
+        assert data["options"]["model"]["weights"] == str(cli.SHIPPED_DEMO_MODEL)
+    (image_entry,) = image_report["frames"]
+    (video_entry,) = video_report["frames"]
+    assert probe(tmp_path / "out.mp4")["frames"] == 3 and video_entry["frames_written"] == 3
+    tracks = set()
+    for frame in [image_entry, *video_entry["frames"]]:
+        best = max(frame["persons"], key=lambda p: p["score"])
+        assert frame["status"] == "written" and best["score"] > 0.9
+        assert best["method"] == "gan" or best["fallback_reason"]  # replaced either way, never left as it was
+        tracks.add(best.get("track"))
+    assert tracks == {None, 0}  # the image has no track; in the video the astronaut keeps track 0
+    after = rgb(image_entry["output"])
+    x1, y1, x2, y2 = max(image_entry["persons"], key=lambda p: p["score"])["box_in_frame"]
+    assert measure(picture[y1:y2, x1:x2], after[y1:y2, x1:x2]).problem() is None

@@ -133,6 +133,15 @@ def test_tracker_keeps_ids_through_misses_and_coasts_on_the_prediction():
     assert tracker.update([], 320, 240)[1] == []  # gone after max_misses frames
 
 
+def test_a_coasting_box_keeps_its_size_when_the_detections_shrank():
+    tracker = IoUTracker()
+    for k in range(3):  # moving right by 4 px while the detected box narrows by 6 px per frame
+        tracker.update([Detection((100 + 4 * k, 10, 140 - 2 * k, 90), 0.9)], 320, 240)
+    coasting = [tracker.update([], 320, 240)[1][0].box for _ in range(3)]
+    assert [round(x2 - x1) for x1, _, x2, _ in coasting] == [28, 28, 28]  # the last detected width
+    assert coasting[1][0] > coasting[0][0]  # still following the centre's motion
+
+
 class FixedDetector(Detector):
     identity = "fixed"
     uses_pixels = False

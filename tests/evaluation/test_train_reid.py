@@ -149,6 +149,20 @@ def test_batch_hard_triplet_by_hand():
     assert train_reid.batch_hard_triplet(features, labels, 2.0).item() == pytest.approx(expected, rel=1e-5)
 
 
+def test_training_triplet_cannot_be_escaped_by_shrinking_the_embeddings():
+    generator = torch.Generator().manual_seed(0)
+    embedding = torch.rand(8, 16, generator=generator) * 4  # non-negative, like OSNet's ReLU output
+    labels = torch.arange(4).repeat_interleave(2)
+    # Raw distances: shrinking every embedding drives the loss down to the margin (the collapse seen on demo data).
+    assert train_reid.batch_hard_triplet(embedding * 1e-4, labels, 0.3).item() == pytest.approx(0.3, abs=1e-3)
+    assert train_reid.batch_hard_triplet(embedding, labels, 0.3).item() > 0.5
+    # The training loss compares directions only: the same for any scale.
+    loss = train_reid.triplet_loss(embedding, labels, 0.3).item()
+    assert loss == pytest.approx(train_reid.triplet_loss(embedding * 1e-4, labels, 0.3).item(), rel=1e-5)
+    unit = embedding / embedding.norm(dim=1, keepdim=True)
+    assert loss == pytest.approx(train_reid.batch_hard_triplet(unit, labels, 0.3).item(), rel=1e-6)
+
+
 def test_warmup_then_cosine():
     assert train_reid.warmup_cosine(0, 10, 110) == pytest.approx(0.1)
     assert train_reid.warmup_cosine(5, 10, 110) == pytest.approx(0.55)
@@ -157,8 +171,19 @@ def test_warmup_then_cosine():
     assert train_reid.warmup_cosine(110, 10, 110) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_path: Path, capsys):
+def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_path: Path, capsys, monkeypatch):
     out = tmp_path / "osnet.pth"
+    # The commit recorded is the checkout's when training starts: a file edited while it runs does not count.
+    checkout = {"state": "abc123"}
+    real_train = train_reid.train
+
+    def train_then_edit(*args, **kwargs):
+        result = real_train(*args, **kwargs)
+        checkout["state"] = "abc123 (with uncommitted changes)"
+        return result
+
+    monkeypatch.setattr(train_reid, "train", train_then_edit)
+    monkeypatch.setattr(train_reid, "git_commit", lambda: checkout["state"])
     assert train_reid.main(["--data", str(market), "--out", str(out), "--epochs", "12", "--eval_every", "0",
                             "--lr", "0.003", *TINY, "--crops_per_id", "4"]) == 0
     printed = capsys.readouterr().out
@@ -168,7 +193,7 @@ def test_training_learns_and_the_file_loads_for_evaluation(market: Path, tmp_pat
     assert not any(k.startswith("classifier") for k in checkpoint.state) and "neck.weight" in checkpoint.state
     meta = checkpoint.meta
     assert meta["command"].startswith("python -m evaluation.train_reid --data")
-    assert meta["data"]["layout"] == "market" and meta["date"] and meta["machine"] and meta["git_commit"]
+    assert meta["data"]["layout"] == "market" and meta["date"] and meta["machine"] and meta["git_commit"] == "abc123"
     history = meta["history"]
     assert len(history) == 12
     # Two batches an epoch make single epochs noisy: the identity loss falls from the first to the last third.

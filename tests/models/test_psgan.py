@@ -13,6 +13,7 @@ import train as train_script
 from data import create_dataset
 from models import create_model
 from options.train_options import TrainOptions
+from tests.evaluation.test_evaluate import TinyInception
 
 TINY = ["--crop_size", "64", "--load_size", "72", "--preprocess", "resize_crop_contrast", "--netG", "unet_64",
         "--ngf", "8", "--ndf", "8", "--gpu_ids", "-1", "--quiet", "--val_metric", "box_l1"]
@@ -164,9 +165,14 @@ def run_test(dataroot: Path, tmp_path: Path, *extra: str) -> int:
                              *extra])
 
 
-def test_test_py_writes_every_visual_and_is_reproducible(crop_dataroot, trained_run):
+def test_test_py_writes_every_visual_and_is_reproducible(crop_dataroot, trained_run, tmp_path, monkeypatch):
+    # A small stand-in for the FID Inception (the real one takes a minute per run here; its maths is tested in
+    # tests/evaluation): what is under test is test.py's outputs and their reproducibility.
+    monkeypatch.setattr(test_script, "InceptionFeatures", lambda *args, **kwargs: TinyInception(tmp_path / "tiny.pth"))
     assert run_test(crop_dataroot, trained_run, "--epoch", "best") == 0
     out = trained_run / "results" / "run" / "test_best"
+    for log_name in test_script.FIDELITY_LOGS.values():  # FID/KID of the raw output and of the composite
+        assert re.match(r"epoch: best, .*frechet_inception_distance: \d", (out / log_name).read_text())
     stems = sorted(p.name.split(".")[0] for p in (crop_dataroot / "images" / "test").glob("*.png"))
     for label in ("real_A", "fake_B", "fake_B_display", "real_B"):
         files = sorted(p.name for p in (out / "images" / label).glob("*.png"))
