@@ -7,7 +7,7 @@ import torch
 from ..detection import DetectionError
 
 
-def onnx_session(model: str | bytes, device: str, source: str):
+def onnx_session(model: str | bytes, device: str, source: str, threads: int | None = None):
     """An InferenceSession on the CPU (or CUDA when asked and available). It uses as many threads as torch (which
     follows OMP_NUM_THREADS) and does not spin-wait: on a shared CPU, onnxruntime's default of one spinning thread
     per core made one 512 px CenterFace pass take seconds instead of a fraction of one."""
@@ -15,7 +15,7 @@ def onnx_session(model: str | bytes, device: str, source: str):
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
-    options.intra_op_num_threads = torch.get_num_threads()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     providers: list = ["CPUExecutionProvider"]

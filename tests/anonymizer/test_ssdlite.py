@@ -94,3 +94,21 @@ def test_the_builtin_detector_from_code_gives_frame_boxes():
     assert best.label == "person" and best.score > 0.9
     x1, y1, x2, y2 = best.box  # frame pixels of the 512 px picture, grown by the 5 % margin
     assert x1 < 40 and y1 < 60 and x2 > 330 and y2 > 360
+
+
+def test_a_batch_spread_over_threads_gives_each_tiles_own_outputs(graph_and_model, astronaut_input):
+    """On the CPU a batch's tiles run as concurrent one-thread calls: the results are those of each tile alone,
+    in the batch's order."""
+    path, _, _ = graph_and_model
+    runtime = PedestrianTileModel(path, "0" * 64, "cpu")
+    tile = astronaut_input.permute(0, 2, 3, 1).numpy().astype(np.uint8)[0]
+    tiles = np.stack([tile, tile[:, ::-1], tile[::-1], tile])
+    runtime.workers = 1
+    alone = [runtime(t[None])[0] for t in tiles]
+    runtime.workers = 3
+    together = runtime(tiles)
+    assert len(together) == 4
+    for (boxes, scores), (expected_boxes, expected_scores) in zip(together, alone, strict=True):
+        np.testing.assert_array_equal(scores, expected_scores)
+        np.testing.assert_array_equal(boxes, expected_boxes)
+    assert not np.array_equal(together[0][1], together[2][1])  # the flipped tile is a different input
