@@ -29,10 +29,7 @@ import argparse
 import copy
 import datetime
 import math
-import os
-import platform
 import shlex
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -59,7 +56,8 @@ from evaluation.reid import (
 from util.cli import number, os_error_text
 from util.fileio import atomic_write, atomic_write_json
 from util.progress import progress_bar
-from util.weights import REPO_ROOT, WeightsNotFoundError
+from util.provenance import git_commit, machine
+from util.weights import WeightsNotFoundError
 
 STATE_SUFFIX = ".state.pth"
 # Options that must match for a run to be continued from its state file.
@@ -346,30 +344,6 @@ def eval_extractor(backbone: OSNet, recipe: Recipe) -> ReIDExtractor:
 
 # ----------------------------------------------------------------------------------------------------
 # Provenance and the final file
-
-
-def git_commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return head + (" (with uncommitted changes)" if dirty else "")
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads, "
-            f"torch {torch.__version__}, Python {platform.python_version()}")
 
 
 def save_model(out: Path, backbone: OSNet, recipe: Recipe, meta: dict) -> None:

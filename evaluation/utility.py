@@ -38,6 +38,7 @@ from anonymizer.detection import DetectionError
 from util.cli import number, os_error_text
 from util.fileio import atomic_write_json, atomic_write_text
 from util.image_files import ImageReadError, read_rgb
+from util.provenance import git_commit, machine
 from util.weights import WeightsNotFoundError
 
 METHODS = ("original", "blur", "pixelate", "mask", "noise", "gan")
@@ -324,8 +325,6 @@ def check_settings(args: argparse.Namespace) -> None:
 
 
 def provenance(args: argparse.Namespace, seconds: float) -> dict:
-    from evaluation.train_reid import git_commit, machine
-
     return {"command": "python -m evaluation.utility " + " ".join(shlex.quote(a) for a in args.argv),
             "git_commit": git_commit(), "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "machine": machine(), "seconds": round(seconds, 1)}
