@@ -108,6 +108,7 @@ class Stage:
     pool_seed_offset: int = 0
     # The realism recipe (docs/realism_recipe.md); 0 = off, the thesis's behaviour.
     lambda_mode_seeking: float = 0.0
+    mode_seeking_pool: int = 1
     r1_gamma: float = 0.0
     # Weight of the L1 term inside the box relative to outside (1 = the thesis; L1_outside_only means 0).
     L1_box_weight: float = 1.0
@@ -182,6 +183,7 @@ class PersonGANModel(BaseModel):
             person_pool=person_pool, image_grad_inside_only=image_grad_inside_only,
             pool_seed_offset=pool_seed_offset,
             lambda_mode_seeking=getattr(self.opt, "lambda_mode_seeking", 0.0),
+            mode_seeking_pool=getattr(self.opt, "mode_seeking_pool", 1),
             r1_gamma=getattr(self.opt, "r1_gamma", 0.0),
             L1_box_weight=0.0 if L1_outside_only else getattr(self.opt, "L1_box_weight", 1.0))
 
@@ -468,8 +470,8 @@ class PersonGANModel(BaseModel):
             self.loss_G_person = stage.lambda_person * self.generator_person_term(stage, batch)
             loss = loss + self.loss_G_person
         if other_fake is not None:
-            self.loss_G_mode_seeking = stage.lambda_mode_seeking * mode_seeking_loss(batch.fake, other_fake,
-                                                                                     batch.inside)
+            self.loss_G_mode_seeking = stage.lambda_mode_seeking * mode_seeking_loss(
+                batch.fake, other_fake, batch.inside, pool=stage.mode_seeking_pool)
             loss = loss + self.loss_G_mode_seeking
         self.step(stage.G, [stage.G], loss, apply_step=apply_step)
         self.set_requires_grad([self.network(name) for name in stage.discriminators], True)

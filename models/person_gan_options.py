@@ -27,6 +27,10 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
         recipe.add_argument("--lambda_mode_seeking", type=number(minimum=0), default=0.0,
                             help="weight of the mode-seeking term (a second G forward with fresh noise; pushes "
                                  "different seeds to different people)")
+        recipe.add_argument("--mode_seeking_pool", type=number(int, minimum=1), default=1,
+                            help="measure the mode-seeking distance between outputs average-pooled over KxK pixels "
+                                 "(1 = per pixel, the paper): seeds must differ in colours and shapes, not in "
+                                 "pixel noise")
         recipe.add_argument("--L1_box_weight", type=number(minimum=0, maximum=1), default=1.0,
                             help="weight of the L1 term inside the box relative to outside: 1 = the thesis (a "
                                  "strong pull toward the original person, which teaches the mean person), 0 = "

@@ -165,11 +165,12 @@ def anonymize_scene(size: str = "2048x1024"):
 def anonymize_frame_benchmark(repeats: int, budget: Budget) -> dict:
     """s/frame of anonymize.py on a 2048×1024 demo frame with 12 pedestrians: GAN at the README psgan settings
     (unet_256, ngf 64, mask input, decoder noise; random weights), batch 8 — train mode (default), eval mode,
-    plain (not prepacked) convolutions for the speed-up, bf16 where the CPU has it natively — interleaved; each
-    traditional method.
+    plain (not prepacked) convolutions for the speed-up, bf16 where the CPU has it natively, and the shipped demo
+    generator (anonymize.py's default model) — interleaved; each traditional method.
     """
+    from anonymizer.cli import SHIPPED_DEMO_MODEL
     from anonymizer.frame import Settings, anonymize_frame
-    from anonymizer.generator import WindowGenerator, random_model
+    from anonymizer.generator import WindowGenerator, load_model_file, random_model
     from anonymizer.methods import TRADITIONAL_METHODS
     from util.precision import cpu_info, native_bf16
 
@@ -186,6 +187,8 @@ def anonymize_frame_benchmark(repeats: int, budget: Budget) -> dict:
     generators = {name: WindowGenerator(random_model({**PSGAN_ANONYMIZE_OPTIONS, "amp": amp},
                                                      eval_mode=name.endswith("eval"), prepack=prepack))
                   for name, (amp, prepack) in variants.items()}
+    # What `anonymize.py --method gan` runs when no model is named: the shipped demo generator.
+    generators["gan_fp32_shipped_demo_model"] = WindowGenerator(load_model_file(SHIPPED_DEMO_MODEL))
     records: dict[str, list[dict]] = {}
 
     def frame(name: str, settings: Settings, generator) -> Callable[[], None]:

@@ -80,12 +80,17 @@ def r1_penalty(netD: Callable[[torch.Tensor], torch.Tensor | tuple], real: torch
     return 0.5 * gamma * grads.flatten(1).pow(2).sum(dim=1).mean()
 
 
-def mode_seeking_loss(fake: torch.Tensor, other_fake: torch.Tensor, inside: torch.Tensor,
+def mode_seeking_loss(fake: torch.Tensor, other_fake: torch.Tensor, inside: torch.Tensor, pool: int = 1,
                       eps: float = 1e-5) -> torch.Tensor:
     """Mode seeking (Mao et al. 2019): 1 / (mean |G(z1) - G(z2)| inside the box + eps).
 
     The two outputs differ only in the generator's internal noise, whose distance has a fixed expectation, so
-    the ratio of the paper reduces to the image distance; minimising this pushes different seeds apart."""
+    the ratio of the paper reduces to the image distance; minimising this pushes different seeds apart. With
+    ``pool`` > 1 the outputs (and the box mask, as a coverage weight) are first averaged over pool x pool pixels:
+    per-pixel distance is cheapest to grow with high-frequency noise, pooled distance only with different colours
+    and shapes (docs/realism_recipe.md)."""
+    if pool > 1:
+        fake, other_fake, inside = (F.avg_pool2d(x, pool, ceil_mode=True) for x in (fake, other_fake, inside))
     area = (inside.sum() * fake.shape[1]).clamp(min=1.0)
     distance = ((fake - other_fake).abs() * inside).sum() / area
     return 1.0 / (distance + eps)

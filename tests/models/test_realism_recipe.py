@@ -26,6 +26,27 @@ def test_mode_seeking_loss_is_small_for_different_boxes_and_ignores_the_outside(
     assert mode_seeking_loss(same, outside_only, inside).item() > 1e4
 
 
+def test_pooled_mode_seeking_counts_colour_changes_not_pixel_noise():
+    """--mode_seeking_pool 4: a +-0.5 checkerboard and a flat 0.5 shift differ by 0.5 per pixel alike, but only the
+    flat shift (another colour) survives 4x4 pooling; the box mask is pooled to a coverage weight."""
+    inside = torch.zeros(1, 1, 16, 16)
+    inside[..., 4:12, 4:12] = 1
+    base = torch.zeros(1, 3, 16, 16)
+    checker = ((torch.arange(16)[:, None] + torch.arange(16)[None, :]) % 2).float() - 0.5
+    noisy, shifted = base + checker, base + 0.5
+    assert mode_seeking_loss(base, noisy, inside).item() == mode_seeking_loss(base, shifted, inside).item()
+    assert mode_seeking_loss(base, noisy, inside, pool=4).item() > 1e4  # pooled noise: no distance at all
+    assert abs(mode_seeking_loss(base, shifted, inside, pool=4).item() - 1 / (0.5 + 1e-5)) < 1e-3
+
+
+def test_mode_seeking_pool_reaches_the_loss(crop_dataroot, tmp_path):
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--netG_noise", "decoder",
+                  "--lambda_mode_seeking", "1", "--mode_seeking_pool", "4")
+    assert model.stages()[0].mode_seeking_pool == 4
+    model.optimize_parameters()
+    assert model.get_current_losses()["G_mode_seeking"] > 0
+
+
 def test_r1_penalty_is_gamma_half_squared_gradient_norm():
     weight = torch.tensor(3.0, requires_grad=True)
     real = torch.ones(2, 1, 2, 2)
