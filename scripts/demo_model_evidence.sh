@@ -3,6 +3,7 @@
 # training, test or other evaluation uses it): every method anonymizes the same frames and boxes, then
 # evaluation.evaluate measures person-crop and full-frame FID/KID, in-box LPIPS-diversity (a second seed) and
 # re-ID anonymity; a table and a picture of 16 persons go to docs/results/demo_model/.
+# Every step resumes (outputs and evaluations already in WORK_DIR are kept: use a fresh WORK_DIR for a new model).
 # Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), MODEL_FILE (the shipped model), METHODS.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,6 +32,9 @@ done
 
 echo "== 3/4 evaluate every method against the original frames"
 for method in ${methods//,/ }; do
+    if [[ -f "$work_dir/evaluations/$method/metrics.json" ]]; then
+        continue  # done by an earlier run (a fresh WORK_DIR measures a new model)
+    fi
     "$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$work_dir/anonymized/${method}_seed0" \
         --second_sample "$work_dir/anonymized/${method}_seed1" --original_frames "$held_out/leftImg8bit" \
         --annotations "$held_out/gtBboxCityPersons" --out "$work_dir/evaluations/$method" --quiet
