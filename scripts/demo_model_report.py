@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evaluation.frames import frame_boxes  # noqa: E402
 from util.fileio import atomic_write, atomic_write_text  # noqa: E402
-from util.image_files import read_rgb  # noqa: E402
+from util.image_files import ImageReadError, read_rgb  # noqa: E402
 
 COLUMNS = ("FID persons", "KID persons", "FID frames", "KID frames", "LPIPS-diversity", "re-ID rank-1", "re-ID mAP",
            "not anonymized", "recall@1")
@@ -99,7 +99,12 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_text(args.out, table(args.evaluations, args.methods.split(",")))
     else:
         rows = dict(item.split("=", 1) for item in args.rows.split(","))
-        picture = persons_picture(args.original, args.annotations, {k: Path(v) for k, v in rows.items()}, args.count)
+        try:
+            picture = persons_picture(args.original, args.annotations, {k: Path(v) for k, v in rows.items()},
+                                      args.count)
+        except ImageReadError as error:  # e.g. a row whose method has not been run yet
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         atomic_write(args.out, lambda tmp: picture.save(tmp, format="PNG"))
     print(f"wrote {args.out}")
     return 0

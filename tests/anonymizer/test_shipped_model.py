@@ -14,12 +14,14 @@ from models import load_model
 def test_the_shipped_model_loads_as_its_card_says():
     assert SHIPPED_DEMO_MODEL.is_file() and SHIPPED_DEMO_MODEL.stat().st_size <= 25e6
     model = load_model(SHIPPED_DEMO_MODEL)
-    assert (model.opt.model, model.opt.netG, model.opt.ngf, model.opt.crop_size) == ("psgan", "unet_128", 32, 128)
+    assert (model.opt.model, model.opt.netG, model.opt.ngf, model.opt.crop_size) == ("psgan", "unet_64", 32, 64)
     # fp16 on disk, fp32 in the network, every weight finite
     weights = [p for p in model.netG.parameters() if p.dim() == 4]
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in weights)
     card = json.loads(SHIPPED_DEMO_MODEL.with_suffix(".json").read_text())
     assert card["ema_decay"] > 0 and card["exported_from"]["fp16"] is True
+    # trained on 256 px crops resized to 72 and cut to 64: anonymize.py cuts 228 px frame windows for it
+    assert model.opt.source_window_side == 228
 
 
 def test_anonymize_uses_the_shipped_model_without_a_run(demo_frames, tmp_path):
