@@ -1,6 +1,6 @@
 """Export a trained run's generator as a shipped model file (``<stem>.pth`` + ``<stem>.json``)::
 
-    python scripts/export_model.py checkpoints/demo_realism --epoch best --out models/shipped/demo_psgan.pth
+    python scripts/export_model.py checkpoints/demo_people64 --epoch best --out models/shipped/demo_psgan.pth
 
 The moving-average generator is exported when the run kept one (``--ema_decay``); weights are stored in fp16
 unless ``--fp32``. ``anonymize.py --model_file OUT`` and ``models.load_model(OUT)`` load the result.

@@ -8,6 +8,11 @@ use). At inference the weights do not change, so ``prepack_convolutions_`` swaps
 operators PyTorch's own inductor uses when it freezes a model, ``torch.ops.mkldnn``), and falls back to the plain
 convolution whenever that cannot apply: gradients enabled, autocast, not fp32, not on the CPU, or no oneDNN.
 Each sample's output does not depend on the rest of its batch, as with the plain convolution.
+
+The prepacked operators pay off with one intra-op thread only. Measured on the same 2-core AVX2 CPU, idle, with
+`scripts/benchmark.py --only anonymize_frame` (README "Speed"; U-Net 256 frame, 11 GAN windows): 1 thread, 3.85 s
+prepacked vs 4.89 s plain; 2 threads, 3.67 s prepacked vs 2.88 s plain (the prepacked calls hardly use the second
+thread). So a prepacked convolution runs the plain one whenever torch uses more than one thread.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ class PrepackedConv(nn.Module):
 
     def _applies(self, x: torch.Tensor) -> bool:
         return (x.device.type == "cpu" and x.dtype == torch.float32 and self.weight.dtype == torch.float32
-                and not torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu") and x.dim() == 4)
+                and not torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu") and x.dim() == 4
+                and torch.get_num_threads() == 1)  # slower than plain with more threads (module docstring)
 
     def _pack(self, input_shape: list[int]) -> torch.Tensor:
         # Reorder again only when the weight was replaced or changed in place (e.g. a checkpoint loaded later).

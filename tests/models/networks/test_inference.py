@@ -12,6 +12,15 @@ from models.networks.inference import PrepackedConv, packing_available, prepack_
 pytestmark = pytest.mark.skipif(not packing_available(), reason="this torch build has no oneDNN (mkldnn)")
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The packed path runs with one intra-op thread only; these tests exercise it whatever the machine has."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("transposed", [False, True], ids=["conv", "conv_transpose"])
 @pytest.mark.parametrize("bias", [False, True])
 def test_prepacked_convolution_equals_the_plain_one_sample_by_sample(transposed, bias):
@@ -60,3 +69,23 @@ def test_prepacked_convolution_falls_back_where_packing_cannot_apply():
         assert packed(x).dtype == torch.bfloat16  # autocast: the plain (autocast) convolution
     with pytest.raises(ValueError, match="zero padding"):
         PrepackedConv(nn.Conv2d(4, 4, 3, padding=1, padding_mode="reflect"))
+
+
+def test_prepacked_convolution_runs_the_plain_one_with_more_threads(monkeypatch):
+    """With 2 intra-op threads the prepacked operators are slower than the plain convolution (module docstring):
+    the packed module must then not call them, and still give the same output."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(4, 4, 3, padding=1)
+    packed = PrepackedConv(conv)
+    x = torch.randn(1, 4, 6, 6)
+    with torch.no_grad():
+        assert packed._applies(x)
+        expected = conv(x)
+        torch.set_num_threads(2)
+        assert not packed._applies(x)
+
+        def fail(*args, **kwargs):
+            raise AssertionError("the prepacked operator ran with 2 threads")
+
+        monkeypatch.setattr(packed, "_pack", fail)
+        assert torch.allclose(packed(x), expected, atol=1e-6)
