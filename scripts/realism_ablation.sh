@@ -16,6 +16,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
+source scripts/demo_model_recipe.sh
 
 work_dir="${WORK_DIR:-./demo_model_work}"
 epochs="${EPOCHS:-4}"
@@ -26,12 +27,9 @@ export OMP_NUM_THREADS="${THREADS:-1}"
 [[ -f "$held_out/identities.json" ]] || { echo "error: $held_out: run scripts/demo_model_evidence.sh first" >&2; exit 2; }
 [[ -f "$work_dir/crops/manifest.json" ]] || { echo "error: $work_dir/crops: run scripts/train_demo_model.sh first" >&2; exit 2; }
 
-# The recipe's train.py flags without the loss choices (scripts/train_demo_model.sh).
-common=(--dataroot "$work_dir/crops" --checkpoints_dir "$ablation_dir/checkpoints" --model psgan --gpu_ids -1
-    --seed 1501 --preprocess resize_crop_contrast --load_size 72 --crop_size 64 --netG unet_64 --ngf 32 --ndf 32
-    --netG_mask_input --netG_noise decoder --batch_size 16 --n_epochs "$epochs" --n_epochs_decay 0 --lr 0.0002
-    --clip_value 100 --pool_size_image 50 --pool_size_person 50 --save_val_freq "$epochs" --print_freq 800
-    --display_freq 1600 --save_latest_freq 3200 --quiet)
+# The recipe's train.py settings without its losses (scripts/demo_model_recipe.sh), at the ablation's budget.
+common=(--dataroot "$work_dir/crops" --checkpoints_dir "$ablation_dir/checkpoints" "${demo_model_flags[@]}"
+    --batch_size 16 --n_epochs "$epochs" --n_epochs_decay 0 --save_val_freq "$epochs" "${demo_logging_flags[@]}")
 
 train_row() {  # name, loss flags...
     local name="$1"; shift
@@ -71,7 +69,7 @@ measure_row() {  # row
 
 train_row thesis --L1_box_weight 1
 train_row mode_seeking_pixel --L1_box_weight 0.1 --lambda_mode_seeking 0.05 --ema_decay 0.998
-train_row mode_seeking_pooled --L1_box_weight 0.1 --lambda_mode_seeking 0.05 --mode_seeking_pool 4 --ema_decay 0.998
+train_row mode_seeking_pooled "${demo_recipe_losses[@]}"
 
 export_row thesis "$ablation_dir/checkpoints/thesis" live
 export_row mode_seeking_pixel "$ablation_dir/checkpoints/mode_seeking_pixel" live

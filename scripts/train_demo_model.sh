@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
+source scripts/demo_model_recipe.sh
 
 work_dir="${WORK_DIR:-./demo_model_work}"
 name="${NAME:-demo_people64}"
@@ -17,7 +18,7 @@ frames="${FRAMES:-480}"
 epochs="${EPOCHS:-6}"
 decay_epochs="${DECAY_EPOCHS:-4}"
 export OMP_NUM_THREADS="${THREADS:-1}"
-seed=1501
+seed="$demo_seed"
 
 echo "== 1/3 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
 if [[ ! -f "$work_dir/cityscapes/identities.json" ]]; then
@@ -38,11 +39,8 @@ resume=()
 if [[ -f "checkpoints/$name/latest_state.pth" ]]; then
     resume=(--continue_train)
 fi
-"$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$name" --model psgan --gpu_ids -1 --seed "$seed" \
-    --preprocess resize_crop_contrast --load_size 72 --crop_size 64 --netG unet_64 --ngf 32 --ndf 32 \
-    --netG_mask_input --netG_noise decoder --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" \
-    --lr 0.0002 --clip_value 100 --pool_size_image 50 --pool_size_person 50 \
-    --L1_box_weight 0.1 --lambda_mode_seeking 0.05 --mode_seeking_pool 4 --ema_decay 0.998 --save_val_freq 2 \
-    --print_freq 800 --display_freq 1600 --save_latest_freq 3200 --quiet "${resume[@]}"
+"$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$name" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
+    --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq 2 \
+    "${demo_logging_flags[@]}" "${resume[@]}"
 
 echo "done: checkpoints/$name (best_net_G_ema.pth is the moving-average generator that anonymize.py ships)"

@@ -1,0 +1,11 @@
+# The demo model's train.py settings (docs/realism_recipe.md), in one place: sourced by scripts/train_demo_model.sh
+# (the shipped run) and scripts/realism_ablation.sh (its ablation rows), so both train the same networks on the
+# same data.
+demo_seed=1501
+# Data, networks, optimiser and pools; batch, schedule and losses are each script's own.
+demo_model_flags=(--model psgan --gpu_ids -1 --seed "$demo_seed" --preprocess resize_crop_contrast --load_size 72
+    --crop_size 64 --netG unet_64 --ngf 32 --ndf 32 --netG_mask_input --netG_noise decoder --lr 0.0002
+    --clip_value 100 --pool_size_image 50 --pool_size_person 50)
+# The recipe's losses: a weak L1 pull inside the box, mode seeking on 4x4-pooled outputs, a moving average of G.
+demo_recipe_losses=(--L1_box_weight 0.1 --lambda_mode_seeking 0.05 --mode_seeking_pool 4 --ema_decay 0.998)
+demo_logging_flags=(--print_freq 800 --display_freq 1600 --save_latest_freq 3200 --quiet)
