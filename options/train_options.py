@@ -34,7 +34,7 @@ class TrainOptions(BaseOptions):
 
         saving = parser.add_argument_group("saving and resuming")
         saving.add_argument("--save_val_freq", type=number(int, minimum=1), default=1,
-                            help="epochs between validation runs")
+                            help="epochs between validation runs (the last epoch is always validated)")
         saving.add_argument("--val_metric", default="fid", choices=("fid", "box_l1"),
                             help="what picks 'best': FID on val (falls back to box_l1, said in the log, when no "
                                  "Inception weights are found) or the mean L1 inside the box")

@@ -195,7 +195,8 @@ class Trainer:
         """Rank 0: end-of-epoch visuals, validation score and `best`, val5 visuals (other ranks wait meanwhile)."""
         model, progress = self.model, self.progress
         self.visualizer.display_current_results(model.get_current_visuals(), epoch, True)
-        if self.validator.enabled and epoch % self.opt.save_val_freq == 0:
+        # The last epoch is always scored: its weights (the end of the schedule) must be a candidate for `best`.
+        if self.validator.enabled and (epoch % self.opt.save_val_freq == 0 or epoch == self.last_epoch):
             score = self.validator.run(model, epoch)
             self.validator.log(epoch, progress["total_iters"], score)
             self.track_best(epoch, score)
