@@ -82,6 +82,11 @@ class Trainer:
     def last_epoch(self) -> int:
         return self.opt.n_epochs + self.opt.n_epochs_decay
 
+    def due(self, epoch: int, every: int) -> bool:
+        """Every ``every`` epochs, and always at the last one: the end of the schedule is always saved and scored
+        (so it can become `best`)."""
+        return epoch % every == 0 or epoch == self.last_epoch
+
     def save(self, prefix: str | int) -> None:
         """Weights and state, written by rank 0; collective under torchrun (gathers the other ranks' parts)."""
         own = {"rng": rng_state(), "model": self.model.rank_training_state()} if self.rank > 0 else None
@@ -186,7 +191,7 @@ class Trainer:
         progress["epoch"] = epoch + 1
         progress["batches_done"] = 0
         self.save("latest")
-        if epoch % opt.save_epoch_freq == 0 or epoch == self.last_epoch:
+        if self.due(epoch, opt.save_epoch_freq):
             self.save(epoch)
         if self.is_main:
             plot_losses(self.visualizer.log_name, Path(opt.checkpoints_dir) / opt.name / "loss_curves.png")
@@ -195,8 +200,7 @@ class Trainer:
         """Rank 0: end-of-epoch visuals, validation score and `best`, val5 visuals (other ranks wait meanwhile)."""
         model, progress = self.model, self.progress
         self.visualizer.display_current_results(model.get_current_visuals(), epoch, True)
-        # The last epoch is always scored: its weights (the end of the schedule) must be a candidate for `best`.
-        if self.validator.enabled and (epoch % self.opt.save_val_freq == 0 or epoch == self.last_epoch):
+        if self.validator.enabled and self.due(epoch, self.opt.save_val_freq):
             score = self.validator.run(model, epoch)
             self.validator.log(epoch, progress["total_iters"], score)
             self.track_best(epoch, score)
