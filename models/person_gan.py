@@ -45,6 +45,7 @@ from models.networks import (
     mode_seeking_loss,
     r1_penalty,
 )
+from models.networks.augment import augment, parse_policy
 from util import distributed
 from util.image_pool import ImagePool
 
@@ -346,6 +347,15 @@ class PersonGANModel(BaseModel):
         if distributed.world_size() > 1:
             distributed.broadcast_tensors([b for name in self.model_names for b in self.network(name).buffers()])
 
+    def discriminate(self, name: str, x: torch.Tensor) -> torch.Tensor | tuple:
+        """A discriminator's forward; while training (grad enabled) its input first goes through --diff_augment,
+        so D's and G's updates alike see augmented images (docs/realism_recipe.md). Logged validation losses
+        (no grad) see the images as they are."""
+        policy = getattr(self.opt, "diff_augment", "")
+        if policy and torch.is_grad_enabled():
+            x = augment(x, parse_policy(policy))
+        return self.run_network(name, x)
+
     # -- image discriminator ------------------------------------------------------------------------------
     def image_d_input(self, stage: Stage, batch: StageBatch, image: torch.Tensor) -> torch.Tensor:
         return torch.cat([batch.condition, image], dim=1) if stage.conditional_image_D else image
@@ -360,7 +370,7 @@ class PersonGANModel(BaseModel):
     def image_discriminator_loss(self, stage: Stage, batch: StageBatch, use_pool: bool = True) -> torch.Tensor:
         """Image-D loss on the batch (sets the logged losses and accuracies)."""
         def netD(x: torch.Tensor) -> torch.Tensor:
-            return self.run_network(stage.D_image, x)
+            return self.discriminate(stage.D_image, x)
 
         fake_input = self.image_d_input(stage, batch, self.fake_for_image_d(stage, batch)).detach()
         real_input = self.image_d_input(stage, batch, batch.real)
@@ -386,13 +396,13 @@ class PersonGANModel(BaseModel):
         """(logits, features) for each crop, batched per ``--person_batching`` (see the module docstring)."""
         mode = getattr(self.opt, "person_batching", "per_sample")
         if mode == "per_sample" or len(crops) == 1:
-            return [self.run_network(name, crop) for crop in crops]
+            return [self.discriminate(name, crop) for crop in crops]
         if mode == "padded":
-            batched = self.run_network(name, pad_crops(crops))
+            batched = self.discriminate(name, pad_crops(crops))
             return [split_prediction(batched, i) for i in range(len(crops))]
         predictions: list[tuple | None] = [None] * len(crops)
         for group in grouped_by_size(crops):
-            batched = self.run_network(name, torch.cat([crops[i] for i in group]))
+            batched = self.discriminate(name, torch.cat([crops[i] for i in group]))
             for k, i in enumerate(group):
                 predictions[i] = split_prediction(batched, k)
         return predictions
@@ -415,11 +425,11 @@ class PersonGANModel(BaseModel):
         self.loss_D_person_real = self.person_gan_loss(stage, pred_real, True)
         loss = 0.5 * (self.loss_D_person_fake + self.loss_D_person_real)
         if stage.gan_mode_person == "wgangp" and torch.is_grad_enabled():
-            penalties = [gradient_penalty(lambda x: self.run_network(name, x)[0], real, fake)
+            penalties = [gradient_penalty(lambda x: self.discriminate(name, x)[0], real, fake)
                          for real, fake in zip(real_crops, fake_crops, strict=True)]
             loss = loss + torch.stack(penalties).mean()
         if stage.r1_gamma > 0 and torch.is_grad_enabled():
-            penalties = [r1_penalty(lambda x: self.run_network(name, x), real, stage.r1_gamma)
+            penalties = [r1_penalty(lambda x: self.discriminate(name, x), real, stage.r1_gamma)
                          for real in real_crops]
             loss = loss + torch.stack(penalties).mean()
         self.acc_D_person_fake = self.person_accuracy(stage, pred_fake, False)
@@ -441,7 +451,7 @@ class PersonGANModel(BaseModel):
     # -- generator ----------------------------------------------------------------------------------------
     def generator_image_term(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
         fake_input = self.image_d_input(stage, batch, self.fake_for_image_d(stage, batch))
-        pred_fake = self.run_network(stage.D_image, fake_input)
+        pred_fake = self.discriminate(stage.D_image, fake_input)
         if getattr(self.opt, "EL_image", False):
             with torch.no_grad():
                 pred_real = self.run_network(stage.D_image, self.image_d_input(stage, batch, batch.real))

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from models.networks.augment import AUGMENTATIONS, parse_policy
 from util.cli import number
+
+
+def augmentation_policy(text: str) -> str:
+    """argparse type of --diff_augment: the names, checked (a bad one exits with one line naming it) and kept as
+    text so that saved options read back the same."""
+    try:
+        return ",".join(parse_policy(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
@@ -37,4 +47,8 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
                                  "outside only (as --use_L1_mask)")
         recipe.add_argument("--r1_gamma", type=number(minimum=0), default=0.0,
                             help="R1 penalty on both discriminators' gradients at real inputs (weight gamma)")
+        recipe.add_argument("--diff_augment", type=augmentation_policy, default="", metavar="POLICY",
+                            help="differentiable augmentation of everything both discriminators see, real and fake, "
+                                 f"in D's and G's updates: a comma list of {', '.join(AUGMENTATIONS)} (keeps D from "
+                                 "memorising a small training set)")
     return parser

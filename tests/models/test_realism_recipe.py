@@ -3,6 +3,7 @@ gradients, box masks or losses are wired wrongly."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from data import create_dataset
@@ -92,6 +93,38 @@ def test_sampling_uses_the_moving_average_and_test_time_loads_it(crop_dataroot, 
     tested = create_model(opt)
     tested.setup()
     assert all(p.abs().max().item() == 0.0 for p in tested.netG.parameters() if p.dim() > 1)
+
+
+def test_diff_augment_shows_both_discriminators_augmented_inputs_while_training_only(crop_dataroot, tmp_path):
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--batch_size", "2", "--diff_augment", "cutout")
+    assert model.opt.diff_augment == "cutout"
+    seen: dict[str, list[torch.Tensor]] = {"D_image": [], "D_person": []}
+    for name in seen:
+        model.network(name).register_forward_hook(
+            lambda _m, inputs, _o, name=name: seen[name].append(inputs[0].detach().clone()))
+    model.optimize_parameters()
+
+    def holes(inputs: list[torch.Tensor]) -> float:
+        """Share of D inputs with a zeroed square (real crops and G's tanh output are never exactly 0 there)."""
+        return sum(bool((x == 0).all(dim=1).any()) for x in inputs) / len(inputs)
+
+    assert holes(seen["D_image"]) == 1.0 and holes(seen["D_person"]) == 1.0
+    for inputs in seen.values():
+        inputs.clear()
+    losses = model.discriminator_losses(model.stage, model.stage_batch())  # logged validation losses: no grad
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert holes(seen["D_image"]) == 0.0 and holes(seen["D_person"]) == 0.0
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--diff_augment", "translation,blur"], "unknown augmentation 'blur'"),
+    (["--diff_augment", "color", "--EL_person"], "--diff_augment cannot be combined with --EL_image or --EL_person"),
+])
+def test_diff_augment_refuses_bad_policies_in_one_line(crop_dataroot, tmp_path, capsys, extra, message):
+    with pytest.raises(SystemExit):
+        TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--model", "psgan", *extra))
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
 
 
 def test_a_tiny_generator_learns_to_fill_the_box(crop_dataroot, tmp_path):
