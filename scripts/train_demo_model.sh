@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Train the shipped demo-domain GAN (docs/realism_recipe.md): synthetic street frames (seed 1501, never used by a
 # test or an evaluation) -> 64 px crops -> psgan with the realism recipe (a weak L1 pull inside the box, mode
-# seeking on 4x4-pooled outputs, a moving average of G's weights), batch 4. About 80 minutes on one core of the
-# project's 2-core CPU machine (about 3.6 crops/s; 128 px crops train at 2 crops/s, too few steps for 2 hours:
-# docs/realism_recipe.md).
+# seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation of the
+# discriminators' inputs), batch 4. About 75 minutes on one core of the project's 2-core CPU machine (about 4
+# crops/s; 128 px crops train at 2 crops/s, too few steps for 2 hours: docs/realism_recipe.md).
 # Every step resumes: run the same command again after an interruption.
 # Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64), FRAMES (480), EPOCHS (6, then
 # DECAY_EPOCHS 4 of linear decay), THREADS (1: leaves the other core free; use 2 on an idle machine).
@@ -40,7 +40,7 @@ if [[ -f "checkpoints/$name/latest_state.pth" ]]; then
     resume=(--continue_train)
 fi
 "$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$name" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
-    --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq 2 \
+    "${demo_recipe_augment[@]}" --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq 2 \
     "${demo_logging_flags[@]}" "${resume[@]}"
 
 echo "done: checkpoints/$name (best_net_G_ema.pth is the moving-average generator that anonymize.py ships)"

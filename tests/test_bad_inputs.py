@@ -63,7 +63,7 @@ CASES = [
         ("--max_dataset_size", "nan"), ("--init_gain", "nan"), ("--seed", "-1"), ("--lambda_L1", "nan"),
         ("--disc_label_noise", "-0.1"), ("--pool_size_image", "-1"), ("--save_epoch_freq", "0"),
         ("--epoch_count", "0"), ("--ngf", "0"), ("--display_winsize", "0"), ("--ema_decay", "1"),
-        ("--crop_size", "x"), ("--threads", "0"), ("--L1_box_weight", "2")]],
+        ("--crop_size", "x"), ("--threads", "0"), ("--L1_box_weight", "2"), ("--diff_augment", "flip")]],
     case("train.py", *TRAIN, "--model", "progan", "--netG", "unet_32", names="--netG"),
     case("train.py", *TRAIN, "--model", "progan", "--lambda_L1_stage_2", "nan", names="--lambda_L1_stage_2"),
     case("train.py", *TRAIN, "--preprocess", "resize_rotate", names="--preprocess"),
