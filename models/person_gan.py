@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -351,10 +352,14 @@ class PersonGANModel(BaseModel):
         """A discriminator's forward; while training (grad enabled) its input first goes through --diff_augment,
         so D's and G's updates alike see augmented images (docs/realism_recipe.md). Logged validation losses
         (no grad) see the images as they are."""
-        policy = getattr(self.opt, "diff_augment", "")
-        if policy and torch.is_grad_enabled():
-            x = augment(x, parse_policy(policy))
+        if self.d_augment_policy and torch.is_grad_enabled():
+            x = augment(x, self.d_augment_policy)
         return self.run_network(name, x)
+
+    @functools.cached_property
+    def d_augment_policy(self) -> tuple[str, ...]:
+        """--diff_augment's names, parsed once (the option itself was checked when parsed)."""
+        return parse_policy(getattr(self.opt, "diff_augment", ""))
 
     # -- image discriminator ------------------------------------------------------------------------------
     def image_d_input(self, stage: Stage, batch: StageBatch, image: torch.Tensor) -> torch.Tensor:

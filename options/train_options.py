@@ -95,7 +95,7 @@ class TrainOptions(BaseOptions):
         super().finalise(opt, parser)
         if opt.n_epochs + opt.n_epochs_decay < 1:
             parser.error("--n_epochs + --n_epochs_decay must be at least 1")
-        if getattr(opt, "diff_augment", ()) and (getattr(opt, "EL_image", False) or getattr(opt, "EL_person", False)):
+        if getattr(opt, "diff_augment", "") and (getattr(opt, "EL_image", False) or getattr(opt, "EL_person", False)):
             # Feature matching compares D's view of a fake with its view of the same real crop, position by
             # position; independent random shifts would make the two views disagree.
             parser.error("--diff_augment cannot be combined with --EL_image or --EL_person")

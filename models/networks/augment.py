@@ -24,15 +24,10 @@ def _uniform(n: int, low: float, high: float, like: torch.Tensor) -> torch.Tenso
     return torch.rand(n, 1, 1, 1, 1, device=like.device, dtype=like.dtype) * (high - low) + low
 
 
-def _colour_groups(x: torch.Tensor) -> torch.Tensor:
-    n, c, h, w = x.shape
-    return x.reshape(n, c // 3, 3, h, w)
-
-
 def colour(x: torch.Tensor) -> torch.Tensor:
     """Random brightness (+-0.5), saturation (x0..2) and contrast (x0.5..1.5) per sample, per RGB group."""
     n, c, h, w = x.shape
-    groups = _colour_groups(x)
+    groups = x.reshape(n, c // 3, 3, h, w)
     groups = groups + _uniform(n, -0.5, 0.5, x)
     grey = groups.mean(dim=2, keepdim=True)
     groups = (groups - grey) * _uniform(n, 0.0, 2.0, x) + grey
