@@ -5,7 +5,7 @@
         [--detection_threshold 0.5 --fallback_threshold 0.3] [--cache DIR] [--show_detections]
         [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
         [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--window_side PX] [--device cpu|cuda]
-        [--amp auto|bf16|fp16|none] [--threads N] [--eval]
+        [--amp auto|bf16|fp16|none] [--threads N] [--network_mode train|eval]
         [--blend_px 0] [--fallback pixelate] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]
 
@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from models.loading import NETWORK_MODES
 from util import distributed
 from util.cli import number, os_error_text, printable_paths
 from util.fileio import append_json_line, atomic_write, atomic_write_json, read_json_lines
@@ -123,9 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "where a cached micro-benchmark measured it faster, else fp32; fp16 needs CUDA")
     gan.add_argument("--threads", type=number(int, minimum=1), default=None,
                      help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
-    gan.add_argument("--eval", action="store_true",
-                     help="eval mode (BatchNorm running statistics, no dropout); default: train mode like "
-                          "test.py, with per-window BatchNorm statistics")
+    gan.add_argument("--network_mode", choices=NETWORK_MODES, default=None,
+                     help="eval: BatchNorm running statistics, no dropout; train: per-window BatchNorm statistics, "
+                          "dropout on (test.py's default). Default: the mode a --model_file records (the shipped "
+                          "demo model: eval), train for a --name run")
     return parser
 
 
@@ -276,8 +278,9 @@ def merged_frames(entries: list[dict], log: list[dict]) -> list[dict]:
 def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
     if args.method != "gan" or args.show_detections:
         return None
-    model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, args.eval, args.amp)
-             if args.name else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, args.eval, args.amp))
+    eval_mode = None if args.network_mode is None else args.network_mode == "eval"
+    model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, bool(eval_mode), args.amp)
+             if args.name else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, eval_mode, args.amp))
     return WindowGenerator(model)
 
 
@@ -363,7 +366,7 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
                             "netG_noise": opt.netG_noise, "precision": generator.model.precision.amp,
                             "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
                                         else str(args.model_file or SHIPPED_DEMO_MODEL)),
-                            "network_mode": "eval (BatchNorm running statistics, no dropout)" if args.eval
+                            "network_mode": "eval (BatchNorm running statistics, no dropout)" if generator.eval_mode
                             else "train (per-window BatchNorm statistics, dropout on; as test.py)"}
     return {
         "options": options,

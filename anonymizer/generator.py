@@ -5,12 +5,14 @@ run's ``train_opt.json``; ``models.ready_model`` loads the ``--epoch`` generator
 windows go through the model's own ``set_input`` / ``test`` so the mask channel, noise and progan's two stages are
 the model's code, not a copy.
 
-BatchNorm / dropout: without ``--eval`` the networks stay in train mode, as test.py and the original do (batch
-statistics, dropout as a noise source). test.py runs one crop at a time, so its BatchNorm statistics are those of a
-single image; to keep that meaning while batching windows, train-mode BatchNorm layers are swapped for the same
-normalisation computed per sample (spatial statistics per channel with the layer's affine weights — identical to a
-batch of one). A window's output then does not depend on the other windows of its batch, except through the random
-stream (decoder noise and dropout draw from torch's global generator, which is seeded per batch).
+BatchNorm / dropout: in train mode (``--network_mode train``, the default for a ``--name`` run) the networks run as
+test.py and the original do (batch statistics, dropout as a noise source). test.py runs one crop at a time, so its
+BatchNorm statistics are those of a single image; to keep that meaning while batching windows, train-mode BatchNorm
+layers are swapped for the same normalisation computed per sample (spatial statistics per channel with the layer's
+affine weights — identical to a batch of one). A window's output then does not depend on the other windows of its
+batch, except through the random stream (decoder noise and dropout draw from torch's global generator, which is
+seeded per batch). Eval mode (running statistics, no dropout) is the default of a model file that records it, as
+the shipped demo model does.
 """
 
 from __future__ import annotations
@@ -77,16 +79,20 @@ def load_model(name: str, checkpoints_dir: str, epoch: str, device: str = "cpu",
     return prepare(model, eval_mode)
 
 
-def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool = False, amp: str = "none"):
-    """A shipped generator file (``<stem>.pth`` + ``<stem>.json``, e.g. the demo model), ready for windows."""
+def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool | None = None, amp: str = "none"):
+    """A shipped generator file (``<stem>.pth`` + ``<stem>.json``, e.g. the demo model), ready for windows;
+    ``eval_mode`` None: the network mode the file records (models.loading.recorded_network_mode)."""
     from models import CheckpointError
     from models import load_model as load_any_model
+    from models.loading import recorded_network_mode
     from options import OptionsError
 
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (a shipped generator is <stem>.pth beside <stem>.json)")
     try:
+        if eval_mode is None:
+            eval_mode = recorded_network_mode(path) == "eval"
         model = load_any_model(path, device=device, eval_mode=eval_mode, amp=amp, quiet=True)
         check_supported(model.opt)
     except (OptionsError, CheckpointError) as error:
@@ -147,6 +153,8 @@ class WindowGenerator:
         self.fill_mode = self.opt.bbox_noise
         self.small_size = self.opt.small_input_size
         self.device = model.device
+        # eval: BatchNorm running statistics and no dropout; train: per-window statistics (prepare() below).
+        self.eval_mode = not any(model.network(name).training for name in model.inference_networks())
 
     def input_tensor(self, window: Window) -> torch.Tensor:
         """The box filled as in training: none -> 0 (grey), random -> -1/0/+1 noise, original -> the

@@ -9,7 +9,10 @@
 The options are resolved as ``test.py`` resolves them (``options.run_options``); keyword overrides set any test
 option (``crop_size=...``, ``netG_noise=...``). Weights are loaded with ``weights_only=True`` and every network
 must fit its file exactly. ``eval_mode=False`` keeps the networks in train mode (BatchNorm batch statistics,
-dropout on), test.py's and the original's default.
+dropout on), test.py's and the original's default; ``eval_mode=True`` uses BatchNorm's running statistics and no
+dropout. A model file records the mode it was measured in (``network_mode`` in its JSON, written by
+``scripts/export_model.py --network_mode``); ``eval_mode=None`` (the default) uses that mode for a model file and
+train mode for a run folder.
 
 The options layer sits above the model registry (it asks the registry for each model's flags), so this module
 imports it inside the functions rather than at import time; see docs/ARCHITECTURE.md.
@@ -31,6 +34,10 @@ from util.precision import Precision, choose_amp
 
 Device = str | torch.device
 
+# How a generator runs at test time: train (per-image BatchNorm statistics, dropout on: the original's default) or
+# eval (BatchNorm running statistics, no dropout).
+NETWORK_MODES = ("train", "eval")
+
 
 def gpu_ids_for(device: Device) -> str:
     """The ``--gpu_ids`` value of a device: ``cpu`` -> -1, ``cuda`` -> 0, ``cuda:N`` -> N."""
@@ -42,10 +49,11 @@ def gpu_ids_for(device: Device) -> str:
     raise ValueError(f"device {device}: only cpu and cuda are supported")
 
 
-def load_model(source: str | Path, epoch: str | int = "latest", *, device: Device = "cpu", eval_mode: bool = False,
-               amp: str = "none", quiet: bool = False, **overrides: Any) -> BaseModel:
+def load_model(source: str | Path, epoch: str | int = "latest", *, device: Device = "cpu",
+               eval_mode: bool | None = None, amp: str = "none", quiet: bool = False, **overrides: Any) -> BaseModel:
     """The model of a run folder (``<checkpoints_dir>/<name>``, weights ``<epoch>_net_<G>.pth``) or of a shipped
-    model file (``<stem>.pth`` with ``<stem>.json``; ``epoch`` is not used), ready for inference.
+    model file (``<stem>.pth`` with ``<stem>.json``; ``epoch`` is not used), ready for inference. ``eval_mode``
+    None: the model file's recorded network mode, train mode for a run folder.
 
     Raises ``options.OptionsError`` for missing or invalid options and ``models.CheckpointError`` for missing or
     mismatching weights; both messages name the file."""
@@ -54,9 +62,25 @@ def load_model(source: str | Path, epoch: str | int = "latest", *, device: Devic
     source = Path(source)
     settings = {"gpu_ids": gpu_ids_for(device), "quiet": True, **overrides}
     if source.is_file():
+        if eval_mode is None:
+            eval_mode = recorded_network_mode(source) == "eval"
         return ready_model(model_file_options(source, **settings), eval_mode=eval_mode, amp=amp, quiet=quiet,
                            model_file=source)
-    return ready_model(run_options(source, epoch=str(epoch), **settings), eval_mode=eval_mode, amp=amp, quiet=quiet)
+    return ready_model(run_options(source, epoch=str(epoch), **settings), eval_mode=bool(eval_mode), amp=amp,
+                       quiet=quiet)
+
+
+def recorded_network_mode(model_file: str | Path) -> str:
+    """The network mode a model file ``<stem>.pth`` is meant to run in: ``network_mode`` in ``<stem>.json``
+    (``train`` when the file does not record one, as files exported before the mode was recorded)."""
+    from options import OptionsError
+    from options.test_options import load_training_options
+
+    saved_path = Path(model_file).with_suffix(".json")
+    mode = load_training_options(saved_path).get("network_mode", "train")
+    if mode not in NETWORK_MODES:
+        raise OptionsError(f"{saved_path}: network_mode {mode!r} is not one of {', '.join(NETWORK_MODES)}")
+    return mode
 
 
 def untrained_model(*, device: Device = "cpu", eval_mode: bool = False, amp: str = "none", quiet: bool = True,
@@ -92,10 +116,14 @@ def ready_model(opt: argparse.Namespace, *, eval_mode: bool = False, amp: str = 
     return model
 
 
-def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool = True) -> Path:
+def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool = True,
+                      network_mode: str = "train") -> Path:
     """Write a run's generators as a shipped model file: ``out`` (``<stem>.pth``, the state dict of the only
     generator or ``{name: state dict}``; the moving average ``<G>_ema`` when the run kept one; fp16 with ``half``)
-    and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``)."""
+    and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``, and the
+    ``network_mode`` the file runs in by default)."""
+    if network_mode not in NETWORK_MODES:
+        raise ValueError(f"network_mode {network_mode!r}: choose one of {', '.join(NETWORK_MODES)}")
     import json
 
     from models.base_model import torch_writer
@@ -111,5 +139,6 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
     atomic_write(out, torch_writer(states[name] if len(states) == 1 else states))
     saved = json.loads((run / "train_opt.json").read_text(encoding="utf-8"))
     saved["exported_from"] = {"run": str(run), "epoch": str(epoch), "fp16": half}
+    saved["network_mode"] = network_mode
     atomic_write_text(out.with_suffix(".json"), json.dumps(saved, indent=1, sort_keys=True) + "\n")
     return out

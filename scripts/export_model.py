@@ -3,7 +3,10 @@
     python scripts/export_model.py checkpoints/demo_people64 --epoch best --out models/shipped/demo_psgan.pth
 
 The moving-average generator is exported when the run kept one (``--ema_decay``); weights are stored in fp16
-unless ``--fp32``. ``anonymize.py --model_file OUT`` and ``models.load_model(OUT)`` load the result.
+unless ``--fp32``. ``--network_mode eval`` records that the file runs with BatchNorm's running statistics and no
+dropout by default (the shipped demo model: it was measured better so, models/shipped/MODEL_CARD.md); the default
+``train`` is the original's test-time mode. ``anonymize.py --model_file OUT`` and ``models.load_model(OUT)`` load
+the result in that mode unless told otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models import CheckpointError  # noqa: E402
-from models.loading import export_model_file  # noqa: E402
+from models.loading import NETWORK_MODES, export_model_file  # noqa: E402
 from options import OptionsError  # noqa: E402
 from util.cli import os_error_text  # noqa: E402
 
@@ -26,11 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epoch", default="best", help="checkpoint prefix (%(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="model file to write (<stem>.pth)")
     parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
+    parser.add_argument("--network_mode", choices=NETWORK_MODES, default="train",
+                        help="the test-time mode the file runs in by default: train (per-image BatchNorm "
+                             "statistics, dropout on; the original's) or eval (running statistics, no dropout); "
+                             "default %(default)s")
     args = parser.parse_args(argv)
     if args.out.suffix != ".pth":
         parser.error(f"--out {args.out}: a model file ends in .pth")
     try:
-        out = export_model_file(args.run, args.epoch, args.out, half=not args.fp32)
+        out = export_model_file(args.run, args.epoch, args.out, half=not args.fp32, network_mode=args.network_mode)
     except (OptionsError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

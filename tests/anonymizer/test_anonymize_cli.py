@@ -81,8 +81,10 @@ def test_reruns_are_byte_identical_and_batching_matches_sequential(demo_frames, 
     assert run(demo_frames, outs[0], *gan_flags(tiny_run)) == 0
     assert run(demo_frames, outs[1], *gan_flags(tiny_run)) == 0
     # In eval mode the tiny model (no noise) is deterministic per window, so batching must equal one at a time.
-    assert run(demo_frames, outs[2], *gan_flags(tiny_run, "--eval", "--batch_size", "1")) == 0
-    assert run(demo_frames, outs[3], *gan_flags(tiny_run, "--eval", "--batch_size", "8")) == 0
+    assert run(demo_frames, outs[2], *gan_flags(tiny_run, "--network_mode", "eval", "--batch_size", "1")) == 0
+    assert run(demo_frames, outs[3], *gan_flags(tiny_run, "--network_mode", "eval", "--batch_size", "8")) == 0
+    assert report(outs[0])["options"]["model"]["network_mode"].startswith("train")  # a run's default: as test.py
+    assert report(outs[2])["options"]["model"]["network_mode"].startswith("eval")
     for first, second in ((outs[0], outs[1]), (outs[2], outs[3])):
         files = sorted(p.relative_to(first) for p in first.rglob("*.png"))
         assert files

@@ -19,7 +19,8 @@ def test_the_shipped_model_loads_as_its_card_says():
     weights = [p for p in model.netG.parameters() if p.dim() == 4]
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in weights)
     card = json.loads(SHIPPED_DEMO_MODEL.with_suffix(".json").read_text())
-    assert card["ema_decay"] > 0 and card["exported_from"]["fp16"] is True
+    assert card["ema_decay"] > 0 and card["exported_from"]["fp16"] is True and card["network_mode"] == "eval"
+    assert not model.netG.training
     # trained on 256 px crops resized to 72 and cut to 64: anonymize.py cuts 228 px frame windows for it
     assert model.opt.source_window_side == 228
 
@@ -31,5 +32,7 @@ def test_anonymize_uses_the_shipped_model_without_a_run(demo_frames, tmp_path):
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     assert report["options"]["model"]["weights"] == str(SHIPPED_DEMO_MODEL)
+    # the card's numbers were measured with BatchNorm's running statistics, so that is how it runs by default
+    assert report["options"]["model"]["network_mode"].startswith("eval")
     assert report["totals"]["frames_written"] == 3
     assert report["totals"]["persons_by_method"]["gan"] >= 1

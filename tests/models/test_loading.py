@@ -9,6 +9,7 @@ import torch
 
 from data.batch import Batch, make_batch
 from models import CheckpointError, create_model, load_model, untrained_model
+from models.loading import export_model_file
 from options import OptionsError
 from options.train_options import TrainOptions
 
@@ -102,3 +103,28 @@ def test_untrained_model_builds_from_keywords_for_benchmarks():
     model = untrained_model(**PSGAN, ngf=8, crop_size=64, eval_mode=True, amp="bf16")
     assert model.opt.netG == "unet_64" and not model.netG.training and model.precision.amp == "bf16"
     assert generate(model, window_batch()).shape == (2, 3, 64, 64)
+
+
+def test_an_exported_file_runs_in_the_network_mode_it_records(tmp_path):
+    run, trained = trained_run(tmp_path, PSGAN)
+    export_model_file(run, "best", tmp_path / "eval.pth", network_mode="eval")
+    export_model_file(run, "best", tmp_path / "train.pth")
+    assert json.loads((tmp_path / "eval.json").read_text())["network_mode"] == "eval"
+    assert not load_model(tmp_path / "eval.pth").netG.training  # BatchNorm running statistics, no dropout
+    assert load_model(tmp_path / "train.pth").netG.training  # the original's test-time mode stays the default
+    assert load_model(tmp_path / "eval.pth", eval_mode=False).netG.training  # asking wins over the record
+    trained.netG.eval()
+    fp16_rounding = 2e-2  # the exported weights are fp16
+    assert torch.allclose(generate(load_model(tmp_path / "eval.pth"), window_batch()),
+                          generate(trained, window_batch()), atol=fp16_rounding)
+
+
+def test_a_model_file_with_an_unknown_network_mode_is_refused(tmp_path):
+    run, _ = trained_run(tmp_path, PSGAN)
+    export_model_file(run, "best", tmp_path / "demo.pth")
+    saved = json.loads((tmp_path / "demo.json").read_text())
+    (tmp_path / "demo.json").write_text(json.dumps({**saved, "network_mode": "inference"}))
+    with pytest.raises(OptionsError, match=r"demo\.json: network_mode 'inference' is not one of train, eval"):
+        load_model(tmp_path / "demo.pth")
+    with pytest.raises(ValueError, match="network_mode 'test'"):
+        export_model_file(run, "best", tmp_path / "other.pth", network_mode="test")
