@@ -4,6 +4,7 @@ demo model records, so the recipe reproduces the shipped model."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -31,3 +32,17 @@ def test_train_demo_model_uses_every_recipe_array_and_the_shipped_model_has_thei
     names = [flag[2:] for flag in flags if flag.startswith("--")]
     differing = {name: (getattr(opt, name), shipped[name]) for name in names if getattr(opt, name) != shipped[name]}
     assert not differing, f"recipe vs shipped model: {differing}"
+
+
+def test_train_demo_model_defaults_give_the_shipped_models_schedule():
+    """Batch, epochs and validation frequency are the script's own (not the recipe's arrays): its defaults must
+    be what the shipped model was trained with, or the script no longer reproduces it."""
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    script = {"n_epochs": int(re.search(r'epochs="\$\{EPOCHS:-(\d+)\}"', text).group(1)),
+              "n_epochs_decay": int(re.search(r'decay_epochs="\$\{DECAY_EPOCHS:-(\d+)\}"', text).group(1)),
+              "batch_size": int(re.search(r"--batch_size (\d+)", text).group(1)),
+              "save_val_freq": int(re.search(r"--save_val_freq (\d+)", text).group(1))}
+    shipped = json.loads((ROOT / "models" / "shipped" / "demo_psgan.json").read_text())
+    assert script == {name: shipped[name] for name in script}
+    # anonymize.py runs the shipped file in the mode its card's numbers were measured in, which the script says
+    assert shipped["network_mode"] == "eval" and "--network_mode eval" in text
