@@ -84,20 +84,17 @@ def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool | Non
     ``eval_mode`` None: the network mode the file records (models.loading.recorded_network_mode)."""
     from models import CheckpointError
     from models import load_model as load_any_model
-    from models.loading import recorded_network_mode
     from options import OptionsError
 
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (a shipped generator is <stem>.pth beside <stem>.json)")
     try:
-        if eval_mode is None:
-            eval_mode = recorded_network_mode(path) == "eval"
         model = load_any_model(path, device=device, eval_mode=eval_mode, amp=amp, quiet=True)
         check_supported(model.opt)
     except (OptionsError, CheckpointError) as error:
         raise ModelError(str(error)) from None
-    return prepare(model, eval_mode)
+    return prepare(model, in_eval_mode(model))
 
 
 def random_model(options: dict, device: str = "cpu", eval_mode: bool = False, prepack: bool = True):
@@ -116,6 +113,11 @@ def check_supported(opt: argparse.Namespace) -> None:
         raise ModelError(f"--model {opt.model}: anonymize.py supports {', '.join(SUPPORTED_MODELS)}")
     if opt.input_nc != 3 or opt.output_nc != 3:
         raise ModelError(f"run {opt.name}: anonymize.py needs an RGB model (input_nc = output_nc = 3)")
+
+
+def in_eval_mode(model) -> bool:
+    """Whether the model's generators run in eval mode (BatchNorm running statistics, no dropout)."""
+    return not any(model.network(name).training for name in model.inference_networks())
 
 
 def prepare(model, eval_mode: bool):
@@ -153,8 +155,7 @@ class WindowGenerator:
         self.fill_mode = self.opt.bbox_noise
         self.small_size = self.opt.small_input_size
         self.device = model.device
-        # eval: BatchNorm running statistics and no dropout; train: per-window statistics (prepare() below).
-        self.eval_mode = not any(model.network(name).training for name in model.inference_networks())
+        self.eval_mode = in_eval_mode(model)  # else per-window BatchNorm statistics (prepare() below)
 
     def input_tensor(self, window: Window) -> torch.Tensor:
         """The box filled as in training: none -> 0 (grey), random -> -1/0/+1 noise, original -> the
