@@ -2,11 +2,12 @@
 # Train the shipped demo-domain GAN (docs/realism_recipe.md): synthetic street frames (seed 1501, never used by a
 # test or an evaluation) -> 64 px crops -> psgan with the realism recipe (a weak L1 pull inside the box, mode
 # seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation of the
-# discriminators' inputs), batch 4, 16 epochs (6,856 steps). About 85 minutes on one core of the project's 2-core
-# CPU machine (about 6 crops/s; 128 px crops train at 2 crops/s, too few steps for 2 hours: docs/realism_recipe.md).
-# Every step resumes: run the same command again after an interruption.
-# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64), FRAMES (480), EPOCHS (10, then
-# DECAY_EPOCHS 6 of linear decay), THREADS (1: leaves the other core free; use 2 on an idle machine).
+# discriminators' inputs), batch 4, 26 epochs (44,564 crops), best epoch by validation FID. With both cores of the
+# project's 2-core CPU machine (THREADS=2, nothing else running) 85-130 minutes of epochs, as fast as that machine
+# runs on the day (models/shipped/MODEL_CARD.md); 128 px crops train 3x slower per crop, too few steps for 2 hours
+# (docs/realism_recipe.md). Every step resumes: run the same command again after an interruption.
+# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64), FRAMES (480), EPOCHS (15, then
+# DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other core free, at about 1.4x the time).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
@@ -15,9 +16,9 @@ source scripts/demo_model_recipe.sh
 work_dir="${WORK_DIR:-./demo_model_work}"
 name="${NAME:-demo_people64}"
 frames="${FRAMES:-480}"
-epochs="${EPOCHS:-10}"
-decay_epochs="${DECAY_EPOCHS:-6}"
-export OMP_NUM_THREADS="${THREADS:-1}"
+epochs="${EPOCHS:-15}"
+decay_epochs="${DECAY_EPOCHS:-11}"
+export OMP_NUM_THREADS="${THREADS:-2}"
 seed="$demo_seed"
 
 echo "== 1/3 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
