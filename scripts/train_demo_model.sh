@@ -3,7 +3,7 @@
 # test or an evaluation) -> 64 px crops -> psgan with the realism recipe (a weak L1 pull inside the box, mode
 # seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation of the
 # discriminators' inputs), batch 4, 26 epochs (44,564 crops), best epoch by validation FID. With both cores of the
-# project's 2-core CPU machine (THREADS=2, nothing else running) 85-130 minutes of epochs, as fast as that machine
+# project's 2-core CPU machine (THREADS=2, nothing else running) 85-145 minutes of epochs, as fast as that machine
 # runs on the day (models/shipped/MODEL_CARD.md); 128 px crops train 3x slower per crop, too few steps for 2 hours
 # (docs/realism_recipe.md). Every step resumes: run the same command again after an interruption.
 # Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64), FRAMES (480), EPOCHS (15, then
