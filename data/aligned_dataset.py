@@ -4,10 +4,13 @@ On disk (the original's layout)::
 
     <dataroot>/images/<phase>/<stem>.png  W = 2 H: left half clean, right half with the person's box filled
     <dataroot>/bbox/<phase>/<stem>.json   {"x1","y1","x2","y2"} (x2, y2 exclusive) or legacy {"x","y","w","h"}
+    <dataroot>/person_mask/<phase>/<stem>.png  optional: 8-bit, 255 on the people of the clean half (written by
+                                               data_preprocessing.cityscapes from gtFine instance ids)
 
 Each item is a ``data.batch.Batch`` of one sample, with ``--direction`` applied: ``A`` is the generator input
 (box filled per ``--bbox_noise``), ``B`` the target; with ``BtoA`` (the default) A comes from the right half. When
-the model asks for a small input (``opt.small_input_size``, progan's stage 1) the item also has its small part.
+the model asks for a small input (``opt.small_input_size``, progan's stage 1) the item also has its small part;
+when it asks for person masks (``needs_person_masks``) the item has the mask, transformed with the crop.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from data.transforms import (
     sample_params,
     transform_box,
     transform_image,
+    transform_mask,
 )
 from util.image_files import ImageReadError, image_size, read_rgb
 
@@ -44,6 +48,11 @@ class Sample:
     path: str
     box: Box  # in the coordinates of one half (the crop)
     side: int  # the crop's side (the AB image's height)
+
+
+def needs_person_masks(opt: Any) -> bool:
+    """Whether training needs each crop's person mask: the L1 weight of the background inside the box is set."""
+    return getattr(opt, "isTrain", False) and getattr(opt, "L1_box_background_weight", None) is not None
 
 
 def image_stem(path: Path) -> str:
@@ -90,6 +99,7 @@ class AlignedDataset(BaseDataset):
         self.phase = opt.phase
         self.image_dir = Path(opt.dataroot) / "images" / opt.phase
         self.box_dir = Path(opt.dataroot) / "bbox" / opt.phase
+        self.mask_dir = Path(opt.dataroot) / "person_mask" / opt.phase if needs_person_masks(opt) else None
         self.seed = int(opt.seed)
         self.config = TransformConfig.from_opt(opt)
         self.skip_bad = bool(getattr(opt, "skip_bad_samples", False))
@@ -107,6 +117,10 @@ class AlignedDataset(BaseDataset):
         images = find_images(self.image_dir)
         if not self.box_dir.is_dir():
             raise DatasetError(self.box_dir, "box folder not found", kind="missing folder")
+        if self.mask_dir is not None and not self.mask_dir.is_dir():
+            raise DatasetError(self.mask_dir, "person mask folder not found (--L1_box_background_weight needs one "
+                                              "mask per crop: data_preprocessing.cityscapes writes them from gtFine "
+                                              "instance ids)", kind="missing folder")
         samples: list[Sample] = []
         seen: dict[str, Path] = {}
         for path in images:
@@ -140,7 +154,17 @@ class AlignedDataset(BaseDataset):
             raise DatasetError(json_path, f"missing box file for image {path}", kind="missing JSON")
         box = validate_box(load_box(json_path), width // 2, height, json_path)
         check_box_feasible((width // 2, height), box, self.config, json_path)
+        if self.mask_dir is not None:
+            self._check_mask(self.mask_dir / f"{stem}.png", (width // 2, height))
         return Sample(stem, str(path), box, height)
+
+    def _check_mask(self, path: Path, size: Size) -> None:
+        if not path.is_file():
+            raise DatasetError(path, "missing person mask", kind="missing mask")
+        mask_size = read_image_size(path, full_decode=self.skip_bad)
+        if mask_size != size:
+            raise DatasetError(path, f"person mask is {mask_size[0]}x{mask_size[1]}, its crop {size[0]}x{size[1]}",
+                               kind="bad mask size")
 
     def _skipped_text(self) -> str:
         total = sum(self.skipped.values())
@@ -167,8 +191,13 @@ class AlignedDataset(BaseDataset):
         box = transform_box(sample.box, source.size, params, self.config)
         real_a = fill_box(transform_image(source, params, self.config), box, self.opt.bbox_noise, rng)
         real_b = transform_image(target, params, self.config)
+        person_mask = None
+        if self.mask_dir is not None:
+            mask = load_rgb(str(self.mask_dir / f"{sample.stem}.png")).getchannel(0)
+            person_mask = transform_mask(mask, params, self.config)[None]
         return make_batch(real_a[None], real_b[None], [box], [sample.path], small_size=self.small_size,
-                          crop_size=self.config.crop_size, fill_mode=self.opt.bbox_noise, rngs=[rng])
+                          crop_size=self.config.crop_size, fill_mode=self.opt.bbox_noise, rngs=[rng],
+                          person_mask=person_mask)
 
     def _load_halves(self, path: str) -> tuple[Image.Image, Image.Image]:
         """(input, target) halves of the AB image, after --direction and the channel counts."""

@@ -28,6 +28,8 @@ class Batch:
     boxes: torch.Tensor  # N×4 int64
     paths: list[str]
     small: Batch | None = None  # the same samples at the model's small input size (progan's stage 1)
+    # N×1×H×W, 1 on the target's person pixels (from gtFine instance ids), when the model asks for them
+    person_mask: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -36,32 +38,37 @@ class Batch:
     def concat(batches: Sequence[Batch]) -> Batch:
         """The batches one after the other (every one has a small part, or none has)."""
         smalls = [batch.small for batch in batches]
-        if any(small is None for small in smalls) and not all(small is None for small in smalls):
-            raise ValueError("cannot join batches with and without a small part")
+        masks = [batch.person_mask for batch in batches]
+        for parts, what in ((smalls, "a small part"), (masks, "person masks")):
+            if any(part is None for part in parts) and not all(part is None for part in parts):
+                raise ValueError(f"cannot join batches with and without {what}")
         return Batch(A=torch.cat([batch.A for batch in batches]), B=torch.cat([batch.B for batch in batches]),
                      boxes=torch.cat([batch.boxes for batch in batches]),
                      paths=[path for batch in batches for path in batch.paths],
-                     small=None if smalls[0] is None else Batch.concat(smalls))
+                     small=None if smalls[0] is None else Batch.concat(smalls),
+                     person_mask=None if masks[0] is None else torch.cat(masks))
 
     def pin_memory(self) -> Batch:
         """Page-locked copies (the DataLoader calls this with ``pin_memory=True``)."""
         return Batch(A=self.A.pin_memory(), B=self.B.pin_memory(), boxes=self.boxes.pin_memory(),
-                     paths=self.paths, small=None if self.small is None else self.small.pin_memory())
+                     paths=self.paths, small=None if self.small is None else self.small.pin_memory(),
+                     person_mask=None if self.person_mask is None else self.person_mask.pin_memory())
 
 
 def make_batch(A: torch.Tensor, B: torch.Tensor, boxes: Sequence[Box], paths: Sequence[str], *,
                small_size: int | None = None, crop_size: int | None = None, fill_mode: str = "none",
-               rngs: Sequence[np.random.Generator] | None = None) -> Batch:
+               rngs: Sequence[np.random.Generator] | None = None, person_mask: torch.Tensor | None = None) -> Batch:
     """A batch of N×C×H×W inputs ``A`` (box already filled) and targets ``B`` with their boxes.
 
     With ``small_size``, the small part is added sample by sample: both images downscaled (antialiased bicubic)
     by ``small_size / crop_size``; the box scaled to cover the scaled box (floor x1/y1, ceil x2/y2; the original
     floored all four: docs/differences_from_original.md#small-inputs); the small input's box filled again
     (``fill_mode``, each sample's own ``rngs[i]``) so the fill lies exactly inside the small box ('original' keeps
-    the downscaled fill instead).
+    the downscaled fill instead). ``person_mask`` (N×1×H×W, 1 on person pixels) is kept, and downscaled the same
+    way (then thresholded at one half) for the small part.
     """
     box_tensor = torch.tensor([list(box) for box in boxes], dtype=torch.int64).reshape(len(boxes), 4)
-    batch = Batch(A=A, B=B, boxes=box_tensor, paths=list(paths))
+    batch = Batch(A=A, B=B, boxes=box_tensor, paths=list(paths), person_mask=person_mask)
     if small_size is None:
         return batch
     if crop_size is None or rngs is None:
@@ -72,5 +79,7 @@ def make_batch(A: torch.Tensor, B: torch.Tensor, boxes: Sequence[Box], paths: Se
     small_A = [fill_box(downscale(image, size), box, fill_mode, rng)
                for image, box, rng in zip(A, small_boxes, rngs, strict=True)]
     small_B = [downscale(image, size) for image in B]
-    batch.small = make_batch(torch.stack(small_A), torch.stack(small_B), small_boxes, paths)
+    small_mask = None if person_mask is None else torch.stack(
+        [(downscale(mask, size) >= 0.5).float() for mask in person_mask])
+    batch.small = make_batch(torch.stack(small_A), torch.stack(small_B), small_boxes, paths, person_mask=small_mask)
     return batch

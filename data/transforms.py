@@ -219,6 +219,17 @@ def transform_image(img: Image.Image, params: TransformParams, config: Transform
     return to_tensor(img)
 
 
+def transform_mask(mask: Image.Image, params: TransformParams, config: TransformConfig) -> torch.Tensor:
+    """The sample's geometric steps applied to its 8-bit person mask: 1×H×W of 0/1 floats (resized bilinearly
+    and thresholded at one half, so a thin limb survives a downscale; no colour change)."""
+    for op in plan(mask.size, params, config):
+        if isinstance(op, _Resize):
+            mask = mask.resize(op.size, Image.Resampling.BILINEAR)
+        elif not isinstance(op, _Colour):
+            mask = op.image(mask)
+    return torch.from_numpy(np.asarray(mask) >= 128).float()[None]
+
+
 def _colour_factors(rng: np.random.Generator, config: TransformConfig) -> tuple[float, float]:
     if not config.jitter:
         return 1.0, 1.0

@@ -48,6 +48,7 @@ from tqdm import tqdm
 
 from data.boxes import PIXEL_FILLS, XYWH, Box, overlapping, save_box
 from data.citypersons import ANNOTATION_SUFFIX, IMAGE_SUFFIX, CityPersonsError, read_citypersons
+from data.instance_ids import InstanceIdsError, instance_ids_path, read_person_mask
 from data_preprocessing import crops
 from util.cli import os_error_text, printable_paths
 from util.fileio import atomic_write_bytes
@@ -60,7 +61,10 @@ REASONS = ("label", "bad_frame", "bad_box", "outside_frame", "excluded", "overla
 DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
 PNG_COMPRESSION = 3  # fixed, so the PNG bytes are reproducible
 FRAME_PROBLEMS = ("unreadable", "frame_size")  # problems that make a whole frame unusable
-DATASET_FOLDERS = ("images", "bbox", "full", "splits", ".progress")  # where this command writes (and the manifest)
+# Where this command writes (and the manifest).
+DATASET_FOLDERS = ("images", "bbox", "person_mask", "full", "splits", ".progress")
+CROP_KINDS = (("images", ".png"), ("bbox", ".json"))  # every crop's files: folder, extension
+MASK_KIND = ("person_mask", ".png")  # and, from frames with gtFine instance ids, its person mask
 _SUBSET_STREAM = 0x5B5E7  # separates the subset's random stream from the split's
 
 
@@ -139,6 +143,7 @@ class FrameTask:
     image: str
     annotation: str
     excluded: tuple[int, ...] = ()
+    instances: str | None = None  # gtFine instance ids: each crop then gets its person mask
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,17 @@ class Frame:
     stem: str
     image: str
     annotation: str
+    instances: str | None = None  # the frame's gtFine instance-id map, when the dataset has one
+
+
+def instance_map_of(root: Path, layout: str, image: str) -> str | None:
+    """``gtFine/<split>/<city>/<stem>_gtFine_instanceIds.png`` beside an official-layout frame, if it exists."""
+    if layout != "official":
+        return None
+    path = Path(image)
+    split, city = path.parent.parent.name, path.parent.name
+    found = instance_ids_path(root, split, city, path.name[: -len(IMAGE_SUFFIX)])
+    return str(found) if found.is_file() else None
 
 
 def _collect(folder: Path, suffix: str, found: dict[str, str], skip: tuple[str, ...], problems: list) -> None:
@@ -255,7 +271,7 @@ def discover_frames(
         elif stem not in images:
             problems.append(_problem("missing_image", annotations[stem], "annotation without image, skipped"))
         else:
-            frames[stem] = Frame(stem, images[stem], annotations[stem])
+            frames[stem] = Frame(stem, images[stem], annotations[stem], instance_map_of(root, layout, images[stem]))
     return layout, frames, problems
 
 
@@ -391,6 +407,16 @@ def _decode(path: str, size: tuple[int, int]) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
 
 
+def _person_mask(path: str | None, size: tuple[int, int]) -> np.ndarray | None:
+    """The frame's person pixels from its instance-id map (None without one)."""
+    if path is None:
+        return None
+    try:
+        return read_person_mask(path, size)
+    except InstanceIdsError as exc:
+        raise FrameError("unreadable", path, exc.problem) from None
+
+
 def judge_person(
     k: int, raw: XYWH, frame_w: int, frame_h: int, params: FrameParams, overlap: bool, excluded: bool
 ) -> Person:
@@ -434,7 +460,9 @@ def judge_frame(
     return persons, others
 
 
-def _write_crop(frame: np.ndarray, task: FrameTask, person: Person, params: FrameParams) -> str:
+def _write_crop(
+    frame: np.ndarray, persons_mask: np.ndarray | None, task: FrameTask, person: Person, params: FrameParams
+) -> str:
     name = f"{task.stem}_{person.k}"
     # Seeded per person (crc32, not the salted hash()), so the bytes depend neither on workers nor on order.
     rng = np.random.default_rng([params.seed, zlib.crc32(_name_bytes(task.stem)), person.k])
@@ -445,6 +473,16 @@ def _write_crop(frame: np.ndarray, task: FrameTask, person: Person, params: Fram
     full = Path(params.out, "full")
     atomic_write_bytes(full / "images" / task.split / f"{name}.png", png.tobytes())
     save_box(full / "bbox" / task.split / f"{name}.json", person.local_region)
+    mask_path = full / MASK_KIND[0] / task.split / f"{name}{MASK_KIND[1]}"
+    if persons_mask is None:
+        mask_path.unlink(missing_ok=True)  # from an earlier run whose frame had instance ids
+    else:
+        left, top = person.window
+        window = persons_mask[top : top + params.crop_size, left : left + params.crop_size]
+        ok, png = cv2.imencode(".png", window.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
+        if not ok:
+            raise RuntimeError(f"PNG encoding failed for the person mask of {name}")
+        atomic_write_bytes(mask_path, png.tobytes())
     return name
 
 
@@ -489,7 +527,9 @@ def process_frame(task: FrameTask, params: FrameParams) -> dict:
         kept = [p for p in persons if p.reason is None]
         if kept:  # decoding is the slow part, and most frames keep nobody
             frame = _decode(task.image, size)
-            record["kept"] = [_write_crop(frame, task, p, params) for p in kept]
+            persons_mask = _person_mask(task.instances, size)
+            record["kept"] = [_write_crop(frame, persons_mask, task, p, params) for p in kept]
+            record["person_masks"] = persons_mask is not None
         _tally(record, persons, others, task, size)
     except FrameError as exc:
         record["problems"] = [exc.problem]
@@ -546,10 +586,15 @@ def owned_files(out: Path) -> set[Path]:
             continue
         published = (split, "val5") if split == "val" else (split,)
         for name in names:
-            for kind, ext in (("images", ".png"), ("bbox", ".json")):
+            for kind, ext in (*CROP_KINDS, MASK_KIND):  # a mask named after one of its crops is ours too
                 owned.add(out / "full" / kind / split / f"{name}{ext}")
                 owned.update(out / kind / folder / f"{name}{ext}" for folder in published)
     return owned
+
+
+def _crop_kinds(record: dict) -> tuple[tuple[str, str], ...]:
+    """The files each crop of a frame's marker has: image and box, and the person mask when the frame had one."""
+    return (*CROP_KINDS, MASK_KIND) if record.get("person_masks") else CROP_KINDS
 
 
 def _dataset_files(out: Path) -> list[Path]:
@@ -622,11 +667,9 @@ def _finished(out: Path, task: FrameTask) -> dict | None:
     complete = (
         not unusable
         and record.get("split") == task.split
-        and all(
-            (full / "images" / task.split / f"{n}.png").is_file()
-            and (full / "bbox" / task.split / f"{n}.json").is_file()
-            for n in record["kept"]
-        )
+        and (not record["kept"] or bool(record.get("person_masks")) == (task.instances is not None))
+        and all((full / kind / task.split / f"{n}{ext}").is_file() for n in record["kept"] for kind, ext in
+                _crop_kinds(record))
     )
     return record if complete else None
 
@@ -662,16 +705,20 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def _publish(out: Path, split: str, source: str, names: list[str], owned: set[Path]) -> None:
-    """Rebuild images/<split> and bbox/<split> from the crops in full/<source> (only this command's files are
-    replaced or removed)."""
-    for kind, ext in (("images", ".png"), ("bbox", ".json")):
+    """Rebuild images/<split>, bbox/<split> and person_mask/<split> from the crops in full/<source> (only this
+    command's files are replaced or removed; a crop without a mask publishes none)."""
+    for kind, ext in (*CROP_KINDS, MASK_KIND):
+        sources = {name: out / "full" / kind / source / f"{name}{ext}" for name in names}
+        if kind == MASK_KIND[0]:
+            sources = {name: path for name, path in sources.items() if path.is_file()}
         dest = out / kind / split
-        dest.mkdir(parents=True, exist_ok=True)
-        for path in dest.iterdir():
+        if kind != MASK_KIND[0] or sources:
+            dest.mkdir(parents=True, exist_ok=True)
+        for path in dest.iterdir() if dest.is_dir() else ():
             if path in owned:
                 path.unlink()
-        for name in names:
-            _link(out / "full" / kind / source / f"{name}{ext}", dest / f"{name}{ext}")
+        for name, path in sources.items():
+            _link(path, dest / f"{name}{ext}")
 
 
 def _counts(records: list[dict]) -> dict:
@@ -759,7 +806,8 @@ def _plan(config: PreprocessConfig, frames: dict[str, Frame], problems: list[dic
         raise PreprocessError(f"--subset names split(s) {sorted(unknown)} that the split does not have")
     exclude = read_exclude_list(Path(config.exclude_list)) if config.exclude_list else {}
     tasks = [
-        FrameTask(s, name, frames[s].image, frames[s].annotation, tuple(sorted(exclude.get(s, ()))))
+        FrameTask(s, name, frames[s].image, frames[s].annotation, tuple(sorted(exclude.get(s, ()))),
+                  frames[s].instances)
         for name, stems in assignment.items()
         for s in stems
     ]
@@ -769,7 +817,7 @@ def _plan(config: PreprocessConfig, frames: dict[str, Frame], problems: list[dic
 def _write_splits(out: Path, assignment: dict[str, list[str]]) -> None:
     for name, stems in assignment.items():
         atomic_write_bytes(out / "splits" / f"{name}.txt", _list_bytes(stems))
-        for kind in ("images", "bbox"):
+        for kind, _ in CROP_KINDS:
             (out / "full" / kind / name).mkdir(parents=True, exist_ok=True)
 
 

@@ -135,6 +135,8 @@ class BaseModel:
         if load_weights and (not self.isTrain or opt.continue_train):
             self.load_networks(self.checkpoint_prefix(), self.training_networks() if self.isTrain
                                else self.inference_networks())
+        elif load_weights and getattr(opt, "init_from", None):
+            self.load_networks(self.checkpoint_prefix(), self.training_networks(), Path(opt.init_from))
         if self.isTrain and distributed.is_distributed():
             self.distribute()
         self.print_networks(opt.verbose)
@@ -231,13 +233,15 @@ class BaseModel:
             files[self.state_path(prefix).name] = torch_writer(state)
         checkpoint_set.save(self.save_dir, str(prefix), files)
 
-    def load_networks(self, prefix: str | int, names: list[str]) -> None:
-        """Load ``names`` from ``<prefix>_net_<Net>.pth``; any missing or mismatching file is an error."""
+    def load_networks(self, prefix: str | int, names: list[str], folder: Path | None = None) -> None:
+        """Load ``names`` from ``<prefix>_net_<Net>.pth`` in this run's folder (or ``folder``, another run's: the
+        start of a fine-tune); any missing or mismatching file is an error."""
+        folder = self.save_dir if folder is None else folder
         for name in names:
-            path = self.network_path(str(prefix), self.checkpoint_network_name(str(prefix), name))
+            path = folder / self.network_path(str(prefix), self.checkpoint_network_name(str(prefix), name)).name
             if not path.is_file():
-                raise CheckpointError(f"{path}: checkpoint not found ({self.available_prefixes_text()})")
-            checkpoint_set.verify(self.save_dir, str(prefix), path.name)
+                raise CheckpointError(f"{path}: checkpoint not found ({self.available_prefixes_text(folder)})")
+            checkpoint_set.verify(folder, str(prefix), path.name)
             self.load_network_state(name, self.read_checkpoint(path), path)
             print(f"[checkpoint] loaded {path}")
 
@@ -275,9 +279,10 @@ class BaseModel:
                                   f"{', '.join(names)}")
         print(f"[checkpoint] loaded {path}")
 
-    def available_prefixes_text(self) -> str:
-        prefixes = sorted({p.name.split("_net_")[0] for p in self.save_dir.glob("*_net_*.pth")})
-        return f"available: {', '.join(prefixes)}" if prefixes else f"no checkpoints in {self.save_dir}"
+    def available_prefixes_text(self, folder: Path | None = None) -> str:
+        folder = self.save_dir if folder is None else folder
+        prefixes = sorted({p.name.split("_net_")[0] for p in folder.glob("*_net_*.pth")})
+        return f"available: {', '.join(prefixes)}" if prefixes else f"no checkpoints in {folder}"
 
     # -- resumable training state -------------------------------------------------------------------------
     def state_path(self, prefix: str | int) -> Path:

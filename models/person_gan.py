@@ -114,6 +114,8 @@ class Stage:
     r1_gamma: float = 0.0
     # Weight of the L1 term inside the box relative to outside (1 = the thesis; L1_outside_only means 0).
     L1_box_weight: float = 1.0
+    # The same for the box's background pixels (the batch's person masks); None = L1_box_weight for the whole box.
+    L1_box_background_weight: float | None = None
     discriminators: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -129,6 +131,19 @@ class StageBatch:
     fake: torch.Tensor
     boxes: torch.Tensor
     inside: torch.Tensor
+    person_mask: torch.Tensor | None = None  # N×1×H×W, 1 on the target's people (only when the loss needs it)
+
+    def l1_weights(self, stage: Stage) -> torch.Tensor | None:
+        """Per-pixel weights of the L1 term: 1 outside the box; inside it ``L1_box_weight``, or with
+        ``L1_box_background_weight`` that weight on the box's background and ``L1_box_weight`` on its people.
+        None means 1 everywhere (the thesis)."""
+        if stage.L1_box_background_weight is None:
+            return None if stage.L1_box_weight == 1.0 else 1.0 - (1.0 - stage.L1_box_weight) * self.inside
+        if self.person_mask is None:
+            raise ValueError("--L1_box_background_weight needs person masks in the batch (the training crops' "
+                             "person_mask/ folder)")
+        box_weight = stage.L1_box_weight * self.person_mask + stage.L1_box_background_weight * (1 - self.person_mask)
+        return 1.0 - (1.0 - box_weight) * self.inside
 
     @property
     def composite(self) -> torch.Tensor:
@@ -187,7 +202,8 @@ class PersonGANModel(BaseModel):
             lambda_mode_seeking=getattr(self.opt, "lambda_mode_seeking", 0.0),
             mode_seeking_pool=getattr(self.opt, "mode_seeking_pool", 1),
             r1_gamma=getattr(self.opt, "r1_gamma", 0.0),
-            L1_box_weight=0.0 if L1_outside_only else getattr(self.opt, "L1_box_weight", 1.0))
+            L1_box_weight=0.0 if L1_outside_only else getattr(self.opt, "L1_box_weight", 1.0),
+            L1_box_background_weight=getattr(self.opt, "L1_box_background_weight", None))
 
     def loss_names_for(self, stage: Stage) -> list[str]:
         names = self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
@@ -251,6 +267,7 @@ class PersonGANModel(BaseModel):
         self.real_B = batch.B.to(self.device, non_blocking=True)
         self.boxes = batch.boxes.to(self.device)
         self.inside = box_masks(self.boxes, self.real_A.shape[2], self.real_A.shape[3])
+        self.person_mask = None if batch.person_mask is None else batch.person_mask.to(self.device)
         self.image_paths = list(batch.paths)
 
     # -- the stage being trained --------------------------------------------------------------------------
@@ -478,8 +495,7 @@ class PersonGANModel(BaseModel):
         """G step on the batch; ``other_fake`` (same input, other noise) feeds the mode-seeking term."""
         self.set_requires_grad([self.network(name) for name in stage.discriminators], False)
         self.loss_G_image = stage.lambda_image * self.generator_image_term(stage, batch)
-        weights = None if stage.L1_box_weight == 1.0 else 1.0 - (1.0 - stage.L1_box_weight) * batch.inside
-        self.loss_G_L1 = stage.lambda_L1 * masked_l1(batch.fake, batch.real, weights)
+        self.loss_G_L1 = stage.lambda_L1 * masked_l1(batch.fake, batch.real, batch.l1_weights(stage))
         loss = self.loss_G_image + self.loss_G_L1
         if stage.D_person:
             self.loss_G_person = stage.lambda_person * self.generator_person_term(stage, batch)

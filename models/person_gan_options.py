@@ -45,6 +45,12 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
                             help="weight of the L1 term inside the box relative to outside: 1 = the thesis (a "
                                  "strong pull toward the original person, which teaches the mean person), 0 = "
                                  "outside only (as --use_L1_mask)")
+        recipe.add_argument("--L1_box_background_weight", type=number(minimum=0, maximum=1), default=None,
+                            help="weight of the L1 term on the background inside the box (the pixels that are no "
+                                 "person in the crop's person mask, which data_preprocessing.cityscapes writes from "
+                                 "gtFine instance ids), relative to outside; --L1_box_weight then weighs only the "
+                                 "people. Teaches G to continue the surroundings behind the person it paints. "
+                                 "Default: --L1_box_weight for the whole box")
         recipe.add_argument("--r1_gamma", type=number(minimum=0), default=0.0,
                             help="R1 penalty on both discriminators' gradients at real inputs (weight gamma)")
         recipe.add_argument("--diff_augment", type=augmentation_policy, default="", metavar="POLICY",

@@ -154,7 +154,7 @@ class ProganModel(PersonGANModel):
 
     def setup(self, load_weights: bool = True) -> None:
         super().setup(load_weights)
-        if self.isTrain and not self.opt.continue_train and self.opt.stage_1_epochs == 0:
+        if self.isTrain and not self.opt.continue_train and not self.opt.init_from and self.opt.stage_1_epochs == 0:
             self.load_stage_one_generator()
 
     def load_stage_one_generator(self) -> None:
@@ -242,6 +242,7 @@ class ProganModel(PersonGANModel):
         self.real_B_small = batch.small.B.to(self.device, non_blocking=True)
         self.boxes_small = batch.small.boxes.to(self.device)
         self.inside_small = box_masks(self.boxes_small, self.real_A_small.shape[2], self.real_A_small.shape[3])
+        self.person_mask_small = None if batch.small.person_mask is None else batch.small.person_mask.to(self.device)
 
     def run_stage_one(self) -> None:
         g1_input = self.generator_input(self.real_A_small, self.inside_small, self.opt.netG_mask_input)
@@ -269,12 +270,12 @@ class ProganModel(PersonGANModel):
         self.run_stage_one()
         self.visuals_pending = True
         return StageBatch(condition=self.real_A_small, real=self.real_B_small, fake=self.fake_B_small,
-                          boxes=self.boxes_small, inside=self.inside_small)
+                          boxes=self.boxes_small, inside=self.inside_small, person_mask=self.person_mask_small)
 
     def stage_two_batch(self) -> StageBatch:
         self.forward()
         return StageBatch(condition=self.stage2_input, real=self.real_B, fake=self.fake_B, boxes=self.boxes,
-                          inside=self.inside)
+                          inside=self.inside, person_mask=self.person_mask)
 
     def get_current_visuals(self) -> OrderedDict[str, torch.Tensor]:
         if self.visuals_pending:

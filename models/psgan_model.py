@@ -89,7 +89,7 @@ class PsganModel(PersonGANModel):
     def stage_batch(self) -> StageBatch:
         self.forward()
         return StageBatch(condition=self.real_A, real=self.real_B, fake=self.fake_B, boxes=self.boxes,
-                          inside=self.inside)
+                          inside=self.inside, person_mask=self.person_mask)
 
     def optimize_parameters(self) -> None:
         self.optimize_stage(self.stage, self.stage_batch)

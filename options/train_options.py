@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from models.networks import GAN_MODES, LR_POLICIES
 from util.cli import number
@@ -44,6 +45,10 @@ class TrainOptions(BaseOptions):
                             help="epochs between end-of-epoch saves under the epoch number")
         saving.add_argument("--save_by_iter", action="store_true", help="mid-epoch saves go to iter_<n>")
         saving.add_argument("--continue_train", action="store_true", help="resume from --epoch (or --load_iter)")
+        saving.add_argument("--init_from", default=None, metavar="RUN_DIR",
+                            help="fine-tune: start every network from the weights of another run's checkpoint "
+                                 "RUN_DIR/<--epoch>_net_*.pth (e.g. checkpoints/demo_people64 with --epoch best), "
+                                 "with fresh optimizers, learning-rate schedule and epoch count")
         saving.add_argument("--epoch_count", type=number(int, minimum=1), default=1, help="number of the first epoch")
         saving.add_argument("--phase", default="train", help="data sub-folder: train, val, test, ...")
 
@@ -95,6 +100,11 @@ class TrainOptions(BaseOptions):
         super().finalise(opt, parser)
         if opt.n_epochs + opt.n_epochs_decay < 1:
             parser.error("--n_epochs + --n_epochs_decay must be at least 1")
+        if opt.init_from is not None and opt.continue_train:
+            parser.error("--init_from starts a new run from another run's weights; --continue_train resumes this "
+                         "run: give one of them")
+        if opt.init_from is not None and not Path(opt.init_from).is_dir():
+            parser.error(f"--init_from {opt.init_from}: no such run folder")
         if getattr(opt, "diff_augment", "") and (getattr(opt, "EL_image", False) or getattr(opt, "EL_person", False)):
             # Feature matching compares D's view of a fake with its view of the same real crop, position by
             # position; independent random shifts would make the two views disagree.

@@ -575,10 +575,15 @@ class Annotated:
     box: tuple[int, int, int, int]  # full box, inclusive x0, y0, x1, y1
     vis: tuple[int, int, int, int]  # visible box
     identity: int | None
+    owner_id: int | None = None  # the value of this person's pixels in render_frame's person map (None: a region)
 
 
-def render_frame(plan: FramePlan, rng: np.random.Generator) -> tuple[np.ndarray, list[Annotated]]:
-    """Paint the plan; returns the uint8 RGB frame and the annotated persons/regions."""
+def render_frame(
+    plan: FramePlan, rng: np.random.Generator
+) -> tuple[np.ndarray, list[Annotated], np.ndarray]:
+    """Paint the plan; returns the uint8 RGB frame, the annotated persons/regions and the person map (int32: the
+    owner id of every pixel a person drew that is still visible, 0 elsewhere; ``Annotated.owner_id`` names an
+    individual's pixels, people of groups and ignore regions and hidden ones have their own ids too)."""
     cam, light = plan.cam, plan.light
     canvas = sc.paint_background(cam, plan.street, light, rng)
     _shadows(canvas, plan)
@@ -614,7 +619,9 @@ def render_frame(plan: FramePlan, rng: np.random.Generator) -> tuple[np.ndarray,
     sc.paint_hood(canvas, hood, light)
     owner[hood] = HOOD_ID
     img = _finish(canvas, light, rng)
-    return img, _annotate(owner, full, region_ids, plan.regions)
+    person_ids = set(full) | {oid for members in region_ids.values() for oid, _ in members}
+    person_map = np.where(np.isin(owner, sorted(person_ids)), owner, 0).astype(np.int32)
+    return img, _annotate(owner, full, region_ids, plan.regions), person_map
 
 
 def _column(canvas, owner, it: Item, cam: sc.Camera, rng, oid: int, region_ids: dict) -> int:
@@ -660,7 +667,7 @@ def _annotate(owner: np.ndarray, full: dict, region_ids: dict, regions: list[str
         vis = mask_box(m, x0, y0)
         if it.label in ("sitting person", "person (other)"):
             box = vis  # CityPersons: full-body boxes only for pedestrians and riders
-        out.append(Annotated(it.label, box, vis, it.app.identity))
+        out.append(Annotated(it.label, box, vis, it.app.identity, oid))
     for region, members in region_ids.items():
         boxes = [b for b in (_visible_box(owner, i, box) for i, box in members) if b is not None]
         if not boxes:

@@ -23,6 +23,10 @@ Output under ``--out``:
   ``bbox`` is the tight box of everything drawn for the person inside the frame, including the parts hidden
   behind nearer objects; ``bboxVis`` is the tight box of the pixels still showing.  Instance ids are
   ``24000 + k`` (``25000 + k`` for riders), unique within a frame.
+* ``gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_instanceIds.png`` -- Cityscapes instance ids of the people
+  (16-bit, ``data.instance_ids``): each annotated person's visible pixels carry its ``instanceId``, those of
+  groups, ignore regions and hidden people the bare class id 24; every other pixel is 0 (only people are
+  labelled).
 * ``identities.json`` -- ``{"version": 1, "frames": {"<city>_<seq>_<frame>": {"<instanceId>": identity}},
   "identities": {"<identity>": {"split", "frames", appearance...}}}`` for every individual person (not groups,
   not ignore regions).  Each split has its own pool of identities (height, build, skin, hair, clothing,
@@ -70,6 +74,7 @@ from data.citypersons import (
     read_citypersons,
     write_citypersons,
 )
+from data.instance_ids import INSTANCE_SUFFIX, PERSON_CLASS_IDS, instance_ids_bytes, instance_ids_path
 from synthetic.frame import LABELS, Annotated, plan_frame, render_frame
 from synthetic.person import Appearance, sample_appearance
 from util.fileio import atomic_write_bytes
@@ -155,6 +160,10 @@ def image_path(root: Path, spec: dict) -> Path:
     return root / "leftImg8bit" / spec["split"] / spec["city"] / f"{spec['name']}{IMAGE_SUFFIX}"
 
 
+def instances_path(root: Path, spec: dict) -> Path:
+    return instance_ids_path(root, spec["split"], spec["city"], spec["name"])
+
+
 def annotation_path(root: Path, spec: dict) -> Path:
     return (
         root / "gtBboxCityPersons" / spec["split"] / spec["city"] / f"{spec['name']}{ANNOTATION_SUFFIX}"
@@ -168,11 +177,15 @@ def _xywh(box: tuple[int, int, int, int]) -> list[int]:
     return [int(v) for v in box_to_xywh((x0, y0, x1 + 1, y1 + 1), inclusive=False)]
 
 
+def _object_order(ann: Annotated) -> tuple:
+    return ann.vis[0], ann.vis[1], ann.label
+
+
 def build_objects(anns: list[Annotated], width: int, edge_extra: int) -> tuple[list[CityPerson], dict[str, int]]:
     """CityPersons objects (sorted left to right) and the instanceId -> identity map."""
     objects, ids = [], {}
     widened = edge_extra <= 0
-    for k, a in enumerate(sorted(anns, key=lambda q: (q.vis[0], q.vis[1], q.label))):
+    for k, a in enumerate(sorted(anns, key=_object_order)):
         bbox, vis = _xywh(a.box), _xywh(a.vis)
         if not widened and a.label == "pedestrian" and bbox[0] + bbox[2] == width:
             bbox[2] += edge_extra  # the documented CityPersons-style overshoot past the right border
@@ -186,25 +199,36 @@ def build_objects(anns: list[Annotated], width: int, edge_extra: int) -> tuple[l
     return objects, ids
 
 
+def instance_ids(person_map: np.ndarray, anns: list[Annotated], objects: list[CityPerson]) -> np.ndarray:
+    """The Cityscapes instance-id map (data.instance_ids): each annotated person's pixels carry its instanceId,
+    the other people's (groups, ignore regions, hidden ones) the bare person class, every other pixel 0."""
+    ids = np.where(person_map > 0, PERSON_CLASS_IDS[0], 0).astype(np.uint16)
+    for ann, obj in zip(sorted(anns, key=_object_order), objects, strict=True):
+        if ann.owner_id is not None:
+            ids[person_map == ann.owner_id] = obj.instance_id
+    return ids
+
+
 def make_frame(
     spec: dict, seed: int, size: tuple[int, int], pool: list[Appearance]
-) -> tuple[np.ndarray, CityPersonsFrame, dict]:
-    """Render one frame: (RGB image, CityPersons annotation, instanceId -> identity)."""
+) -> tuple[np.ndarray, CityPersonsFrame, dict, np.ndarray]:
+    """Render one frame: (RGB image, CityPersons annotation, instanceId -> identity, instance-id map)."""
     width, height = size
     rng = np.random.default_rng([seed, spec["index"]])
     edge = spec["index"] % EDGE_CASE_PERIOD == EDGE_CASE_PERIOD // 2
     plan = plan_frame(rng, width, height, pool, edge_case=edge)
-    img, anns = render_frame(plan, rng)
+    img, anns, person_map = render_frame(plan, rng)
     extra = int(rng.integers(1, 4)) if edge else 0
     objects, ids = build_objects(anns, width, extra)
-    return img, CityPersonsFrame(objects, (width, height)), ids
+    return img, CityPersonsFrame(objects, (width, height)), ids, instance_ids(person_map, anns, objects)
 
 
 def _frame_job(args: tuple) -> dict:
     root, spec, seed, size, pool = args
-    img, ann, ids = make_frame(spec, seed, size, pool)
+    img, ann, ids, instances = make_frame(spec, seed, size, pool)
     atomic_write_bytes(image_path(Path(root), spec), png_bytes(img))
     write_citypersons(annotation_path(Path(root), spec), ann)
+    atomic_write_bytes(instances_path(Path(root), spec), instance_ids_bytes(instances))
     return {
         "spec": spec,
         "ids": ids,
@@ -232,6 +256,7 @@ def _remove_stale(root: Path, keep: set[Path]) -> None:
     for sub, suffix in (
         ("leftImg8bit", IMAGE_SUFFIX),
         ("gtBboxCityPersons", ANNOTATION_SUFFIX),
+        ("gtFine", INSTANCE_SUFFIX),
     ):
         base = root / sub
         if not base.is_dir():
@@ -263,7 +288,7 @@ def generate_dataset(
     counts = split_counts(frames)
     specs = frame_specs(frames)
     pools = identity_pools(seed, counts, appearances)
-    _remove_stale(root, {image_path(root, s) for s in specs} | {annotation_path(root, s) for s in specs})
+    _remove_stale(root, {path(root, s) for s in specs for path in (image_path, annotation_path, instances_path)})
     t0 = time.perf_counter()
     results = []
     jobs = _jobs(root, specs, seed, size, pools)

@@ -361,3 +361,53 @@ def test_16_bit_greyscale_crop_gives_the_same_item_as_its_8_bit_copy(tmp_path, o
         items.append(AlignedDataset(exact_opt(opt_factory, root))[0])
     assert torch.equal(items[0].A, items[1].A) and torch.equal(items[0].B, items[1].B)
     assert float(items[1].B.mean()) < 0.5  # not the near-white image the old reader made of it
+
+
+# ---- person masks (--L1_box_background_weight) ------------------------------------------------------------
+def write_person_mask(root, stem, phase="train"):
+    """A person mask for the crop: the left half of the box (columns 16..27, rows 8..55) is 'person'."""
+    mask = np.zeros((64, 64), np.uint8)
+    mask[8:56, 16:28] = 255
+    (root / "person_mask" / phase).mkdir(parents=True, exist_ok=True)
+    Image.fromarray(mask).save(root / "person_mask" / phase / f"{stem}.png")
+    return torch.from_numpy(mask >= 128).float()[None]
+
+
+def test_person_masks_are_loaded_only_when_the_loss_needs_them(root, opt_factory):
+    for stem in ("a_0", "b_1", "c_2"):
+        write_person_mask(root, stem)
+    assert AlignedDataset(opt_factory(root))[0].person_mask is None
+    assert AlignedDataset(opt_factory(root, L1_box_background_weight=1.0, isTrain=False))[0].person_mask is None
+    item = AlignedDataset(exact_opt(opt_factory, root, L1_box_background_weight=1.0))[0]
+    assert item.person_mask.shape == (1, 1, 64, 64) and item.person_mask.sum() == 48 * 12
+
+
+def test_person_mask_follows_the_crop_resize_and_flip(root, opt_factory):
+    mask = write_person_mask(root, "a_0")
+    dataset = AlignedDataset(opt_factory(root, L1_box_background_weight=1.0, preprocess="resize_crop",
+                                         load_size=72, max_dataset_size=1))
+    seen_flip = set()
+    for epoch in range(8):
+        dataset.set_epoch(epoch)
+        item = dataset[0]
+        x1, y1, x2, y2 = item.boxes[0].tolist()
+        person = item.person_mask[0, 0]
+        flipped = bool(person[(y1 + y2) // 2, x1 + 1] == 0)  # the person half of the box is now on the right
+        seen_flip.add(flipped)
+        # The mask moved with the box: it lies inside it and fills about its left (or, flipped, right) half.
+        assert person[:, :x1].sum() == 0 and person[:, x2:].sum() == 0
+        assert abs(person.sum().item() - mask.sum().item() * (72 / 64) ** 2) < 0.1 * mask.sum().item()
+        half = (x2 - x1) // 2
+        side = person[y1:y2, x2 - half:x2] if flipped else person[y1:y2, x1:x1 + half]
+        assert side.mean() > 0.9
+    assert seen_flip == {False, True}
+
+
+def test_missing_person_masks_are_named(root, opt_factory):
+    with pytest.raises(DatasetError, match=r"person_mask[/\\]train: person mask folder not found"):
+        AlignedDataset(opt_factory(root, L1_box_background_weight=1.0))
+    write_person_mask(root, "a_0")
+    with pytest.raises(DatasetError, match=r"person_mask[/\\]train[/\\]b_1\.png: missing person mask"):
+        AlignedDataset(opt_factory(root, L1_box_background_weight=1.0))
+    dataset = AlignedDataset(opt_factory(root, L1_box_background_weight=1.0, skip_bad_samples=True))
+    assert [s.stem for s in dataset.samples] == ["a_0"] and dataset.skipped["missing mask"] == 2

@@ -58,3 +58,21 @@ def test_concat_joins_batches_and_their_small_parts_in_order():
     assert torch.equal(joined.small.A[2], parts[2].small.A[0]) and torch.equal(joined.A[1], parts[1].A[0])
     with pytest.raises(ValueError, match="with and without a small part"):
         Batch.concat([parts[0], make_batch(images(1), images(1), [(0, 0, 8, 8)], ["x"])])
+
+
+def test_person_masks_travel_with_the_batch_and_its_small_part():
+    a, b = images(2), images(2, seed=1)
+    masks = torch.zeros(2, 1, 64, 64)
+    masks[0, :, 10:50, 20:30] = 1  # a 40x10 person
+    rngs = [np.random.default_rng(k) for k in range(2)]
+    batch = make_batch(a, b, [(16, 8, 40, 56)] * 2, ["p", "q"], small_size=32, crop_size=64, fill_mode="random",
+                       rngs=rngs, person_mask=masks)
+    assert batch.person_mask is masks
+    small = batch.small.person_mask
+    assert small.shape == (2, 1, 32, 32) and set(small.unique().tolist()) == {0.0, 1.0}
+    assert small[0, 0, 5:25, 10:15].all() and small[0].sum() == 20 * 5 and small[1].sum() == 0
+    joined = Batch.concat([batch, batch])
+    assert joined.person_mask.shape == (4, 1, 64, 64) and joined.small.person_mask.shape == (4, 1, 32, 32)
+    with pytest.raises(ValueError, match="with and without person masks"):
+        Batch.concat([make_batch(a, b, [(1, 1, 9, 9)] * 2, ["p", "q"]), make_batch(a, b, [(1, 1, 9, 9)] * 2,
+                                                                                  ["p", "q"], person_mask=masks)])

@@ -159,6 +159,61 @@ def test_one_frame_counts_boxes_and_pixels(tmp_path):
     assert not (out / "images" / "val5").exists()  # no val split, so no val5
 
 
+def write_instance_ids(root: Path, stem: str, split: str = "train", depth: int = 16) -> np.ndarray:
+    """A gtFine instance-id map beside the frame: a person (24000) over pedestrian k0's box, a rider (25001), a
+    crowd of people (24), a car (26000) and a road (7); returns where the people are."""
+    ids = np.zeros((FRAME_H, FRAME_W), np.uint16)
+    ids[55:85, 105:115] = 24000
+    ids[50:60, 80:95] = 25001
+    ids[40:45, 120:130] = 24
+    ids[60:70, 90:100] = 26000
+    ids[200:, :] = 7
+    folder = root / "gtFine" / split / stem.split("_")[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = ids if depth == 16 else (ids // 1000).astype(np.uint8)
+    (folder / f"{stem}_gtFine_instanceIds.png").write_bytes(cv2.imencode(".png", stored)[1].tobytes())
+    return np.isin(np.where(ids >= 1000, ids // 1000, ids), (24, 25))
+
+
+def test_instance_ids_give_each_crop_its_person_mask(tmp_path):
+    """With gtFine instance ids beside a frame, each of its crops gets an 8-bit mask of the people in the clean
+    crop (person and rider instances and crowds; not cars or road), published like the images; a frame without
+    instance ids gives its crops none, and adding them later redoes only that frame."""
+    root = tmp_path / "cs"
+    write_frame(root, "aachen_000000_000019")
+    write_frame(root, "bochum_000001_000019")
+    people = write_instance_ids(root, "aachen_000000_000019")
+    out = tmp_path / "out"
+    run(root, out, split={"train": 1.0}, source_splits=("train",))
+    for k in KEPT_BOXES:
+        left, top = WINDOWS[k]
+        mask = cv2.imread(str(out / "person_mask" / "train" / f"aachen_000000_000019_{k}.png"), cv2.IMREAD_UNCHANGED)
+        assert mask.dtype == np.uint8 and mask.shape == (64, 64)
+        assert (mask == np.where(people[top : top + 64, left : left + 64], 255, 0)).all()
+    first = cv2.imread(str(out / "person_mask" / "train" / "aachen_000000_000019_0.png"), cv2.IMREAD_UNCHANGED)
+    assert (first > 0).sum() == 30 * 10 + 10 * 15 + 5 * 10  # person, rider and crowd lie in k0's window; the car not
+    assert sorted(p.name for p in (out / "person_mask" / "train").iterdir()) == [
+        "aachen_000000_000019_0.png", "aachen_000000_000019_3.png"]
+
+    write_instance_ids(root, "bochum_000001_000019")
+    manifest = run(root, out, split={"train": 1.0}, source_splits=("train",))
+    assert manifest["run"]["frames_processed"] == 1 and manifest["run"]["frames_resumed"] == 1
+    assert len(list((out / "person_mask" / "train").iterdir())) == 4
+
+
+def test_an_instance_map_that_is_not_16_bit_rejects_its_frame(tmp_path, capsys):
+    """An 8-bit map holds no instance ids: the frame is reported and its persons counted as bad_frame, never
+    written without (or with a wrong) mask."""
+    root = tmp_path / "cs"
+    write_frame(root, "aachen_000000_000019")
+    write_instance_ids(root, "aachen_000000_000019", depth=8)
+    manifest = run(root, tmp_path / "out", split={"train": 1.0}, source_splits=("train",))
+    assert manifest["counts"]["total"]["rejected"]["bad_frame"] == 9 and manifest["counts"]["total"]["kept"] == 0
+    (problem,) = manifest["problems"]["items"]
+    assert problem["path"].endswith("aachen_000000_000019_gtFine_instanceIds.png") and "16-bit" in problem["message"]
+    assert "16-bit" in capsys.readouterr().err
+
+
 def test_grey_fill_with_exact_boxes(tmp_path):
     root = tmp_path / "cs"
     write_frame(root, "aachen_000000_000019")

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import test as test_script
 import train as train_script
@@ -119,6 +121,29 @@ def test_stage_switch_pretraining_and_frozen_g1(progan_dataroot, tmp_path, batch
     assert model.current_stage() == 2 and model.best_prefixes() == ["best"]
     assert not any(p.requires_grad for p in model.netG1.parameters())
     assert all(torch.isfinite(torch.tensor(v)) for v in model.get_current_losses().values())
+
+
+def test_both_stages_weigh_the_box_background_by_their_own_person_masks(progan_dataroot, tmp_path):
+    """--L1_box_background_weight in progan: stage 1 sees the masks downscaled with its small crops, stage 2 the
+    full-size ones; each stage's L1 weights split its box by them."""
+    dataroot = shutil.copytree(progan_dataroot, tmp_path / "crops")
+    for i in range(4):
+        mask = np.zeros((CROP, CROP), np.uint8)
+        mask[30:100, 50 + 4 * i:70 + 4 * i] = 255  # a person inside the box (40+4i..80+4i, 20..110)
+        (dataroot / "person_mask" / "train").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(mask).save(dataroot / "person_mask" / "train" / f"city_{i:06d}_train.png")
+    opt = TrainOptions().parse(train_args(dataroot, tmp_path, "--stage_1_epochs", "1", "--batch_size", "2",
+                                          "--L1_box_weight", "0", "--L1_box_background_weight", "1", "--no_flip"))
+    torch.manual_seed(0)
+    trainer = Trainer(opt)
+    model = trainer.model
+    model.set_input(next(iter(trainer.dataset)))
+    for stage, batch in zip(model.stages(), (model.stage_one_batch(), model.stage_two_batch()), strict=True):
+        weights = batch.l1_weights(stage)
+        person = batch.person_mask * batch.inside
+        assert person.sum() > 0 and (weights[person > 0] == 0).all()
+        assert (weights[(batch.inside > 0) & (batch.person_mask == 0)] == 1).all()
+    assert model.stage_one_batch().person_mask.shape[-1] == 64 and model.stage_two_batch().person_mask.shape[-1] == CROP
 
 
 @pytest.mark.parametrize("order, forwards", [("default", 2), ("faithful", 5)])

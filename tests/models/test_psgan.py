@@ -12,6 +12,7 @@ import test as test_script
 import train as train_script
 from data import create_dataset
 from models import create_model
+from models.checkpoint_set import CheckpointError
 from options.train_options import TrainOptions
 from tests.evaluation.test_evaluate import TinyInception
 
@@ -137,6 +138,43 @@ def test_interrupted_and_continued_run_ends_bit_identical(crop_dataroot, trained
 
 LOSS_LINE = re.compile(r"^\(epoch: \d+, iters: \d+, lr: \d\.\d{7}, t_comp: \d+\.\d{3}, t_load: \d+\.\d{3}\) "
                        r"(?:[A-Za-z0-9_]+: -?\d+\.\d{3} )+$")
+
+
+def test_init_from_starts_a_new_run_from_another_runs_weights(crop_dataroot, trained_run, tmp_path):
+    """--init_from: every network starts as the other run's --epoch checkpoint; its optimizer and schedule start
+    fresh (the learning rate is the full --lr again), and the other run's folder is left as it was."""
+    source = trained_run / "run"
+    before = {path.name: path.read_bytes() for path in source.iterdir() if path.is_file()}
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--name", "tuned", "--init_from", str(source),
+                                          "--epoch", "latest", "--netG_mask_input", "--netG_noise", "decoder"))
+    model = create_model(opt)
+    model.setup()
+    for name in model.training_networks():
+        saved = torch.load(source / f"latest_net_{name}.pth", weights_only=True)
+        assert all(torch.equal(value, saved[key]) for key, value in model.network(name).state_dict().items())
+    assert all(not optimizer.state for optimizer in model.optimizers.values())
+    assert model.current_lr() == opt.lr
+    assert {path.name: path.read_bytes() for path in source.iterdir() if path.is_file()} == before
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--init_from", "{source}", "--continue_train"), "give one of them"),
+    (("--init_from", "{missing}"), "no such run folder"),
+])
+def test_init_from_refuses_contradictions_and_missing_folders(crop_dataroot, trained_run, tmp_path, capsys, extra,
+                                                              message):
+    paths = {"source": str(trained_run / "run"), "missing": str(tmp_path / "nowhere")}
+    with pytest.raises(SystemExit):
+        TrainOptions().parse(train_args(crop_dataroot, tmp_path, *(part.format(**paths) for part in extra)))
+    assert message in capsys.readouterr().err
+
+
+def test_init_from_names_the_missing_checkpoint(crop_dataroot, trained_run, tmp_path):
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--init_from", str(trained_run / "run"),
+                                          "--epoch", "7", "--netG_mask_input", "--netG_noise", "decoder"))
+    model = create_model(opt)
+    with pytest.raises(CheckpointError, match=r"7_net_G\.pth: checkpoint not found \(available: .*latest"):
+        model.setup()
 
 
 def test_training_prints_parameter_counts(crop_dataroot, tmp_path, capsys):

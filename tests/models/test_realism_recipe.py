@@ -3,6 +3,9 @@ gradients, box masks or losses are wired wrongly."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import pytest
 import torch
 
@@ -152,3 +155,62 @@ def test_a_tiny_generator_learns_to_fill_the_box(crop_dataroot, tmp_path):
     end = box_error()
     assert end < 0.4 * start, f"in-box L1 went from {start:.3f} to {end:.3f}"
 
+
+
+def test_background_weight_splits_the_box_by_the_person_mask(crop_dataroot, tmp_path):
+    """--L1_box_background_weight: inside the box the person's pixels get --L1_box_weight and the rest the
+    background weight; outside the box 1. The crops' masks come from the demo data's gtFine instance ids."""
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--L1_box_weight", "0.1",
+                  "--L1_box_background_weight", "0.6")
+    batch = model.stage_batch()
+    person, inside = batch.person_mask, batch.inside
+    assert 0 < (person * inside).sum() < inside.sum()  # the box holds a person and some background
+    weights = batch.l1_weights(model.stages()[0])
+    torch.testing.assert_close(weights[(inside * person) > 0], torch.full_like(weights[(inside * person) > 0], 0.1))
+    torch.testing.assert_close(weights[(inside * (1 - person)) > 0],
+                               torch.full_like(weights[(inside * (1 - person)) > 0], 0.6))
+    assert (weights[inside == 0] == 1).all()
+
+
+def test_background_weight_without_masks_is_one_clear_error(crop_dataroot, tmp_path):
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--L1_box_background_weight", "1")
+    batch = dataclasses.replace(model.stage_batch(), person_mask=None)
+    with pytest.raises(ValueError, match="--L1_box_background_weight needs person masks"):
+        batch.l1_weights(model.stages()[0])
+
+
+def test_a_tiny_generator_learns_the_background_behind_the_person(crop_dataroot, tmp_path):
+    """With no L1 pull on the person, the background weight alone teaches G the box's background: overfitting
+    two crops, its error there falls at least 2-fold within 60 steps, and clearly more than without the weight
+    (which leaves the box to the adversarial terms). Measured: to 0.31 of its start with the weight, 0.72
+    without."""
+    def background_error_ratio(*extra: str) -> float:
+        opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--model", "psgan", "--netG_mask_input",
+                                              "--batch_size", "2", "--no_flip", "--serial_batches",
+                                              "--max_dataset_size", "2", "--lr", "0.002", "--no_dropout",
+                                              "--norm", "instance", "--lambda_L1", "100", "--L1_box_weight", "0",
+                                              *extra))
+        torch.manual_seed(0)
+        model = create_model(opt)
+        model.setup()
+        with_masks = copy.copy(opt)  # both runs measure on the same crops with their masks
+        with_masks.L1_box_background_weight = 1.0
+        batch = next(iter(create_dataset(with_masks)))
+
+        def error() -> float:
+            model.set_input(batch)
+            with torch.no_grad():
+                model.forward()
+            background = model.inside * (1 - batch.person_mask)
+            return ((model.fake_B - model.real_B).abs() * background).sum().item() / background.sum().item()
+
+        start = error()
+        for _ in range(60):
+            model.set_input(batch)
+            model.optimize_parameters()
+        return error() / start
+
+    with_weight = background_error_ratio("--L1_box_background_weight", "1")
+    without = background_error_ratio()
+    assert with_weight < 0.5, f"background error only fell to {with_weight:.2f} of its start"
+    assert with_weight < 0.7 * without, f"ratio {with_weight:.2f} with the weight, {without:.2f} without"

@@ -22,6 +22,7 @@ SIZE = (512, 256)
 FRAMES = 6
 IMG_RE = re.compile(r"^leftImg8bit/(train|val|test)/([a-z]+)/(\2_\d{6}_\d{6})_leftImg8bit\.png$")
 ANN_RE = re.compile(r"^gtBboxCityPersons/(train|val|test)/([a-z]+)/(\2_\d{6}_\d{6})_gtBboxCityPersons\.json$")
+IDS_RE = re.compile(r"^gtFine/(train|val|test)/([a-z]+)/(\2_\d{6}_\d{6})_gtFine_instanceIds\.png$")
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -78,9 +79,10 @@ def test_layout_matches_cityscapes(dataset: tuple[Path, dict]) -> None:
     images = {m.group(3): m.group(1) for f in files if (m := IMG_RE.match(f))}
     anns = {m.group(3): m.group(1) for f in files if (m := ANN_RE.match(f))}
     assert len(images) == FRAMES
-    assert images == anns  # one annotation per image, same split
+    instance_maps = {m.group(3): m.group(1) for f in files if (m := IDS_RE.match(f))}
+    assert images == anns == instance_maps  # one annotation and one instance-id map per image, same split
     assert Counter(images.values()) == Counter({"train": 4, "val": 1, "test": 1})
-    extra = set(files) - {f for f in files if IMG_RE.match(f) or ANN_RE.match(f)}
+    extra = set(files) - {f for f in files if IMG_RE.match(f) or ANN_RE.match(f) or IDS_RE.match(f)}
     assert extra == {"identities.json", "demo_manifest.json"}  # no temp files left behind
     assert manifest["frames"] == {"train": 4, "val": 1, "test": 1}
     assert manifest["size"] == {"width": 512, "height": 256} and manifest["seed"] == 3
@@ -116,6 +118,7 @@ def test_rerun_with_fewer_frames_removes_stale_frames(tmp_path: Path) -> None:
     mdd.generate_dataset(tmp_path, 3, 0, (256, 128))
     assert len(list(tmp_path.glob("leftImg8bit/*/*/*.png"))) == 3
     assert len(list(tmp_path.glob("gtBboxCityPersons/*/*/*.json"))) == 3
+    assert len(list(tmp_path.glob("gtFine/*/*/*_gtFine_instanceIds.png"))) == 3
 
 
 # --- CityPersons schema ---------------------------------------------------------------------------
@@ -159,10 +162,44 @@ def test_edge_case_frame_overshoots_right_border_once() -> None:
     spec = mdd.frame_specs(20)[10]
     assert spec["index"] == 10
     pool = mdd.identity_pools(0, mdd.split_counts(20))[spec["split"]]
-    _, ann, _ = mdd.make_frame(spec, 0, (1024, 512), pool)
+    _, ann, _, _ = mdd.make_frame(spec, 0, (1024, 512), pool)
     over = [o for o in ann.objects if o.bbox[0] + o.bbox[2] > 1024]
     assert len(over) == 1 and over[0].label == "pedestrian"
     assert 1 <= over[0].bbox[0] + over[0].bbox[2] - 1024 <= 3
+
+
+def test_instance_ids_mark_each_annotated_person_and_nothing_else(dataset: tuple[Path, dict]) -> None:
+    """The gtFine instance-id maps: each individual's pixels carry its instanceId and fill exactly its visible box
+    (tight on all four sides); every labelled pixel is a person's (class 24 or 25), and rendering the frame
+    without its individuals changes the pixels they own."""
+    root, _ = dataset
+    checked = 0
+    for stem, (split, ann) in _annotations(root).items():
+        ids = cv2.imread(str(root / "gtFine" / split / stem.split("_")[0] / f"{stem}_gtFine_instanceIds.png"),
+                         cv2.IMREAD_UNCHANGED)
+        assert ids.dtype == np.uint16 and ids.shape == (SIZE[1], SIZE[0])
+        values = set(np.unique(ids).tolist()) - {0}
+        assert all(v in (24, 25) or v // 1000 in (24, 25) for v in values)
+        for obj in ann["objects"]:
+            if obj["label"] not in INDIVIDUAL_LABELS:
+                continue
+            ys, xs = np.nonzero(ids == obj["instanceId"])
+            x, y, w, h = obj["bboxVis"]
+            if x + w > SIZE[0]:
+                continue  # the deliberate overshoot past the right border
+            assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (x, y, x + w, y + h)
+            checked += 1
+    assert checked >= 20
+
+
+def test_person_map_covers_the_pixels_people_change() -> None:
+    """Rendered with and without its people, a frame changes (beyond shadows and noise) almost only where the
+    person map says a person is."""
+    (img, _, person_map), (bare, _, bare_map) = _render_with_and_without_people()
+    changed = np.abs(img.astype(np.int16) - bare.astype(np.int16)).max(axis=2) > 40
+    individuals = (person_map > 0) & (bare_map == 0)
+    assert individuals.sum() > 2000
+    assert (changed & individuals).sum() >= 0.9 * changed.sum()
 
 
 # --- identities -----------------------------------------------------------------------------------
@@ -225,18 +262,23 @@ def test_paste_returns_tight_box_and_marks_owner() -> None:
     assert canvas[15, 20, 0] == pytest.approx(200, abs=1) and canvas[0, 0].max() == 0
 
 
-def test_person_boxes_are_tight_in_rendered_frame() -> None:
-    """Render a frame with and without its annotated people: the pixels that change inside each free-standing
-    pedestrian's box must reach all four box edges, and nothing changes just above/beside the box."""
+def _render_with_and_without_people() -> tuple[tuple, tuple]:
+    """render_frame of one 1024x512 plan, and of the same plan without its annotated people (same random draws)."""
     pool = mdd.identity_pools(5, mdd.split_counts(6))["train"]
     rng = np.random.default_rng([5, 0])
     plan = plan_frame(rng, 1024, 512, pool)
     state = rng.bit_generator.state
-    img, anns = render_frame(plan, rng)
+    with_people = render_frame(plan, rng)
     rng2 = np.random.default_rng()
     rng2.bit_generator.state = state
     empty = dataclasses.replace(plan, items=[it for it in plan.items if it.label is None])
-    bare, _ = render_frame(empty, rng2)
+    return with_people, render_frame(empty, rng2)
+
+
+def test_person_boxes_are_tight_in_rendered_frame() -> None:
+    """Render a frame with and without its annotated people: the pixels that change inside each free-standing
+    pedestrian's box must reach all four box edges, and nothing changes just above/beside the box."""
+    (img, anns, _), (bare, _, _) = _render_with_and_without_people()
     diff = np.abs(img.astype(np.int16) - bare.astype(np.int16)).max(axis=2) > 6
     boxes = [a.vis for a in anns if a.label in INDIVIDUAL_LABELS]
     checked = 0
