@@ -121,12 +121,14 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
     """Write a run's generators as a shipped model file: ``out`` (``<stem>.pth``, the state dict of the only
     generator or ``{name: state dict}``; the moving average ``<G>_ema`` when the run kept one; fp16 with ``half``)
     and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``, and the
-    ``network_mode`` the file runs in by default)."""
+    ``network_mode`` the file runs in by default). A run started with ``--init_from`` also records the options of
+    the run it started from (``exported_from.initialised_from``)."""
     if network_mode not in NETWORK_MODES:
         raise ValueError(f"network_mode {network_mode!r}: choose one of {', '.join(NETWORK_MODES)}")
     import json
 
     from models.base_model import torch_writer
+    from options.test_options import load_training_options
     from util.fileio import atomic_write, atomic_write_text
 
     run, out = Path(run), Path(out)
@@ -139,6 +141,10 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
     atomic_write(out, torch_writer(states[name] if len(states) == 1 else states))
     saved = json.loads((run / "train_opt.json").read_text(encoding="utf-8"))
     saved["exported_from"] = {"run": str(run), "epoch": str(epoch), "fp16": half}
+    if saved.get("init_from"):  # a fine-tune: the run it started from is part of how the weights were made
+        base = Path(saved["init_from"])
+        saved["exported_from"]["initialised_from"] = {"run": str(base), "epoch": str(saved.get("epoch", "latest")),
+                                                      "options": load_training_options(base / "train_opt.json")}
     saved["network_mode"] = network_mode
     atomic_write_text(out.with_suffix(".json"), json.dumps(saved, indent=1, sort_keys=True) + "\n")
     return out

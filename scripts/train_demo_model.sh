@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Train the shipped demo-domain GAN (docs/realism_recipe.md): synthetic street frames (seed 1501, never used by a
-# test or an evaluation) -> 64 px crops -> psgan with the realism recipe (a weak L1 pull inside the box, mode
-# seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation of the
-# discriminators' inputs), batch 4, 26 epochs (44,564 crops), best epoch by validation FID. With both cores of the
-# project's 2-core CPU machine (THREADS=2, nothing else running) 85-145 minutes of epochs, as fast as that machine
-# runs on the day (models/shipped/MODEL_CARD.md); 128 px crops train 3x slower per crop, too few steps for 2 hours
+# test or an evaluation) with their person masks -> 64 px crops -> psgan with the realism recipe (a weak L1 pull
+# inside the box, mode seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation
+# of the discriminators' inputs), batch 4, 26 epochs (44,564 crops), best epoch by validation FID; then 6 epochs of
+# fine-tuning from that checkpoint with an L1 pull on the background inside the box (the person masks), which the
+# shipped model is. With both cores of the project's 2-core CPU machine (THREADS=2, nothing else running) 85-145
+# minutes for the 26 epochs and about 30 for the fine-tune, as fast as that machine runs on the day
+# (models/shipped/MODEL_CARD.md); 128 px crops train 3x slower per crop, too few steps for 2 hours
 # (docs/realism_recipe.md). Every step resumes: run the same command again after an interruption.
-# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64), FRAMES (480), EPOCHS (15, then
-# DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other core free, at about 1.4x the time).
+# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64; the fine-tune is NAME_background),
+# FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other core free, at
+# about 1.4x the time).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
@@ -21,13 +24,13 @@ decay_epochs="${DECAY_EPOCHS:-11}"
 export OMP_NUM_THREADS="${THREADS:-2}"
 seed="$demo_seed"
 
-echo "== 1/3 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
+echo "== 1/4 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
 if [[ ! -f "$work_dir/cityscapes/identities.json" ]]; then
     "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$work_dir/cityscapes" --frames "$frames" \
         --seed "$seed" --quiet
 fi
 
-echo "== 2/3 frames + person boxes -> training crops in $work_dir/crops"
+echo "== 2/4 frames + person boxes -> training crops in $work_dir/crops"
 # manifest.json is written last: a finished dataset is not republished (a rerun would rewrite the training
 # layout under any other run reading it, e.g. scripts/realism_ablation.sh).
 if [[ ! -f "$work_dir/crops/manifest.json" ]]; then
@@ -35,7 +38,7 @@ if [[ ! -f "$work_dir/crops/manifest.json" ]]; then
         --source_splits train,val,test --split train=0.85,val=0.15 --seed "$seed" --quiet
 fi
 
-echo "== 3/3 train psgan with the realism recipe -> checkpoints/$name"
+echo "== 3/4 train psgan with the realism recipe -> checkpoints/$name"
 resume=()
 if [[ -f "checkpoints/$name/latest_state.pth" ]]; then
     resume=(--continue_train)
@@ -44,5 +47,15 @@ fi
     "${demo_recipe_augment[@]}" --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq 4 \
     "${demo_logging_flags[@]}" "${resume[@]}"
 
-echo "done: checkpoints/$name (best_net_G_ema.pth is the moving-average generator); ship it with"
-echo "  python scripts/export_model.py checkpoints/$name --epoch best --out models/shipped/demo_psgan.pth --network_mode eval"
+tuned="${name}_background"
+echo "== 4/4 fine-tune its best checkpoint with the L1 pull on the box's background -> checkpoints/$tuned"
+start=(--init_from "checkpoints/$name" --epoch best)
+if [[ -f "checkpoints/$tuned/latest_state.pth" ]]; then
+    start=(--continue_train)
+fi
+"$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$tuned" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
+    "${demo_recipe_augment[@]}" "${demo_finetune_flags[@]}" --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" \
+    "${start[@]}"
+
+echo "done: checkpoints/$tuned (best_net_G_ema.pth is the moving-average generator); ship it with"
+echo "  python scripts/export_model.py checkpoints/$tuned --epoch best --out models/shipped/demo_psgan.pth --network_mode eval"

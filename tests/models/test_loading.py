@@ -128,3 +128,18 @@ def test_a_model_file_with_an_unknown_network_mode_is_refused(tmp_path):
         load_model(tmp_path / "demo.pth")
     with pytest.raises(ValueError, match="network_mode 'test'"):
         export_model_file(run, "best", tmp_path / "other.pth", network_mode="test")
+
+
+def test_an_exported_fine_tune_records_the_run_it_started_from(tmp_path):
+    base, _ = trained_run(tmp_path / "base", {**PSGAN, "n_epochs": 15, "n_epochs_decay": 11})
+    tuned, _ = trained_run(tmp_path / "tuned", {**PSGAN, "init_from": str(base), "epoch": "best", "n_epochs": 2,
+                                                "n_epochs_decay": 4})
+    export_model_file(tuned, "best", tmp_path / "tuned.pth")
+    record = json.loads((tmp_path / "tuned.json").read_text())
+    assert (record["n_epochs"], record["n_epochs_decay"], record["init_from"]) == (2, 4, str(base))
+    start = record["exported_from"]["initialised_from"]
+    assert (start["run"], start["epoch"]) == (str(base), "best")
+    assert (start["options"]["n_epochs"], start["options"]["n_epochs_decay"]) == (15, 11)
+    assert load_model(tmp_path / "tuned.pth").opt.netG == "unet_64"  # the record does not disturb loading
+    export_model_file(base, "best", tmp_path / "base.pth")
+    assert "initialised_from" not in json.loads((tmp_path / "base.json").read_text())["exported_from"]

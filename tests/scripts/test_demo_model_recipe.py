@@ -1,5 +1,6 @@
 """scripts/demo_model_recipe.sh: the flags scripts/train_demo_model.sh trains with are the options the shipped
-demo model records, so the recipe reproduces the shipped model."""
+demo model records — the fine-tune's at the top level, the run it started from under
+``exported_from.initialised_from`` — so the recipe reproduces the shipped model."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from pathlib import Path
 from options.train_options import TrainOptions
 
 ROOT = Path(__file__).resolve().parents[2]
-RECIPE_ARRAYS = ("demo_model_flags", "demo_recipe_losses", "demo_recipe_augment")
+FIRST_RUN_ARRAYS = ("demo_model_flags", "demo_recipe_losses", "demo_recipe_augment")
+RECIPE_ARRAYS = (*FIRST_RUN_ARRAYS, "demo_finetune_flags")
 
 
-def recipe_flags(train_script: str) -> list[str]:
-    """The recipe's train.py flags that ``train_script`` passes, read by bash itself (one per line)."""
+def recipe_flags(train_script: str, arrays: tuple[str, ...] = RECIPE_ARRAYS) -> list[str]:
+    """The recipe's train.py flags of ``arrays`` that ``train_script`` passes, read by bash itself (one per line;
+    later flags win, as in the fine-tune's command)."""
     text = (ROOT / "scripts" / train_script).read_text()
-    used = [name for name in RECIPE_ARRAYS if f'"${{{name}[@]}}"' in text]
+    used = [name for name in arrays if f'"${{{name}[@]}}"' in text]
     printed = " ".join(f'"${{{name}[@]}}"' for name in used)
     result = subprocess.run(["bash", "-c", f'source scripts/demo_model_recipe.sh && printf "%s\\n" {printed}'],
                             cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
@@ -25,24 +28,34 @@ def recipe_flags(train_script: str) -> list[str]:
 
 
 def test_train_demo_model_uses_every_recipe_array_and_the_shipped_model_has_their_values(crop_dataroot, tmp_path):
-    flags = recipe_flags("train_demo_model.sh")
-    assert "--diff_augment" in flags and "--ema_decay" in flags and "--netG" in flags
-    opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
     shipped = json.loads((ROOT / "models" / "shipped" / "demo_psgan.json").read_text())
-    names = [flag[2:] for flag in flags if flag.startswith("--")]
-    differing = {name: (getattr(opt, name), shipped[name]) for name in names if getattr(opt, name) != shipped[name]}
-    assert not differing, f"recipe vs shipped model: {differing}"
+    for arrays, record in ((RECIPE_ARRAYS, shipped), (FIRST_RUN_ARRAYS, shipped["exported_from"]["initialised_from"]
+                                                      ["options"])):
+        flags = recipe_flags("train_demo_model.sh", arrays)
+        assert "--diff_augment" in flags and "--ema_decay" in flags
+        opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
+        names = [flag[2:] for flag in flags if flag.startswith("--")]
+        differing = {name: (getattr(opt, name), record.get(name)) for name in names
+                     if getattr(opt, name) != record.get(name)}
+        assert not differing, f"recipe ({', '.join(arrays)}) vs shipped model: {differing}"
+    assert shipped["L1_box_background_weight"] == 1.0
 
 
 def test_train_demo_model_defaults_give_the_shipped_models_schedule():
     """Batch, epochs and validation frequency are the script's own (not the recipe's arrays): its defaults must
-    be what the shipped model was trained with, or the script no longer reproduces it."""
+    be what the shipped model and the run it was fine-tuned from were trained with, or the script no longer
+    reproduces it."""
     text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
-    script = {"n_epochs": int(re.search(r'epochs="\$\{EPOCHS:-(\d+)\}"', text).group(1)),
-              "n_epochs_decay": int(re.search(r'decay_epochs="\$\{DECAY_EPOCHS:-(\d+)\}"', text).group(1)),
-              "batch_size": int(re.search(r"--batch_size (\d+)", text).group(1)),
-              "save_val_freq": int(re.search(r"--save_val_freq (\d+)", text).group(1))}
+    batches = [int(size) for size in re.findall(r"--batch_size (\d+)", text)]
+    val_freqs = [int(freq) for freq in re.findall(r"--save_val_freq (\d+)", text)]
+    first_run = {"n_epochs": int(re.search(r'epochs="\$\{EPOCHS:-(\d+)\}"', text).group(1)),
+                 "n_epochs_decay": int(re.search(r'decay_epochs="\$\{DECAY_EPOCHS:-(\d+)\}"', text).group(1)),
+                 "batch_size": batches[0], "save_val_freq": val_freqs[0]}
+    fine_tune = {"batch_size": batches[1], "save_val_freq": val_freqs[1]}
     shipped = json.loads((ROOT / "models" / "shipped" / "demo_psgan.json").read_text())
-    assert script == {name: shipped[name] for name in script}
+    start = shipped["exported_from"]["initialised_from"]
+    assert start["epoch"] == "best" and '--init_from "checkpoints/$name" --epoch best' in text
+    assert first_run == {name: start["options"][name] for name in first_run}
+    assert fine_tune == {name: shipped[name] for name in fine_tune}
     # anonymize.py runs the shipped file in the mode its card's numbers were measured in, which the script says
     assert shipped["network_mode"] == "eval" and "--network_mode eval" in text
