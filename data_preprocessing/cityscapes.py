@@ -460,6 +460,14 @@ def judge_frame(
     return persons, others
 
 
+def _png_bytes(pixels: np.ndarray, what: str) -> bytes:
+    """PNG bytes at the fixed compression level (so the bytes are reproducible)."""
+    ok, png = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
+    if not ok:
+        raise RuntimeError(f"PNG encoding failed for {what}")
+    return png.tobytes()
+
+
 def _write_crop(
     frame: np.ndarray, persons_mask: np.ndarray | None, task: FrameTask, person: Person, params: FrameParams
 ) -> str:
@@ -467,11 +475,8 @@ def _write_crop(
     # Seeded per person (crc32, not the salted hash()), so the bytes depend neither on workers nor on order.
     rng = np.random.default_rng([params.seed, zlib.crc32(_name_bytes(task.stem)), person.k])
     pair = crops.make_pair(frame, person.window, person.local_region, params.crop_size, params.fill, rng)
-    ok, png = cv2.imencode(".png", pair, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
-    if not ok:
-        raise RuntimeError(f"PNG encoding failed for {name}")
     full = Path(params.out, "full")
-    atomic_write_bytes(full / "images" / task.split / f"{name}.png", png.tobytes())
+    atomic_write_bytes(full / "images" / task.split / f"{name}.png", _png_bytes(pair, name))
     save_box(full / "bbox" / task.split / f"{name}.json", person.local_region)
     mask_path = full / MASK_KIND[0] / task.split / f"{name}{MASK_KIND[1]}"
     if persons_mask is None:
@@ -479,10 +484,7 @@ def _write_crop(
     else:
         left, top = person.window
         window = persons_mask[top : top + params.crop_size, left : left + params.crop_size]
-        ok, png = cv2.imencode(".png", window.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
-        if not ok:
-            raise RuntimeError(f"PNG encoding failed for the person mask of {name}")
-        atomic_write_bytes(mask_path, png.tobytes())
+        atomic_write_bytes(mask_path, _png_bytes(window.astype(np.uint8) * 255, f"the person mask of {name}"))
     return name
 
 

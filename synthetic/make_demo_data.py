@@ -177,15 +177,12 @@ def _xywh(box: tuple[int, int, int, int]) -> list[int]:
     return [int(v) for v in box_to_xywh((x0, y0, x1 + 1, y1 + 1), inclusive=False)]
 
 
-def _object_order(ann: Annotated) -> tuple:
-    return ann.vis[0], ann.vis[1], ann.label
-
-
 def build_objects(anns: list[Annotated], width: int, edge_extra: int) -> tuple[list[CityPerson], dict[str, int]]:
-    """CityPersons objects (sorted left to right) and the instanceId -> identity map."""
+    """CityPersons objects, one per annotation in the given order (left to right), and the instanceId -> identity
+    map."""
     objects, ids = [], {}
     widened = edge_extra <= 0
-    for k, a in enumerate(sorted(anns, key=_object_order)):
+    for k, a in enumerate(anns):
         bbox, vis = _xywh(a.box), _xywh(a.vis)
         if not widened and a.label == "pedestrian" and bbox[0] + bbox[2] == width:
             bbox[2] += edge_extra  # the documented CityPersons-style overshoot past the right border
@@ -200,10 +197,11 @@ def build_objects(anns: list[Annotated], width: int, edge_extra: int) -> tuple[l
 
 
 def instance_ids(person_map: np.ndarray, anns: list[Annotated], objects: list[CityPerson]) -> np.ndarray:
-    """The Cityscapes instance-id map (data.instance_ids): each annotated person's pixels carry its instanceId,
-    the other people's (groups, ignore regions, hidden ones) the bare person class, every other pixel 0."""
+    """The Cityscapes instance-id map (data.instance_ids): each annotated person's pixels carry its instanceId
+    (``objects`` are build_objects' of ``anns``), the other people's (groups, ignore regions, hidden ones) the bare
+    person class, every other pixel 0."""
     ids = np.where(person_map > 0, PERSON_CLASS_IDS[0], 0).astype(np.uint16)
-    for ann, obj in zip(sorted(anns, key=_object_order), objects, strict=True):
+    for ann, obj in zip(anns, objects, strict=True):
         if ann.owner_id is not None:
             ids[person_map == ann.owner_id] = obj.instance_id
     return ids
@@ -218,6 +216,7 @@ def make_frame(
     edge = spec["index"] % EDGE_CASE_PERIOD == EDGE_CASE_PERIOD // 2
     plan = plan_frame(rng, width, height, pool, edge_case=edge)
     img, anns, person_map = render_frame(plan, rng)
+    anns = sorted(anns, key=lambda ann: (ann.vis[0], ann.vis[1], ann.label))  # CityPersons objects left to right
     extra = int(rng.integers(1, 4)) if edge else 0
     objects, ids = build_objects(anns, width, extra)
     return img, CityPersonsFrame(objects, (width, height)), ids, instance_ids(person_map, anns, objects)
