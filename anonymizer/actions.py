@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from data.instance_ids import InstanceIdsIndex
+
 from .annotations import Person
 from .detection import Detection, Detector, Frame
 from .frame import anonymize_frame
@@ -106,8 +108,9 @@ class FrameProcessor:
     """Detect, decide and anonymize (or draw) one frame; returns the output pixels and the report entry."""
 
     def __init__(self, detectors: list[Detector], thresholds: Thresholds, settings, generator: WindowGenerator | None,
-                 show_detections: bool = False) -> None:
+                 show_detections: bool = False, person_maps: InstanceIdsIndex | None = None) -> None:
         self.detectors = detectors
+        self.person_maps = person_maps  # --instance_ids: paint GAN persons in their own shape
         self.thresholds = thresholds
         self.settings = settings
         self.generator = generator
@@ -129,8 +132,14 @@ class FrameProcessor:
                                 for c in chosen]
             return draw(image, chosen), entry
         seed_name = name if index is None else f"{name}#{index}"
+        person_map = None
+        if self.person_maps is not None:
+            person_map = self.person_maps.person_map(name, (image.shape[1], image.shape[0]))
+            if person_map is None:
+                entry["warning"] = "; ".join(filter(None, [entry.get("warning"), (
+                    f"no instance-id map for this frame under {self.person_maps.root}: whole boxes painted")]))
         result, records = anonymize_frame(image, [(c.index, c.person) for c in chosen], self.settings,
-                                          self.generator, seed_name)
+                                          self.generator, seed_name, person_map)
         extras = {c.index: c.extra() for c in chosen}
         for record in records:
             record.update(extras[record["index"]])

@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from data.instance_ids import InstanceIdsError, InstanceIdsIndex
 from models.loading import NETWORK_MODES
 from util import distributed
 from util.cli import number, os_error_text, printable_paths
@@ -48,7 +49,7 @@ from .actions import FrameProcessor, Thresholds
 from .annotations import DEFAULT_LABELS, AnnotationError
 from .detection import DetectionError, Detector
 from .frame import FrameError, Settings
-from .generator import ModelError, WindowGenerator, load_model, load_model_file
+from .generator import ModelError, WindowGenerator, load_model, load_model_file, paints_person_holes
 from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, STRENGTH_RANGE, TRADITIONAL_METHODS
 from .tracking import IoUTracker
 from .video import DEFAULT_CRF, VideoError, anonymize_video, is_video, output_name
@@ -60,6 +61,8 @@ METHODS = ("gan", *TRADITIONAL_METHODS)
 STRENGTH_FLAGS = {"blur": "blur_sigma", "pixelate": "pixelate_block", "mask": "mask_value", "noise": "noise_amplitude"}
 # The generator anonymize.py uses without --name: trained by scripts/train_demo_model.sh (models/shipped/MODEL_CARD.md).
 SHIPPED_DEMO_MODEL = Path(__file__).resolve().parent.parent / "models" / "shipped" / "demo_psgan.pth"
+# The same model fine-tuned to paint a person in its own shape: the default with --instance_ids.
+SHIPPED_DEMO_SHAPE_MODEL = SHIPPED_DEMO_MODEL.with_name("demo_psgan_shape.pth")
 PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]  # fixed settings: same pixels -> same bytes
 
 
@@ -108,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="trained run under --checkpoints_dir (default: the shipped demo model, see --model_file)")
     gan.add_argument("--model_file", default=None,
                      help=f"a shipped generator <stem>.pth with its <stem>.json (used when --name is not given; "
-                          f"default {SHIPPED_DEMO_MODEL}, trained on synthetic street data only)")
+                          f"default {SHIPPED_DEMO_MODEL}, with --instance_ids {SHIPPED_DEMO_SHAPE_MODEL.name}; "
+                          "trained on synthetic street data only)")
     gan.add_argument("--epoch", default="best", help="checkpoint prefix to load")
     gan.add_argument("--checkpoints_dir", default="./checkpoints", help="where runs are saved")
     gan.add_argument("--batch_size", type=number(int, minimum=1), default=8, help="windows per generator call")
@@ -124,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "where a cached micro-benchmark measured it faster, else fp32; fp16 needs CUDA")
     gan.add_argument("--threads", type=number(int, minimum=1), default=None,
                      help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
+    gan.add_argument("--instance_ids", default=None, metavar="DIR",
+                     help="Cityscapes gtFine instance-id maps (*_gtFine_instanceIds.png, found by frame name under "
+                          "DIR): paint each person in its own shape and keep the background of its box (needs a "
+                          "model trained with --person_hole_fraction; default model: the shipped "
+                          f"{SHIPPED_DEMO_SHAPE_MODEL.name}; a frame without a map gets whole boxes, with a warning)")
     gan.add_argument("--network_mode", choices=NETWORK_MODES, default=None,
                      help="eval: BatchNorm running statistics, no dropout; train: per-window BatchNorm statistics, "
                           "dropout on (test.py's default). Default: the mode a --model_file records (the shipped "
@@ -150,6 +159,9 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         args.amp = choose_amp(args.amp, args.device == "cuda")
         if amp_problem(args.amp, args.device == "cuda"):
             parser.error(amp_problem(args.amp, args.device == "cuda"))
+    if args.instance_ids is not None and args.method != "gan":
+        parser.error(f"--instance_ids paints GAN persons in their own shape; --method {args.method} replaces whole "
+                     "boxes")
     detectors.check_arguments(parser, args)
     if args.start is not None and args.end is not None and args.end <= args.start:
         parser.error(f"--end ({args.end:g}) must be after --start ({args.start:g})")
@@ -165,7 +177,7 @@ def strengths(args: argparse.Namespace) -> dict[str, float]:
 # ------------------------------------------------------------------------------------------------ frames
 
 
-FRAME_FAILURES = (FrameError, AnnotationError, DetectionError, ImageReadError)
+FRAME_FAILURES = (FrameError, AnnotationError, DetectionError, ImageReadError, InstanceIdsError)
 
 
 def find_inputs(source: Path, out: Path) -> tuple[Path, list[Path]]:
@@ -280,8 +292,16 @@ def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
         return None
     eval_mode = None if args.network_mode is None else args.network_mode == "eval"
     model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, bool(eval_mode), args.amp)
-             if args.name else load_model_file(args.model_file or SHIPPED_DEMO_MODEL, args.device, eval_mode, args.amp))
+             if args.name else load_model_file(model_file(args), args.device, eval_mode, args.amp))
     return WindowGenerator(model)
+
+
+def model_file(args: argparse.Namespace) -> Path:
+    """The generator file without --name: --model_file, else the shipped demo model (its person-shape fine-tune
+    with --instance_ids)."""
+    if args.model_file:
+        return Path(args.model_file)
+    return SHIPPED_DEMO_SHAPE_MODEL if args.instance_ids is not None else SHIPPED_DEMO_MODEL
 
 
 def run(args: argparse.Namespace) -> int:
@@ -297,14 +317,21 @@ def run(args: argparse.Namespace) -> int:
     detector_list = detectors.build_detectors(args)  # bad detector files or --labels: refused before OUT is made
     log = open_report_log(report_path)
     generator = build_generator(args)
+    person_maps = None
+    if args.instance_ids is not None and generator is not None:
+        if not paints_person_holes(generator.opt):
+            raise ModelError(f"--instance_ids: the model ({generator.opt.name}) was not trained to paint a person in "
+                             "its own shape (train.py --person_hole_fraction)")
+        person_maps = InstanceIdsIndex(args.instance_ids)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin,
                         window_side=args.window_side, seed=args.seed)
     thresholds = Thresholds(args.detection_threshold, args.fallback_threshold)
-    processor = FrameProcessor(detector_list, thresholds, settings, generator, args.show_detections)
+    processor = FrameProcessor(detector_list, thresholds, settings, generator, args.show_detections, person_maps)
     # With tracking, windows are generated one at a time so that each track's noise comes from its own seed.
     video_settings = replace(settings, batch_size=1) if args.tracking == "on" else settings
-    video_processor = FrameProcessor(detector_list, thresholds, video_settings, generator, args.show_detections)
+    video_processor = FrameProcessor(detector_list, thresholds, video_settings, generator, args.show_detections,
+                                     person_maps)
     job = Job(args, root, processor, video_processor, log)
     started = time.perf_counter()
     entries = [(k, job(path, target)) for k, (path, target) in
@@ -365,7 +392,7 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
                             "netG_noise": opt.netG_noise, "precision": generator.model.precision.amp,
                             "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
-                                        else str(args.model_file or SHIPPED_DEMO_MODEL)),
+                                        else str(model_file(args))),
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if generator.eval_mode
                             else "train (per-window BatchNorm statistics, dropout on; as test.py)"}
     return {
@@ -412,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     joined = distributed.launched_by_torchrun() and distributed.init_distributed(use_cuda=False)
     try:
         return run(args)
-    except (AnnotationError, ModelError, DetectionError, FileNotFoundError, ImageReadError) as error:
+    except (AnnotationError, ModelError, DetectionError, FileNotFoundError, ImageReadError, InstanceIdsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -19,6 +19,12 @@ paste fails the check when its own box leaks, or when it leaves an overlapping b
 The frame is returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes
 nothing.
 
+Person shapes. With the frame's person map (``anonymize.py --instance_ids``: Cityscapes gtFine instance ids) a GAN
+person is painted in its own shape: the map's person pixels in its box, grown by ``data.holes.HOLE_DILATION`` model
+pixels, are the generator's hole and the only pixels pasted; the rest of the box keeps the original background.
+The check then covers the hole (written, no leakage there). A box with no person pixel in the map, and every
+fallback, replace the whole box.
+
 Feathering. ``--blend_px`` mixes the original into the box's border pixels, so it is bounded per box: at most
 ``1 / BLEND_FRACTION`` of the box's shorter side (a larger feather left the person recognizable: detail
 correlation 0.8–1.0 at half the box), and the leakage check measures what remains.
@@ -34,6 +40,7 @@ import cv2
 import numpy as np
 
 from data.boxes import Box, boxes_overlap, clip_box, is_empty
+from data.holes import HOLE_DILATION, person_hole
 
 from . import geometry, verify
 from .annotations import Person
@@ -71,6 +78,8 @@ class Task:
     window: Window | None = None
     seconds: float = 0.0
     record: dict = field(default_factory=dict)
+    hole: np.ndarray | None = None  # region-sized bool: the person's shape to paint (data.holes); None: the box
+    replaced: np.ndarray | None = None  # what the final check requires replaced: the hole once painted, else the box
 
     @property
     def reads(self) -> Box:
@@ -115,11 +124,12 @@ class FrameAnonymizer:
     """One frame's state: the original, the output being built and the provenance mask."""
 
     def __init__(self, image: np.ndarray, settings: Settings, generator: WindowGenerator | None,
-                 frame: int) -> None:
+                 frame: int, person_map: np.ndarray | None = None) -> None:
         self.original = image
+        self.person_map = person_map  # H×W bool person pixels (gtFine instance ids): GAN persons in their shape
         self.out = image.copy()
         self.written = np.zeros(image.shape[:2], dtype=bool)
-        self.done: list[Box] = []  # the boxes replaced so far, in order
+        self.done: list[tuple[Box, np.ndarray | None]] = []  # the boxes replaced so far, in order, with holes
         self.settings = settings
         self.generator = generator
         self.frame = frame
@@ -153,7 +163,8 @@ class FrameAnonymizer:
         tasks.sort(key=lambda t: ((t.region[2] - t.region[0]) * (t.region[3] - t.region[1]), t.index))
         for wave in self.waves(tasks):
             self.run_wave(wave)
-        problems = verify.frame_problems(self.original, self.out, [t.region for t in tasks], self.written)
+        problems = verify.frame_problems(self.original, self.out, [t.region for t in tasks], self.written,
+                                         [t.replaced for t in tasks])
         if problems:
             raise FrameError("; ".join(problems))
         return self.out, records
@@ -207,7 +218,34 @@ class FrameAnonymizer:
         if x2 - x1 != self.crop_size:
             interpolation = cv2.INTER_AREA if x2 - x1 > self.crop_size else cv2.INTER_CUBIC  # antialiased down
             pixels = cv2.resize(pixels, (self.crop_size, self.crop_size), interpolation=interpolation)
-        return Window(np.array(pixels, copy=True), task.placement.local_box, task.rng)
+        task.hole = self.person_hole(task)
+        return Window(np.array(pixels, copy=True), task.placement.local_box, task.rng, self.window_hole(task))
+
+    def person_hole(self, task: Task) -> np.ndarray | None:
+        """The person's own shape in its box (frame pixels; data.holes, grown by HOLE_DILATION model pixels), or
+        None to paint the whole box: no person map, or no person pixel in the box."""
+        if self.person_map is None:
+            return None
+        x1, y1, x2, y2 = task.region
+        side = task.placement.window[2] - task.placement.window[0]
+        grow = int(np.ceil(HOLE_DILATION * side / self.crop_size))
+        height, width = self.person_map.shape
+        u1, v1, u2, v2 = max(x1 - grow, 0), max(y1 - grow, 0), min(x2 + grow, width), min(y2 + grow, height)
+        hole = person_hole(self.person_map[v1:v2, u1:u2], (x1 - u1, y1 - v1, x2 - u1, y2 - v1), grow)
+        hole = hole[y1 - v1:y2 - v1, x1 - u1:x2 - u1]
+        return None if hole.all() else hole
+
+    def window_hole(self, task: Task) -> np.ndarray | None:
+        """The task's hole at model resolution: every model pixel that covers some hole pixel."""
+        if task.hole is None:
+            return None
+        wx1, wy1, wx2, wy2 = task.placement.window
+        x1, y1, x2, y2 = task.region
+        hole = np.zeros((wy2 - wy1, wx2 - wx1), dtype=np.float32)
+        hole[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1] = task.hole
+        if wx2 - wx1 != self.crop_size:
+            hole = cv2.resize(hole, (self.crop_size, self.crop_size), interpolation=cv2.INTER_AREA)
+        return hole > 0
 
     def generate(self, tasks: list[Task]) -> None:
         """Run one batch of windows and paste them back in order."""
@@ -259,13 +297,18 @@ class FrameAnonymizer:
             interpolation = cv2.INTER_CUBIC if side > self.crop_size else cv2.INTER_AREA
             output = cv2.resize(output, (side, side), interpolation=interpolation)
         if problem is None:
-            problem = self.try_paste(task, output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1])
+            values = output[y1 - wy1:y2 - wy1, x1 - wx1:x2 - wx1]
+            if task.hole is not None:  # the background around the person stays as it is
+                values = np.where(task.hole[..., None], values, self.out[y1:y2, x1:x2])
+            problem = self.try_paste(task, values, task.hole)
         if problem:
             generated = task.record["leakage"]
             self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
             task.record["generated_leakage"] = generated  # what the rejected generator output kept
             return
         task.record.update(method="gan", path=placement.path, window=list(placement.window))
+        if task.hole is not None:
+            task.record["painted_fraction"] = round(float(task.hole.mean()), 4)
 
     # -- traditional methods and fallbacks -----------------------------------------------------------------------
     def traditional(self, task: Task, method: str, reason: str | None) -> None:
@@ -292,24 +335,27 @@ class FrameAnonymizer:
         """The leakage of the generated box against the window it was made from, both in model pixels."""
         lx1, ly1, lx2, ly2 = task.placement.local_box
         generated = np.clip(np.rint(output[ly1:ly2, lx1:lx2]), 0, 255).astype(np.uint8)
-        leakage = verify.measure(task.window.pixels[ly1:ly2, lx1:lx2], generated)
+        hole = None if task.window.hole is None else task.window.hole[ly1:ly2, lx1:lx2]
+        leakage = verify.measure(task.window.pixels[ly1:ly2, lx1:lx2], generated, hole)
         task.record["leakage"] = leakage.as_record()
         problem = leakage.problem()
         return f"{problem} (in model pixels)" if problem else None
 
-    def try_paste(self, task: Task, values: np.ndarray) -> str | None:
-        """Paste ``values`` into the task's box and measure the leakage; on a problem the box is restored and
-        the problem returned (the box then stays unwritten by this attempt)."""
+    def try_paste(self, task: Task, values: np.ndarray, hole: np.ndarray | None = None) -> str | None:
+        """Paste ``values`` into the task's box (written: its ``hole``, or all of it) and measure the leakage
+        there; on a problem the box is restored and the problem returned (the box then stays unwritten by this
+        attempt)."""
         x1, y1, x2, y2 = task.region
         previous, previous_written = self.out[y1:y2, x1:x2].copy(), self.written[y1:y2, x1:x2].copy()
-        self.paste(task.region, values)
-        leakage = verify.measure(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2])
+        self.paste(task.region, values, hole)
+        leakage = verify.measure(self.original[y1:y2, x1:x2], self.out[y1:y2, x1:x2], hole)
         task.record["leakage"] = leakage.as_record()
         problem = leakage.problem() or self.spoiled_box(task.region)
         if problem:
             self.out[y1:y2, x1:x2], self.written[y1:y2, x1:x2] = previous, previous_written
         else:
-            self.done.append(task.region)
+            self.done.append((task.region, hole))
+            task.replaced = hole
         return problem
 
     def spoiled_box(self, region: Box) -> str | None:
@@ -317,15 +363,16 @@ class FrameAnonymizer:
         pixels are re-measured as the final check will), or None. Without this, a paste that passes alone could
         leave a smaller neighbour's box a few smooth pixels whose detail happens to correlate with the original,
         and the whole frame would be refused."""
-        for other in self.done:
+        for other, hole in self.done:
             if boxes_overlap(other, region):
                 u1, v1, u2, v2 = other
-                problem = verify.box_problem(self.original[v1:v2, u1:u2], self.out[v1:v2, u1:u2])
+                problem = verify.box_problem(self.original[v1:v2, u1:u2], self.out[v1:v2, u1:u2], hole)
                 if problem:
                     return f"it leaves the overlapping box {list(other)} failing the check ({problem})"
         return None
 
-    def paste(self, region: Box, values: np.ndarray) -> None:
+    def paste(self, region: Box, values: np.ndarray, hole: np.ndarray | None = None) -> None:
+        """Write ``values`` into the region (feathered per --blend_px); mark its ``hole`` written, or all of it."""
         x1, y1, x2, y2 = region
         alpha = blend_alpha(y2 - y1, x2 - x1, self.settings.blend_px)
         if alpha is not None:
@@ -333,10 +380,16 @@ class FrameAnonymizer:
         if values.dtype != np.uint8:
             values = np.clip(np.rint(values), 0, 255).astype(np.uint8)
         self.out[y1:y2, x1:x2] = values
-        self.written[y1:y2, x1:x2] = True
+        if hole is None:
+            self.written[y1:y2, x1:x2] = True
+        else:
+            self.written[y1:y2, x1:x2] |= hole
 
 
 def anonymize_frame(image: np.ndarray, persons: list[tuple[int, Person]], settings: Settings,
-                    generator: WindowGenerator | None, relative_path: str) -> tuple[np.ndarray, list[dict]]:
-    """The anonymized copy of ``image`` (H×W×3 uint8 RGB) and one record per person; raises FrameError."""
-    return FrameAnonymizer(image, settings, generator, frame_seed(relative_path)).run(persons)
+                    generator: WindowGenerator | None, relative_path: str,
+                    person_map: np.ndarray | None = None) -> tuple[np.ndarray, list[dict]]:
+    """The anonymized copy of ``image`` (H×W×3 uint8 RGB) and one record per person; raises FrameError. With
+    ``person_map`` (H×W bool, the frame's person pixels) the GAN paints each person in its own shape and keeps
+    the background of its box."""
+    return FrameAnonymizer(image, settings, generator, frame_seed(relative_path), person_map).run(persons)

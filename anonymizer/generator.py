@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from data.batch import Batch, make_batch
-from data.boxes import Box, fill_box, fill_box_pixels
+from data.boxes import Box, box_mask, fill_box, fill_box_pixels
+from data.holes import fill_hole
 
 SUPPORTED_MODELS = ("psgan", "pix2pix", "progan")
 
@@ -108,6 +109,11 @@ def random_model(options: dict, device: str = "cpu", eval_mode: bool = False, pr
     return prepare(model, eval_mode)
 
 
+def paints_person_holes(opt: argparse.Namespace) -> bool:
+    """Whether the model was trained to paint a person in its own shape (``--person_hole_fraction``)."""
+    return float(getattr(opt, "person_hole_fraction", 0.0) or 0.0) > 0
+
+
 def check_supported(opt: argparse.Namespace) -> None:
     if opt.model not in SUPPORTED_MODELS:
         raise ModelError(f"--model {opt.model}: anonymize.py supports {', '.join(SUPPORTED_MODELS)}")
@@ -140,6 +146,7 @@ class Window:
     pixels: np.ndarray
     box: Box  # in crop pixels
     rng: np.random.Generator  # the person's own stream for the box fill
+    hole: np.ndarray | None = None  # crop × crop bool: paint the person's shape only (data.holes); None: the box
 
 
 class WindowGenerator:
@@ -165,14 +172,23 @@ class WindowGenerator:
             pixels = pixels.copy()
             fill_box_pixels(pixels, window.box, "noise", window.rng)
         tensor = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+        if window.hole is not None:
+            return fill_hole(tensor, torch.from_numpy(window.hole)[None], self.fill_mode, window.rng)
         return fill_box(tensor, window.box, self.fill_mode, window.rng)
+
+    def hole_tensor(self, windows: list[Window]) -> torch.Tensor | None:
+        """N×1×H×W painted regions when some window has a person hole (the others: their box), else None."""
+        if all(w.hole is None for w in windows):
+            return None
+        return torch.stack([box_mask(w.box, self.crop_size, self.crop_size) if w.hole is None
+                            else torch.from_numpy(w.hole).float()[None] for w in windows])
 
     def batch(self, windows: list[Window]) -> Batch:
         """The windows as the model's batch; progan's small part is built as the dataset builds it."""
         inputs = torch.stack([self.input_tensor(w) for w in windows])
         return make_batch(inputs, inputs, [w.box for w in windows], [f"window_{k}" for k in range(len(windows))],
                           small_size=self.small_size, crop_size=self.crop_size, fill_mode=self.fill_mode,
-                          rngs=[w.rng for w in windows])
+                          rngs=[w.rng for w in windows], hole=self.hole_tensor(windows))
 
     def __call__(self, windows: list[Window], seed: int) -> list[np.ndarray | None]:
         """Generated crops in [0, 255] (None for a sample with a non-finite output). ``seed`` sets torch's

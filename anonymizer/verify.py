@@ -3,7 +3,8 @@
 Three conditions, all required:
 
 1. **coverage** — every pixel of every selected box was overwritten by a replacement (a provenance mask kept
-   by the paste code, so it is exact and independent of pixel values);
+   by the paste code, so it is exact and independent of pixel values); for a person painted in its own shape
+   (``anonymize.py --instance_ids``) every pixel of its hole — its mask inside the box, grown (``data.holes``);
 2. **no leakage** — the box holds neither the original's fine detail nor near-copies of its pixels (below);
 3. **nothing else changed** — every pixel outside the union of the boxes is byte-identical to the input.
 
@@ -22,6 +23,9 @@ measures, both required:
   original in every channel, at most ``MAX_KEPT_DETAIL`` = 0.25. This catches *partial copies* (the original in
   45 % of the pixels keeps ~45 % of them however the rest is filled). Boxes with fewer than
   ``MIN_DETAIL_PIXELS`` informative pixels hold no detail to leak and are not scored by it.
+
+A person painted in its own shape is measured over its hole only: the background around it is the original on
+purpose (the detail layer is still computed over the whole box, so the hole's edge is measured in context).
 
 Why a weak blur fails and the defaults pass (``python scripts/leakage_table.py``, which measures every case below
 on demo frames; 170 boxes of 2048×1024 and 512×256 frames, the shipped demo generator): a Gaussian blur removes
@@ -85,9 +89,14 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum()) / denominator if denominator > 0 else 0.0
 
 
-def measure(original: np.ndarray, result: np.ndarray) -> Leakage:
-    """The leakage of ``result`` (h×w×C uint8, the replaced box) with respect to ``original`` (same shape)."""
+def measure(original: np.ndarray, result: np.ndarray, hole: np.ndarray | None = None) -> Leakage:
+    """The leakage of ``result`` (h×w×C uint8, the replaced box) with respect to ``original`` (same shape); with
+    ``hole`` (h×w bool, the person's pixels that were replaced: ``data.holes``) over those pixels only — the
+    rest of the box is the background, kept on purpose."""
     detail_original, detail_result = detail_layer(original), detail_layer(result)
+    if hole is not None:
+        detail_original, detail_result = detail_original[hole][None], detail_result[hole][None]
+        original, result = original[hole][None], result[hole][None]
     correlations = [_correlation(detail_original[..., c].ravel(), detail_result[..., c].ravel())
                     for c in range(original.shape[2]) if detail_original[..., c].std() >= MIN_DETAIL_STD]
     informative = np.abs(detail_original).max(axis=2) >= DETAIL_LEVEL
@@ -99,22 +108,26 @@ def measure(original: np.ndarray, result: np.ndarray) -> Leakage:
     return Leakage(max(correlations, default=0.0), kept)
 
 
-def box_problem(original: np.ndarray, result: np.ndarray) -> str | None:
-    """Why a replaced box region does not count as anonymized, or None (condition 2)."""
-    return measure(original, result).problem()
+def box_problem(original: np.ndarray, result: np.ndarray, hole: np.ndarray | None = None) -> str | None:
+    """Why a replaced box region (or its ``hole``, see ``measure``) does not count as anonymized, or None
+    (condition 2)."""
+    return measure(original, result, hole).problem()
 
 
-def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Box],
-                   written: np.ndarray) -> list[str]:
-    """Every reason not to write ``result`` (empty when it passes conditions 1-3)."""
+def frame_problems(original: np.ndarray, result: np.ndarray, regions: list[Box], written: np.ndarray,
+                   holes: list[np.ndarray | None] | None = None) -> list[str]:
+    """Every reason not to write ``result`` (empty when it passes conditions 1-3). ``holes[k]`` (box-sized bool,
+    or None for the whole box) is what of box k had to be replaced: a person painted in its own shape."""
     problems = []
     inside = np.zeros(original.shape[:2], dtype=bool)
     for k, (x1, y1, x2, y2) in enumerate(regions):
+        hole = holes[k] if holes is not None else None
         inside[y1:y2, x1:x2] = True
-        missing = int((~written[y1:y2, x1:x2]).sum())
+        required = np.ones((y2 - y1, x2 - x1), dtype=bool) if hole is None else hole
+        missing = int((required & ~written[y1:y2, x1:x2]).sum())
         if missing:
             problems.append(f"box {k} {[x1, y1, x2, y2]}: {missing} pixels were never replaced")
-        problem = box_problem(original[y1:y2, x1:x2], result[y1:y2, x1:x2])
+        problem = box_problem(original[y1:y2, x1:x2], result[y1:y2, x1:x2], hole)
         if problem:
             problems.append(f"box {k} {[x1, y1, x2, y2]}: {problem}")
     changed_outside = int(np.any(original != result, axis=-1)[~inside].sum())

@@ -10,7 +10,9 @@ On disk (the original's layout)::
 Each item is a ``data.batch.Batch`` of one sample, with ``--direction`` applied: ``A`` is the generator input
 (box filled per ``--bbox_noise``), ``B`` the target; with ``BtoA`` (the default) A comes from the right half. When
 the model asks for a small input (``opt.small_input_size``, progan's stage 1) the item also has its small part;
-when it asks for person masks (``needs_person_masks``) the item has the mask, transformed with the crop.
+when it asks for person masks (``needs_person_masks``) the item has the mask, transformed with the crop. With
+``--person_hole_fraction F`` every training item has a ``hole``: for a fraction F of them (drawn per item) the
+person's shape (``data.holes.person_hole``), with ``A`` the target with that hole filled, for the others the box.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from data.base_dataset import BaseDataset
 from data.batch import Batch, make_batch
-from data.boxes import FILL_MODES, Box, Size, fill_box, load_box, validate_box
+from data.boxes import FILL_MODES, Box, Size, box_mask, fill_box, load_box, validate_box
 from data.errors import DatasetError
+from data.holes import fill_hole, person_hole
 from data.transforms import (
     TransformConfig,
     check_box_feasible,
@@ -50,9 +54,16 @@ class Sample:
     side: int  # the crop's side (the AB image's height)
 
 
+def person_hole_fraction(opt: Any) -> float:
+    """The fraction of training crops whose painted region is the person, not the box (--person_hole_fraction)."""
+    return float(getattr(opt, "person_hole_fraction", 0.0)) if getattr(opt, "isTrain", False) else 0.0
+
+
 def needs_person_masks(opt: Any) -> bool:
-    """Whether training needs each crop's person mask: the L1 weight of the background inside the box is set."""
-    return getattr(opt, "isTrain", False) and getattr(opt, "L1_box_background_weight", None) is not None
+    """Whether training needs each crop's person mask: the L1 weight of the background inside the box is set, or
+    some crops are painted in the person's shape."""
+    background_weight = getattr(opt, "L1_box_background_weight", None) is not None
+    return getattr(opt, "isTrain", False) and (background_weight or person_hole_fraction(opt) > 0)
 
 
 def image_stem(path: Path) -> str:
@@ -100,6 +111,7 @@ class AlignedDataset(BaseDataset):
         self.image_dir = Path(opt.dataroot) / "images" / opt.phase
         self.box_dir = Path(opt.dataroot) / "bbox" / opt.phase
         self.mask_dir = Path(opt.dataroot) / "person_mask" / opt.phase if needs_person_masks(opt) else None
+        self.hole_fraction = person_hole_fraction(opt)
         self.seed = int(opt.seed)
         self.config = TransformConfig.from_opt(opt)
         self.skip_bad = bool(getattr(opt, "skip_bad_samples", False))
@@ -118,9 +130,10 @@ class AlignedDataset(BaseDataset):
         if not self.box_dir.is_dir():
             raise DatasetError(self.box_dir, "box folder not found", kind="missing folder")
         if self.mask_dir is not None and not self.mask_dir.is_dir():
-            raise DatasetError(self.mask_dir, "person mask folder not found (--L1_box_background_weight needs one "
-                                              "mask per crop: data_preprocessing.cityscapes writes them from gtFine "
-                                              "instance ids)", kind="missing folder")
+            raise DatasetError(self.mask_dir, "person mask folder not found (--L1_box_background_weight and "
+                                              "--person_hole_fraction need one mask per crop: "
+                                              "data_preprocessing.cityscapes writes them from gtFine instance ids)",
+                               kind="missing folder")
         samples: list[Sample] = []
         seen: dict[str, Path] = {}
         for path in images:
@@ -191,13 +204,20 @@ class AlignedDataset(BaseDataset):
         box = transform_box(sample.box, source.size, params, self.config)
         real_a = fill_box(transform_image(source, params, self.config), box, self.opt.bbox_noise, rng)
         real_b = transform_image(target, params, self.config)
-        person_mask = None
+        person_mask = hole = None
         if self.mask_dir is not None:
             mask = load_rgb(str(self.mask_dir / f"{sample.stem}.png")).getchannel(0)
             person_mask = transform_mask(mask, params, self.config)[None]
+        if self.hole_fraction > 0:
+            # Drawn only when the flag is set, so that the thesis's random streams are unchanged.
+            if rng.random() < self.hole_fraction:
+                hole = torch.from_numpy(person_hole(person_mask[0, 0].numpy(), box)).float()[None, None]
+                real_a = fill_hole(real_b.clone(), hole[0], self.opt.bbox_noise, rng)
+            else:
+                hole = box_mask(box, *real_b.shape[-2:])[None]
         return make_batch(real_a[None], real_b[None], [box], [sample.path], small_size=self.small_size,
                           crop_size=self.config.crop_size, fill_mode=self.opt.bbox_noise, rngs=[rng],
-                          person_mask=person_mask)
+                          person_mask=person_mask, hole=hole)
 
     def _load_halves(self, path: str) -> tuple[Image.Image, Image.Image]:
         """(input, target) halves of the AB image, after --direction and the channel counts."""

@@ -30,6 +30,8 @@ class Batch:
     small: Batch | None = None  # the same samples at the model's small input size (progan's stage 1)
     # N×1×H×W, 1 on the target's person pixels (from gtFine instance ids), when the model asks for them
     person_mask: torch.Tensor | None = None
+    # N×1×H×W, 1 where the generator paints (data.holes.person_hole); None: each sample's box
+    hole: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -39,25 +41,29 @@ class Batch:
         """The batches one after the other (every one has a small part, or none has)."""
         smalls = [batch.small for batch in batches]
         masks = [batch.person_mask for batch in batches]
-        for parts, what in ((smalls, "a small part"), (masks, "person masks")):
+        holes = [batch.hole for batch in batches]
+        for parts, what in ((smalls, "a small part"), (masks, "person masks"), (holes, "holes")):
             if any(part is None for part in parts) and not all(part is None for part in parts):
                 raise ValueError(f"cannot join batches with and without {what}")
         return Batch(A=torch.cat([batch.A for batch in batches]), B=torch.cat([batch.B for batch in batches]),
                      boxes=torch.cat([batch.boxes for batch in batches]),
                      paths=[path for batch in batches for path in batch.paths],
                      small=None if smalls[0] is None else Batch.concat(smalls),
-                     person_mask=None if masks[0] is None else torch.cat(masks))
+                     person_mask=None if masks[0] is None else torch.cat(masks),
+                     hole=None if holes[0] is None else torch.cat(holes))
 
     def pin_memory(self) -> Batch:
         """Page-locked copies (the DataLoader calls this with ``pin_memory=True``)."""
         return Batch(A=self.A.pin_memory(), B=self.B.pin_memory(), boxes=self.boxes.pin_memory(),
                      paths=self.paths, small=None if self.small is None else self.small.pin_memory(),
-                     person_mask=None if self.person_mask is None else self.person_mask.pin_memory())
+                     person_mask=None if self.person_mask is None else self.person_mask.pin_memory(),
+                     hole=None if self.hole is None else self.hole.pin_memory())
 
 
 def make_batch(A: torch.Tensor, B: torch.Tensor, boxes: Sequence[Box], paths: Sequence[str], *,
                small_size: int | None = None, crop_size: int | None = None, fill_mode: str = "none",
-               rngs: Sequence[np.random.Generator] | None = None, person_mask: torch.Tensor | None = None) -> Batch:
+               rngs: Sequence[np.random.Generator] | None = None, person_mask: torch.Tensor | None = None,
+               hole: torch.Tensor | None = None) -> Batch:
     """A batch of N×C×H×W inputs ``A`` (box already filled) and targets ``B`` with their boxes.
 
     With ``small_size``, the small part is added sample by sample: both images downscaled (antialiased bicubic)
@@ -65,12 +71,15 @@ def make_batch(A: torch.Tensor, B: torch.Tensor, boxes: Sequence[Box], paths: Se
     floored all four: docs/differences_from_original.md#small-inputs); the small input's box filled again
     (``fill_mode``, each sample's own ``rngs[i]``) so the fill lies exactly inside the small box ('original' keeps
     the downscaled fill instead). ``person_mask`` (N×1×H×W, 1 on person pixels) is kept, and downscaled the same
-    way (then thresholded at one half) for the small part.
+    way (then thresholded at one half) for the small part. ``hole`` (N×1×H×W, 1 where the generator paints;
+    ``A`` already filled there) replaces the boxes as the painted region; a two-stage model does not take one.
     """
     box_tensor = torch.tensor([list(box) for box in boxes], dtype=torch.int64).reshape(len(boxes), 4)
-    batch = Batch(A=A, B=B, boxes=box_tensor, paths=list(paths), person_mask=person_mask)
+    batch = Batch(A=A, B=B, boxes=box_tensor, paths=list(paths), person_mask=person_mask, hole=hole)
     if small_size is None:
         return batch
+    if hole is not None:
+        raise ValueError("a person hole is painted in one stage: a batch with a small part cannot have one")
     if crop_size is None or rngs is None:
         raise ValueError("a small part needs crop_size and one random generator per sample")
     height, width = A.shape[-2:]

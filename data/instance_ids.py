@@ -7,13 +7,14 @@ ids of people are 24 (person) and 25 (rider); the CityPersons ``instanceId`` of 
 The synthetic street data labels only people (every other pixel is 0, "unlabeled").
 
 Only the person mask is used here: the training loss can then tell the background inside a person's box from the
-person (``--L1_box_background_weight``, docs/realism_recipe.md).
+person (``--L1_box_background_weight``, docs/realism_recipe.md), training can paint a person in its own shape
+(``--person_hole_fraction``) and ``anonymize.py --instance_ids`` paints only the person (``InstanceIdsIndex``).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import cv2
 import numpy as np
@@ -67,3 +68,33 @@ def read_person_mask(path: str | os.PathLike[str], size: tuple[int, int]) -> np.
     if ids.shape[::-1] != tuple(size):
         raise InstanceIdsError(path, f"is {ids.shape[1]}x{ids.shape[0]} pixels but its frame is {size[0]}x{size[1]}")
     return person_pixels(ids)
+
+
+def frame_key(name: str | os.PathLike[str]) -> str:
+    """The Cityscapes key ``<city>_<seq>_<frame>`` of a frame's file name (``..._leftImg8bit.png``); any other
+    name: its stem."""
+    return PurePath(name).name.split(".", 1)[0].removesuffix("_leftImg8bit")
+
+
+class InstanceIdsIndex:
+    """Every ``*_gtFine_instanceIds.png`` under a folder, by frame key (``frame_key``): the person map of a frame
+    whatever folder layout holds the frames."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise InstanceIdsError(self.root, "instance-id folder not found")
+        self.paths: dict[str, Path] = {}
+        for path in sorted(self.root.rglob(f"*{INSTANCE_SUFFIX}")):
+            key = path.name.removesuffix(INSTANCE_SUFFIX)
+            if key in self.paths:
+                raise InstanceIdsError(path, f"a second map for frame {key} (also {self.paths[key]})")
+            self.paths[key] = path
+        if not self.paths:
+            raise InstanceIdsError(self.root, f"no *{INSTANCE_SUFFIX} files under it (Cityscapes gtFine)")
+
+    def person_map(self, frame_name: str | os.PathLike[str], size: tuple[int, int]) -> np.ndarray | None:
+        """The frame's person pixels (H×W bool), None when no map has its key; a bad map raises
+        InstanceIdsError."""
+        path = self.paths.get(frame_key(frame_name))
+        return None if path is None else read_person_mask(path, size)

@@ -136,7 +136,11 @@ class BaseModel:
             self.load_networks(self.checkpoint_prefix(), self.training_networks() if self.isTrain
                                else self.inference_networks())
         elif load_weights and getattr(opt, "init_from", None):
-            self.load_networks(self.checkpoint_prefix(), self.training_networks(), Path(opt.init_from))
+            source = Path(opt.init_from)
+            if source.is_file():
+                self.init_from_model_file(source)
+            else:
+                self.load_networks(self.checkpoint_prefix(), self.training_networks(), source)
         if self.isTrain and distributed.is_distributed():
             self.distribute()
         self.print_networks(opt.verbose)
@@ -264,10 +268,16 @@ class BaseModel:
                                   f"({problems}); check --netG/--ngf/--norm/--netG_mask_input/--netG_noise")
         net.load_state_dict(state)
 
-    def load_model_file(self, path: Path) -> None:
-        """Load the generators from one shipped file: the state dict of the only inference network, or a dict
-        ``{network name: state dict}`` holding every inference network (e.g. progan's G1 and G2)."""
-        names = self.inference_networks()
+    def init_from_model_file(self, path: Path) -> None:
+        """Start a fine-tune from a shipped model file: its generators; every other network keeps its fresh
+        initialisation (a model with more generators than the file, e.g. moving averages, says so)."""
+        self.load_model_file(path)
+        print(f"[checkpoint] loaded the generators of {path}; the discriminators start fresh")
+
+    def load_model_file(self, path: Path, names: list[str] | None = None) -> None:
+        """Load the generators (``names``, default the inference networks) from one shipped file: the state
+        dict of the only one, or a dict ``{network name: state dict}`` holding every one (e.g. progan's G1, G2)."""
+        names = self.inference_networks() if names is None else names
         state = self.read_checkpoint(path)
         if isinstance(state, dict) and set(state) == set(names) and all(isinstance(v, dict) for v in state.values()):
             for name in names:

@@ -143,8 +143,12 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
     saved["exported_from"] = {"run": str(run), "epoch": str(epoch), "fp16": half}
     if saved.get("init_from"):  # a fine-tune: the run it started from is part of how the weights were made
         base = Path(saved["init_from"])
-        saved["exported_from"]["initialised_from"] = {"run": str(base), "epoch": str(saved.get("epoch", "latest")),
-                                                      "options": load_training_options(base / "train_opt.json")}
+        if base.is_file():  # a shipped model file: its options lie beside it
+            saved["exported_from"]["initialised_from"] = {"model_file": str(base),
+                                                          "options": load_training_options(base.with_suffix(".json"))}
+        else:
+            saved["exported_from"]["initialised_from"] = {"run": str(base), "epoch": str(saved.get("epoch", "latest")),
+                                                          "options": load_training_options(base / "train_opt.json")}
     saved["network_mode"] = network_mode
     atomic_write_text(out.with_suffix(".json"), json.dumps(saved, indent=1, sort_keys=True) + "\n")
     return out

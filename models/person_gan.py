@@ -28,6 +28,7 @@ import copy
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -233,6 +234,16 @@ class PersonGANModel(BaseModel):
             for ema_buffer, buffer in zip(ema.buffers(), live.buffers(), strict=True):
                 ema_buffer.copy_(buffer)
 
+    def init_from_model_file(self, path: Path) -> None:
+        """A shipped file holds what the run sampled with: it becomes both the live generators and their moving
+        averages; the discriminators start fresh."""
+        live = [name for name in self.inference_networks() if not name.endswith(EMA_SUFFIX)]
+        self.load_model_file(path, live)
+        for name in live:
+            if name + EMA_SUFFIX in self.model_names:
+                self.network(name + EMA_SUFFIX).load_state_dict(self.network(name).state_dict())
+        print(f"[checkpoint] loaded the generators of {path}; the discriminators start fresh")
+
     def sampling_network(self, generator: str) -> str:
         """The generator to run: its moving average while sampling (``test()``), when the run keeps one."""
         ema = generator + EMA_SUFFIX
@@ -262,11 +273,14 @@ class PersonGANModel(BaseModel):
         return torch.cat([image, mask_channel(inside)], dim=1) if use_mask else image
 
     def set_full_size_input(self, batch: Batch) -> None:
-        """The full-size input, target, boxes and box mask every model keeps (what composites and val use)."""
+        """The full-size input, target, boxes and painted region every model keeps (what composites and val
+        use)."""
         self.real_A = batch.A.to(self.device, non_blocking=True)  # overlaps a pinned-memory copy
         self.real_B = batch.B.to(self.device, non_blocking=True)
         self.boxes = batch.boxes.to(self.device)
-        self.inside = box_masks(self.boxes, self.real_A.shape[2], self.real_A.shape[3])
+        # What G paints: each box, or the person's shape where the batch has a hole (data.holes).
+        self.inside = (box_masks(self.boxes, self.real_A.shape[2], self.real_A.shape[3]) if batch.hole is None
+                       else batch.hole.to(self.device))
         self.person_mask = None if batch.person_mask is None else batch.person_mask.to(self.device)
         self.image_paths = list(batch.paths)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from data.batch import Batch
 from models.networks import define_D_image, define_D_person, define_G
+from util.cli import number
 
 from .person_gan import (
     PersonGANModel,
@@ -33,11 +34,19 @@ class PsganModel(PersonGANModel):
         if is_train:
             parser.add_argument("--use_L1_mask", action="store_true",
                                 help="L1 on the region outside the box only")
+            parser.add_argument("--person_hole_fraction", type=number(minimum=0, maximum=1), default=0.0,
+                                help="fraction of training crops in which G paints only the person's shape (its "
+                                     "mask inside the box, grown by a pixel; the rest of the box stays real), "
+                                     "the others the whole box: a model that can also anonymize with person "
+                                     "masks (anonymize.py --instance_ids). Needs person_mask/ beside the crops")
             add_update_order_option(parser)
             add_person_batching_option(parser)
         return parser
 
     def __init__(self, opt: argparse.Namespace) -> None:
+        if getattr(opt, "person_hole_fraction", 0.0) > 0 and opt.bbox_noise == "original":
+            raise ValueError("--person_hole_fraction fills the person's shape with --bbox_noise none or random; "
+                             "'original' is noise baked into the crop's box")
         super().__init__(opt)
         self.visual_names = ["real_A", "fake_B", "fake_B_display", "real_B"]
         self.netG = define_G(opt.netG, opt.input_nc, opt.output_nc, opt.ngf, opt.norm, not opt.no_dropout,

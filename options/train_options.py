@@ -45,10 +45,12 @@ class TrainOptions(BaseOptions):
                             help="epochs between end-of-epoch saves under the epoch number")
         saving.add_argument("--save_by_iter", action="store_true", help="mid-epoch saves go to iter_<n>")
         saving.add_argument("--continue_train", action="store_true", help="resume from --epoch (or --load_iter)")
-        saving.add_argument("--init_from", default=None, metavar="RUN_DIR",
+        saving.add_argument("--init_from", default=None, metavar="RUN_DIR|MODEL_FILE",
                             help="fine-tune: start every network from the weights of another run's checkpoint "
                                  "RUN_DIR/<--epoch>_net_*.pth (e.g. checkpoints/demo_people64 with --epoch best), "
-                                 "with fresh optimizers, learning-rate schedule and epoch count")
+                                 "or the generators from a shipped model file (e.g. models/shipped/demo_psgan.pth; "
+                                 "the discriminators then start fresh), with fresh optimizers, learning-rate "
+                                 "schedule and epoch count")
         saving.add_argument("--epoch_count", type=number(int, minimum=1), default=1, help="number of the first epoch")
         saving.add_argument("--phase", default="train", help="data sub-folder: train, val, test, ...")
 
@@ -103,8 +105,13 @@ class TrainOptions(BaseOptions):
         if opt.init_from is not None and opt.continue_train:
             parser.error("--init_from starts a new run from another run's weights; --continue_train resumes this "
                          "run: give one of them")
-        if opt.init_from is not None and not Path(opt.init_from).is_dir():
-            parser.error(f"--init_from {opt.init_from}: no such run folder")
+        if opt.init_from is not None:
+            source = Path(opt.init_from)
+            if source.is_file() and not source.with_suffix(".json").is_file():
+                parser.error(f"--init_from {source}: a model file needs its options beside it "
+                             f"({source.with_suffix('.json')} not found)")
+            if not source.exists():
+                parser.error(f"--init_from {source}: no such run folder or model file")
         if getattr(opt, "diff_augment", "") and (getattr(opt, "EL_image", False) or getattr(opt, "EL_person", False)):
             # Feature matching compares D's view of a fake with its view of the same real crop, position by
             # position; independent random shifts would make the two views disagree.

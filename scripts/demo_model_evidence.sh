@@ -2,9 +2,12 @@
 # Evidence for the shipped demo GAN (models/shipped/demo_psgan.pth) on held-out synthetic frames (seed 1502: no
 # training, test or other evaluation uses it): every method anonymizes the same frames and boxes, then
 # evaluation.evaluate measures person-crop and full-frame FID/KID, in-box LPIPS-diversity (a second seed) and
-# re-ID anonymity; a table and a picture of 16 persons go to docs/results/demo_model/.
+# re-ID anonymity; a table and a picture of 16 persons go to docs/results/demo_model/. Method gan_shape is the shipped
+# shape model (models/shipped/demo_psgan_shape.pth, trained with person-shaped holes) painting each person in its own
+# shape from the frames' gtFine instance ids (anonymize.py --instance_ids).
 # Every step resumes (outputs and evaluations already in WORK_DIR are kept: use a fresh WORK_DIR for a new model).
-# Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), MODEL_FILE (the shipped model), METHODS.
+# Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), MODEL_FILE (the box model), SHAPE_MODEL_FILE
+# (the shape model), METHODS.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
@@ -12,7 +15,8 @@ source scripts/setup.sh
 work_dir="${WORK_DIR:-./demo_model_work}"
 frames="${FRAMES:-24}"
 model_file="${MODEL_FILE:-models/shipped/demo_psgan.pth}"
-methods="${METHODS:-gan,blur,pixelate,mask,noise}"
+shape_model_file="${SHAPE_MODEL_FILE:-models/shipped/demo_psgan_shape.pth}"
+methods="${METHODS:-gan,gan_shape,blur,pixelate,mask,noise}"
 held_out="$work_dir/heldout"
 results="docs/results/demo_model"
 
@@ -23,9 +27,13 @@ fi
 
 echo "== 2/4 anonymize with every method (seeds 0 and 1)"
 for method in ${methods//,/ }; do
+    how=(--method "$method" --model_file "$model_file")
+    if [[ "$method" == gan_shape ]]; then
+        how=(--method gan --instance_ids "$held_out/gtFine" --model_file "$shape_model_file")
+    fi
     for seed in 0 1; do
         "$AGAN_PYTHON" anonymize.py -i "$held_out/leftImg8bit" -a "$held_out/gtBboxCityPersons" \
-            -o "$work_dir/anonymized/${method}_seed$seed" --method "$method" --model_file "$model_file" \
+            -o "$work_dir/anonymized/${method}_seed$seed" "${how[@]}" \
             --labels pedestrian --seed "$seed" --quiet
     done
 done
@@ -45,7 +53,7 @@ echo "== 4/4 table and picture -> $results"
     --out "$results/table.md"
 "$AGAN_PYTHON" scripts/demo_model_report.py persons --original "$held_out/leftImg8bit" \
     --annotations "$held_out/gtBboxCityPersons" --out "$results/persons_before_after.png" \
-    --rows "GAN seed 0=$work_dir/anonymized/gan_seed0,GAN seed 1=$work_dir/anonymized/gan_seed1,blur=$work_dir/anonymized/blur_seed0"
+    --rows "GAN seed 0=$work_dir/anonymized/gan_seed0,GAN seed 1=$work_dir/anonymized/gan_seed1,GAN shape=$work_dir/anonymized/gan_shape_seed0,blur=$work_dir/anonymized/blur_seed0"
 mkdir -p "$results/evaluations"
 for method in ${methods//,/ }; do
     cp "$work_dir/evaluations/$method/metrics.json" "$results/evaluations/$method.json"

@@ -1,7 +1,8 @@
 """The demo model's evidence page: one table row per method from the full-frame evaluations, and a picture of
 16 persons before and after (``scripts/demo_model_evidence.sh`` runs both)::
 
-    python scripts/demo_model_report.py table --evaluations DIR --methods gan,blur,pixelate,mask,noise --out MD
+    python scripts/demo_model_report.py table --evaluations DIR --methods gan,gan_shape,blur,pixelate,mask,noise \
+        --out MD
     python scripts/demo_model_report.py persons --original FRAMES --annotations ANN --rows gan=DIR,blur=DIR --out PNG
 """
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("table")
     t.add_argument("--evaluations", type=Path, required=True, help="folder with <method>/metrics.json")
-    t.add_argument("--methods", default="gan,blur,pixelate,mask,noise")
+    t.add_argument("--methods", default="gan,gan_shape,blur,pixelate,mask,noise")
     t.add_argument("--out", type=Path, required=True)
     p = sub.add_parser("persons")
     p.add_argument("--original", type=Path, required=True)

@@ -32,3 +32,14 @@ def tiny_run(crop_dataroot, tmp_path_factory) -> Path:
     assert train_script.main(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(checkpoints),
                               "--name", "tiny", *TINY_RUN]) == 0
     return checkpoints
+
+
+@pytest.fixture(scope="session")
+def tiny_shape_run(crop_dataroot, tmp_path_factory) -> Path:
+    """checkpoints folder holding run ``tiny`` trained to paint persons in their own shape (--person_hole_fraction
+    0.5; the crops' person masks come from the demo data's instance ids), grey fill, 1 epoch."""
+    checkpoints = tmp_path_factory.mktemp("anon_shape_ckpt")
+    flags = [flag if flag != "random" else "none" for flag in TINY_RUN]
+    assert train_script.main(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(checkpoints),
+                              "--name", "tiny", *flags, "--person_hole_fraction", "0.5"]) == 0
+    return checkpoints

@@ -397,3 +397,70 @@ def test_training_records_its_crop_side_and_anonymize_windows_follow_it(demo_fra
     assert run(demo_frames, tmp_path / "wide", *gan_flags(tiny_run, "--window_side", "64")) == 0
     report = json.loads((tmp_path / "wide" / "report.json").read_text())
     assert report["options"]["model"]["window_side"] == 64
+
+
+# ---- --instance_ids: persons painted in their own shape ------------------------------------------------------
+def person_maps(frames: Path) -> dict[str, np.ndarray]:
+    """Each demo frame's person pixels, by frame file name (from its gtFine instance ids)."""
+    from data.instance_ids import INSTANCE_SUFFIX, person_pixels
+    maps = {}
+    for path in (frames / "gtFine").rglob(f"*{INSTANCE_SUFFIX}"):
+        ids = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        maps[path.name.replace("_gtFine_instanceIds.png", "_leftImg8bit.png")] = person_pixels(ids)
+    return maps
+
+
+def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, tiny_shape_run, tmp_path):
+    """Only (grown) person pixels change; every pixel of a box that is no person's stays byte-identical, and
+    the person pixels of every GAN-painted box are replaced."""
+    assert run(demo_frames, tmp_path, *gan_flags(tiny_shape_run, "--instance_ids", str(demo_frames / "gtFine"))) == 0
+    maps = person_maps(demo_frames)
+    painted = 0
+    for frame in report(tmp_path)["frames"]:
+        assert frame["status"] == "written" and "warning" not in frame, frame
+        before, after = rgb(frame["image"]), rgb(frame["output"])
+        people = maps[Path(frame["image"]).name]
+        grown = cv2.dilate(people.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+        changed = np.any(before != after, axis=2)
+        for person in frame["persons"]:
+            x1, y1, x2, y2 = person["box_in_frame"]
+            if person["method"] != "gan" or "painted_fraction" not in person:
+                continue
+            painted += 1
+            assert 0 < person["painted_fraction"] < 1
+            box_people, box_changed = people[y1:y2, x1:x2], changed[y1:y2, x1:x2]
+            assert box_changed[box_people].mean() > 0.9, person  # the person is replaced
+        # Nothing changes away from people (their boxes' backgrounds included) except whole-box fallbacks.
+        whole = np.zeros_like(changed)
+        for person in frame["persons"]:
+            if person["method"] != "gan" or "painted_fraction" not in person:
+                x1, y1, x2, y2 = person["box_in_frame"]
+                whole[y1:y2, x1:x2] = True
+        assert not changed[~grown & ~whole].any()
+    assert painted >= 3
+
+
+def test_instance_ids_refusals_and_missing_maps(demo_frames, tiny_run, tiny_shape_run, tmp_path, capsys):
+    maps = demo_frames / "gtFine"
+    # A model not trained with person holes, a traditional method, and a folder without maps: one clear error each.
+    assert run(demo_frames, tmp_path / "a", *gan_flags(tiny_run, "--instance_ids", str(maps))) == 2
+    assert "was not trained to paint a person in its own shape" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        run(demo_frames, tmp_path / "b", "--method", "blur", "--instance_ids", str(maps))
+    assert exit_info.value.code == 2 and "--instance_ids paints GAN persons" in capsys.readouterr().err
+    assert run(demo_frames, tmp_path / "c", *gan_flags(tiny_shape_run, "--instance_ids", str(tmp_path))) == 2
+    assert "no *_gtFine_instanceIds.png files under it" in capsys.readouterr().err
+    # One frame's map missing: that frame gets whole boxes, with a warning; a broken map fails its frame alone.
+    partial = tmp_path / "partial"
+    shutil.copytree(maps, partial)
+    files = sorted(partial.rglob("*_gtFine_instanceIds.png"))
+    files[0].unlink()
+    cv2.imwrite(str(files[1]), np.zeros((256, 512), np.uint8))  # 8-bit: no instance ids
+    assert run(demo_frames, tmp_path / "d", *gan_flags(tiny_shape_run, "--instance_ids", str(partial))) == 1
+    frames = {Path(f["image"]).name.replace("_leftImg8bit.png", ""): f for f in report(tmp_path / "d")["frames"]}
+    missing = frames[files[0].name.replace("_gtFine_instanceIds.png", "")]
+    assert missing["status"] == "written" and "no instance-id map for this frame" in missing["warning"]
+    assert all("painted_fraction" not in p for p in missing["persons"])
+    broken = frames[files[1].name.replace("_gtFine_instanceIds.png", "")]
+    assert broken["status"] == "failed" and "expected a 16-bit single-channel instance-id map" in broken["error"]
+    assert not Path(broken["output"]).exists()

@@ -214,3 +214,86 @@ def test_a_resized_near_copy_is_caught_at_model_resolution(monkeypatch):
         records[0]["fallback_reason"]
     assert records[0]["method"] == "pixelate"
     assert verify.box_problem(image[60:160, 200:240], out[60:160, 200:240]) is None
+
+
+class PaintsHoles:
+    """A stand-in generator: noise everywhere in the window, so what reaches the frame shows where it pasted;
+    keeps the windows it was given."""
+
+    crop_size, window_side = 64, 114
+
+    def __init__(self, copy_input: bool = False) -> None:
+        self.rng = np.random.default_rng(7)
+        self.copy_input = copy_input
+        self.windows = []
+
+    def __call__(self, windows, seed):
+        self.windows += windows
+        return [w.pixels.astype(np.float32) if self.copy_input
+                else self.rng.uniform(0, 255, w.pixels.shape).astype(np.float32) for w in windows]
+
+
+def person_in_frame(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Person]:
+    """A textured 256×512 frame, its person map (a 16×80 figure in a 40×100 box) and that person."""
+    image = np.clip(rng.normal(128, 50, (256, 512, 3)), 0, 255).astype(np.uint8)
+    person_map = np.zeros((256, 512), dtype=bool)
+    person_map[70:150, 212:228] = True
+    return image, person_map, Person(label="pedestrian", box=(200, 60, 240, 160))
+
+
+def test_a_person_map_paints_the_person_and_keeps_the_box_background():
+    """anonymize.py --instance_ids: only the person's grown shape is replaced; every other pixel of its box is
+    byte-identical to the input, and the frame passes the check measured over that shape."""
+    image, person_map, person = person_in_frame(np.random.default_rng(0))
+    generator = PaintsHoles()
+    out, records = FrameAnonymizer(image, Settings(method="gan"), generator, 0, person_map).run([(0, person)])
+    assert records[0]["method"] == "gan"
+    changed = np.any(out != image, axis=2)
+    # Grown by HOLE_DILATION model pixels: ceil(114 / 64) = 2 frame pixels around the figure.
+    grown = np.zeros_like(person_map)
+    grown[68:152, 210:230] = True
+    assert not changed[~grown].any()  # the box background and everything outside it untouched
+    assert changed[person_map].mean() > 0.95  # the person replaced (noise may repeat a value by chance)
+    assert records[0]["painted_fraction"] == round(grown[60:160, 200:240].mean(), 4)
+    hole = generator.windows[0].hole  # the model saw the hole at its own resolution, inside the box
+    x1, y1, x2, y2 = generator.windows[0].box
+    assert hole.sum() > 0 and not hole[:, :x1].any() and not hole[:, x2:].any() and not hole[:y1].any()
+    assert hole.sum() < 0.6 * (x2 - x1) * (y2 - y1)
+
+
+def test_a_box_without_person_pixels_is_painted_whole():
+    image, person_map, person = person_in_frame(np.random.default_rng(1))
+    person_map[:] = False  # e.g. the map does not label this person
+    out, records = FrameAnonymizer(image, Settings(method="gan"), PaintsHoles(), 0, person_map).run([(0, person)])
+    assert records[0]["method"] == "gan" and "painted_fraction" not in records[0]
+    assert np.any(out != image, axis=2)[60:160, 200:240].mean() > 0.95
+
+
+def test_a_hole_that_keeps_the_person_falls_back_to_the_whole_box():
+    """Fail closed: a generator that returns its input keeps the person's pixels in the hole; the check (over the
+    hole) refuses it and the fallback replaces the whole box."""
+    image, person_map, person = person_in_frame(np.random.default_rng(2))
+    generator = PaintsHoles(copy_input=True)
+    out, records = FrameAnonymizer(image, Settings(method="gan"), generator, 0, person_map).run([(0, person)])
+    assert records[0]["method"] == "pixelate" and records[0]["fallback_reason"].startswith("generated box rejected")
+    assert verify.box_problem(image[60:160, 200:240], out[60:160, 200:240]) is None  # the whole box, not the hole
+
+
+def test_the_frame_check_over_a_hole():
+    """frame_problems with a hole: the hole must be written and must not keep the original's detail; the rest of
+    the box may stay the original."""
+    rng = np.random.default_rng(3)
+    original = textured(rng, 64, 64)
+    hole = np.zeros((30, 20), dtype=bool)
+    hole[5:25, 6:14] = True
+    result = original.copy()
+    result[10:40, 10:30][hole] = rng.integers(0, 256, (int(hole.sum()), 3))
+    written = np.zeros((64, 64), dtype=bool)
+    written[10:40, 10:30] = hole
+    box = (10, 10, 30, 40)
+    assert verify.frame_problems(original, result, [box], written, [hole]) == []
+    assert "never replaced" in verify.frame_problems(original, result, [box], written)[0]  # as a whole box
+    kept = original.copy()
+    written_all = np.zeros((64, 64), dtype=bool)
+    written_all[10:40, 10:30] = True
+    assert "correlates" in verify.frame_problems(original, kept, [box], written_all, [hole])[0]

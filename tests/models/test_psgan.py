@@ -13,6 +13,7 @@ import train as train_script
 from data import create_dataset
 from models import create_model
 from models.checkpoint_set import CheckpointError
+from models.loading import export_model_file
 from options.train_options import TrainOptions
 from tests.evaluation.test_evaluate import TinyInception
 
@@ -157,13 +158,36 @@ def test_init_from_starts_a_new_run_from_another_runs_weights(crop_dataroot, tra
     assert {path.name: path.read_bytes() for path in source.iterdir() if path.is_file()} == before
 
 
+def test_init_from_a_model_file_starts_the_generators_from_it(crop_dataroot, trained_run, tmp_path):
+    """--init_from MODEL_FILE (a shipped generator, e.g. models/shipped/demo_psgan.pth): G and its moving average
+    start as the file's weights (fp16 in the file); the discriminators start fresh, as in a new run."""
+    model_file = export_model_file(trained_run / "run", "latest", tmp_path / "exported.pth")
+    args = ("--netG_mask_input", "--netG_noise", "decoder", "--ema_decay", "0.99")
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--name", "tuned", "--init_from", str(model_file),
+                                          *args))
+    model = create_model(opt)
+    model.setup()
+    exported = torch.load(model_file, weights_only=True)
+    for name in ("G", "G_ema"):
+        for key, value in model.network(name).state_dict().items():
+            torch.testing.assert_close(value, exported[key].to(value.dtype), msg=f"{name}:{key}")
+    for name in ("D_image", "D_person"):
+        trained = torch.load(trained_run / "run" / f"latest_net_{name}.pth", weights_only=True)
+        weights = model.network(name).state_dict()
+        assert not any(torch.equal(weights[key], trained[key]) for key in trained if key.endswith("weight"))
+    assert model.current_lr() == opt.lr
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (("--init_from", "{source}", "--continue_train"), "give one of them"),
-    (("--init_from", "{missing}"), "no such run folder"),
+    (("--init_from", "{missing}"), "no such run folder or model file"),
+    (("--init_from", "{lonely}"), "a model file needs its options beside it"),
 ])
 def test_init_from_refuses_contradictions_and_missing_folders(crop_dataroot, trained_run, tmp_path, capsys, extra,
                                                               message):
-    paths = {"source": str(trained_run / "run"), "missing": str(tmp_path / "nowhere")}
+    lonely = tmp_path / "lonely.pth"
+    lonely.write_bytes(b"weights without their options")
+    paths = {"source": str(trained_run / "run"), "missing": str(tmp_path / "nowhere"), "lonely": str(lonely)}
     with pytest.raises(SystemExit):
         TrainOptions().parse(train_args(crop_dataroot, tmp_path, *(part.format(**paths) for part in extra)))
     assert message in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from data import create_dataset
+from data.boxes import box_masks
 from models import create_model
 from models.networks import mode_seeking_loss, r1_penalty
 from options.test_options import TestOptions
@@ -214,3 +215,42 @@ def test_a_tiny_generator_learns_the_background_behind_the_person(crop_dataroot,
     without = background_error_ratio()
     assert with_weight < 0.5, f"background error only fell to {with_weight:.2f} of its start"
     assert with_weight < 0.7 * without, f"ratio {with_weight:.2f} with the weight, {without:.2f} without"
+
+
+def test_person_holes_paint_the_person_and_keep_the_box_background(crop_dataroot, tmp_path):
+    """--person_hole_fraction 1: G paints the person's grown mask inside the box; the rest of the box is the real
+    crop in G's input and in the composite both discriminators see, and the mask channel marks the hole."""
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--netG_mask_input", "--person_hole_fraction", "1")
+    batch = model.stage_batch()
+    box = box_masks(batch.boxes, *batch.real.shape[-2:])
+    hole = batch.inside
+    assert ((hole - box) > 0).sum() == 0  # the hole lies inside the box
+    assert 0 < hole.sum() < 0.9 * box.sum()  # and is the person, not the whole box
+    assert (hole * batch.person_mask).sum() == (box * batch.person_mask).sum()  # every person pixel of the box
+    background = (box - hole) > 0
+    torch.testing.assert_close(model.real_A.expand_as(model.real_B)[background.expand_as(model.real_B)],
+                               model.real_B[background.expand_as(model.real_B)])
+    assert (model.real_A[(hole > 0).expand_as(model.real_A)] == 0).all()  # the hole is filled grey
+    composite = batch.composite
+    torch.testing.assert_close(composite[background.expand_as(composite)],
+                               batch.real[background.expand_as(composite)])
+    model.optimize_parameters()  # one full update runs with holes
+
+
+def test_person_hole_fraction_mixes_holes_and_boxes_per_crop(crop_dataroot, tmp_path):
+    """At fraction 0.5 some crops of an epoch are painted in the person's shape and some as whole boxes."""
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--model", "psgan", "--person_hole_fraction",
+                                          "0.5", "--batch_size", "1", "--serial_batches"))
+    dataset = create_dataset(opt)
+    kinds = set()
+    for epoch in range(4):
+        dataset.set_epoch(epoch)
+        for item in dataset:
+            box = box_masks(item.boxes, *item.B.shape[-2:])
+            kinds.add(bool(torch.equal(item.hole, box)))
+    assert kinds == {True, False}
+
+
+def test_person_holes_refuse_the_baked_noise_fill(crop_dataroot, tmp_path):
+    with pytest.raises(ValueError, match="--person_hole_fraction fills the person's shape"):
+        build(crop_dataroot, tmp_path, "--model", "psgan", "--person_hole_fraction", "1", "--bbox_noise", "original")

@@ -1,0 +1,55 @@
+"""data.holes: the person hole a generator paints when the person's pixels are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from data.holes import fill_hole, person_hole
+
+BOX = (10, 4, 30, 44)
+
+
+def person_map() -> np.ndarray:
+    """A 48×40 map: a person inside BOX (columns 16..23, rows 8..39) and a second one outside it."""
+    people = np.zeros((48, 40), dtype=bool)
+    people[8:40, 16:24] = True
+    people[0:10, 34:38] = True
+    return people
+
+
+def test_the_hole_is_the_grown_person_inside_the_box():
+    hole = person_hole(person_map(), BOX, dilation=2)
+    expected = np.zeros_like(hole)
+    expected[6:42, 14:26] = True  # the person grown by 2 pixels on every side
+    assert np.array_equal(hole, expected)
+    # The person outside the box is no part of it, nor is anything outside the box.
+    assert not hole[:, 30:].any() and not hole[:4].any()
+
+
+def test_growth_stops_at_the_box_edge():
+    people = np.zeros((48, 40), dtype=bool)
+    people[2:46, 8:14] = True  # crosses the box's top, bottom and left edges
+    hole = person_hole(people, BOX, dilation=3)
+    assert np.array_equal(np.argwhere(hole)[[0, -1]], [[4, 10], [43, 16]])
+
+
+def test_a_box_without_person_pixels_is_painted_whole():
+    """Fail closed: an empty or missing mask never leaves the person unpainted."""
+    hole = person_hole(np.zeros((48, 40), dtype=bool), BOX)
+    assert hole[4:44, 10:30].all() and hole.sum() == 20 * 40
+
+
+def test_fill_hole_fills_only_the_hole():
+    image = torch.full((3, 8, 8), 0.5)
+    hole = torch.zeros(1, 8, 8)
+    hole[0, 2:5, 3:6] = 1
+    grey = fill_hole(image.clone(), hole, "none", np.random.default_rng(0))
+    assert (grey[:, 2:5, 3:6] == 0).all() and (grey[hole.expand(3, 8, 8) == 0] == 0.5).all()
+    noisy = fill_hole(image.clone(), hole, "random", np.random.default_rng(0))
+    values = noisy[:, 2:5, 3:6]
+    assert set(values.unique().tolist()) <= {-1.0, 0.0, 1.0} and len(values.unique()) > 1
+    assert torch.equal(values[0], values[1]) and torch.equal(values[0], values[2])  # shared by the channels
+    with pytest.raises(ValueError, match="none or random"):
+        fill_hole(image.clone(), hole, "original", np.random.default_rng(0))
