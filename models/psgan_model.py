@@ -39,6 +39,10 @@ class PsganModel(PersonGANModel):
                                      "mask inside the box, grown by a pixel; the rest of the box stays real), "
                                      "the others the whole box: a model that can also anonymize with person "
                                      "masks (anonymize.py --instance_ids). Needs person_mask/ beside the crops")
+            parser.add_argument("--pretrain_iters_D", type=number(int, minimum=0), default=0,
+                                help="first iterations in which only the discriminators learn (G's weights and "
+                                     "their moving average unchanged): after --init_from a model file, whose "
+                                     "discriminators start fresh, they learn the generator before it learns from them")
             add_update_order_option(parser)
             add_person_batching_option(parser)
         return parser
@@ -53,6 +57,7 @@ class PsganModel(PersonGANModel):
                              opt.init_type, opt.init_gain, mask_input=opt.netG_mask_input,
                              noise=opt.netG_noise).to(self.device)
         self.model_names = ["G"]
+        self.steps_done = 0  # optimizer iterations, saved with the training state (--pretrain_iters_D)
         if self.isTrain:
             self.build_training_stage()
         self.build_ema(["G"])
@@ -101,4 +106,14 @@ class PsganModel(PersonGANModel):
                           inside=self.inside, person_mask=self.person_mask)
 
     def optimize_parameters(self) -> None:
-        self.optimize_stage(self.stage, self.stage_batch)
+        update_generator = self.steps_done >= getattr(self.opt, "pretrain_iters_D", 0)  # pix2pix has no such flag
+        self.optimize_stage(self.stage, self.stage_batch, update_generator=update_generator)
+        self.steps_done += 1
+
+    def training_state(self) -> dict:
+        return {**super().training_state(), "steps_done": self.steps_done}
+
+    def load_training_state(self, state: dict) -> None:
+        super().load_training_state(state)
+        # Runs saved before the count was kept resume as past any discriminator pretraining.
+        self.steps_done = int(state.get("steps_done", getattr(self.opt, "pretrain_iters_D", 0)))

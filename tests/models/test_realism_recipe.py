@@ -254,3 +254,26 @@ def test_person_hole_fraction_mixes_holes_and_boxes_per_crop(crop_dataroot, tmp_
 def test_person_holes_refuse_the_baked_noise_fill(crop_dataroot, tmp_path):
     with pytest.raises(ValueError, match="--person_hole_fraction fills the person's shape"):
         build(crop_dataroot, tmp_path, "--model", "psgan", "--person_hole_fraction", "1", "--bbox_noise", "original")
+
+
+def test_discriminator_pretraining_keeps_the_generator_then_releases_it(crop_dataroot, tmp_path):
+    """--pretrain_iters_D 2: two iterations move only the discriminators; the third moves G and its average; the
+    count survives a save and resume."""
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--ema_decay", "0.5", "--pretrain_iters_D", "2")
+
+    def weights(name: str) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in model.network(name).parameters()]
+
+    g_start, ema_start, d_start = weights("G"), weights("G_ema"), weights("D_person")
+    for _ in range(2):
+        model.optimize_parameters()
+    assert all(torch.equal(a, b) for a, b in zip(g_start, weights("G"), strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(ema_start, weights("G_ema"), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d_start, weights("D_person"), strict=True))
+
+    resumed = build(crop_dataroot, tmp_path, "--model", "psgan", "--ema_decay", "0.5", "--pretrain_iters_D", "2")
+    resumed.load_training_state(model.training_state())
+    assert resumed.steps_done == 2
+    model.optimize_parameters()
+    assert any(not torch.equal(a, b) for a, b in zip(g_start, weights("G"), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(ema_start, weights("G_ema"), strict=True))
