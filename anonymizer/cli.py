@@ -49,7 +49,7 @@ from .actions import FrameProcessor, Thresholds
 from .annotations import DEFAULT_LABELS, AnnotationError
 from .detection import DetectionError, Detector
 from .frame import FrameError, Settings
-from .generator import ModelError, WindowGenerator, load_model, load_model_file, paints_person_holes
+from .generator import ModelError, WindowGenerator, load_model, load_model_file
 from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, STRENGTH_RANGE, TRADITIONAL_METHODS
 from .tracking import IoUTracker
 from .video import DEFAULT_CRF, VideoError, anonymize_video, is_video, output_name
@@ -61,8 +61,6 @@ METHODS = ("gan", *TRADITIONAL_METHODS)
 STRENGTH_FLAGS = {"blur": "blur_sigma", "pixelate": "pixelate_block", "mask": "mask_value", "noise": "noise_amplitude"}
 # The generator anonymize.py uses without --name: trained by scripts/train_demo_model.sh (models/shipped/MODEL_CARD.md).
 SHIPPED_DEMO_MODEL = Path(__file__).resolve().parent.parent / "models" / "shipped" / "demo_psgan.pth"
-# The same model fine-tuned to paint a person in its own shape: the default with --instance_ids.
-SHIPPED_DEMO_SHAPE_MODEL = SHIPPED_DEMO_MODEL.with_name("demo_psgan_shape.pth")
 PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]  # fixed settings: same pixels -> same bytes
 
 
@@ -111,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="trained run under --checkpoints_dir (default: the shipped demo model, see --model_file)")
     gan.add_argument("--model_file", default=None,
                      help=f"a shipped generator <stem>.pth with its <stem>.json (used when --name is not given; "
-                          f"default {SHIPPED_DEMO_MODEL}, with --instance_ids {SHIPPED_DEMO_SHAPE_MODEL.name}; "
+                          f"default {SHIPPED_DEMO_MODEL}; "
                           "trained on synthetic street data only)")
     gan.add_argument("--epoch", default="best", help="checkpoint prefix to load")
     gan.add_argument("--checkpoints_dir", default="./checkpoints", help="where runs are saved")
@@ -130,9 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
     gan.add_argument("--instance_ids", default=None, metavar="DIR",
                      help="Cityscapes gtFine instance-id maps (*_gtFine_instanceIds.png, found by frame name under "
-                          "DIR): paint each person in its own shape and keep the background of its box (needs a "
-                          "model trained with --person_hole_fraction; default model: the shipped "
-                          f"{SHIPPED_DEMO_SHAPE_MODEL.name}; a frame without a map gets whole boxes, with a warning)")
+                          "DIR): paint each person in its own shape and keep the background of its box (a "
+                          "single-stage model: psgan or pix2pix; a frame without a map gets whole boxes, with a "
+                          "warning)")
     gan.add_argument("--network_mode", choices=NETWORK_MODES, default=None,
                      help="eval: BatchNorm running statistics, no dropout; train: per-window BatchNorm statistics, "
                           "dropout on (test.py's default). Default: the mode a --model_file records (the shipped "
@@ -297,11 +295,8 @@ def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
 
 
 def model_file(args: argparse.Namespace) -> Path:
-    """The generator file without --name: --model_file, else the shipped demo model (its person-shape fine-tune
-    with --instance_ids)."""
-    if args.model_file:
-        return Path(args.model_file)
-    return SHIPPED_DEMO_SHAPE_MODEL if args.instance_ids is not None else SHIPPED_DEMO_MODEL
+    """The generator file without --name: --model_file, else the shipped demo model."""
+    return Path(args.model_file) if args.model_file else SHIPPED_DEMO_MODEL
 
 
 def run(args: argparse.Namespace) -> int:
@@ -319,9 +314,9 @@ def run(args: argparse.Namespace) -> int:
     generator = build_generator(args)
     person_maps = None
     if args.instance_ids is not None and generator is not None:
-        if not paints_person_holes(generator.opt):
-            raise ModelError(f"--instance_ids: the model ({generator.opt.name}) was not trained to paint a person in "
-                             "its own shape (train.py --person_hole_fraction)")
+        if generator.small_size is not None:
+            raise ModelError(f"--instance_ids: the model ({generator.opt.name}, --model {generator.opt.model}) paints "
+                             "in two stages, and a person's shape is painted in one: use a psgan or pix2pix model")
         person_maps = InstanceIdsIndex(args.instance_ids)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin,

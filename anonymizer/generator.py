@@ -109,11 +109,6 @@ def random_model(options: dict, device: str = "cpu", eval_mode: bool = False, pr
     return prepare(model, eval_mode)
 
 
-def paints_person_holes(opt: argparse.Namespace) -> bool:
-    """Whether the model was trained to paint a person in its own shape (``--person_hole_fraction``)."""
-    return float(getattr(opt, "person_hole_fraction", 0.0) or 0.0) > 0
-
-
 def check_supported(opt: argparse.Namespace) -> None:
     if opt.model not in SUPPORTED_MODELS:
         raise ModelError(f"--model {opt.model}: anonymize.py supports {', '.join(SUPPORTED_MODELS)}")
@@ -168,11 +163,11 @@ class WindowGenerator:
         """The box filled as in training: none -> 0 (grey), random -> -1/0/+1 noise, original -> the
         {0, 127, 255} noise that preprocessing baked into the crop PNG."""
         pixels = window.pixels
-        if self.fill_mode == "original":
+        if self.fill_mode == "original" and window.hole is None:
             pixels = pixels.copy()
             fill_box_pixels(pixels, window.box, "noise", window.rng)
         tensor = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
-        if window.hole is not None:
+        if window.hole is not None:  # only the person's pixels are filled; the rest of the box stays real
             return fill_hole(tensor, torch.from_numpy(window.hole)[None], self.fill_mode, window.rng)
         return fill_box(tensor, window.box, self.fill_mode, window.rng)
 

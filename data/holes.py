@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from data.boxes import Box
+from data.boxes import NOISE_VALUES, Box
 
 # Pixels the person mask grows by, at the model's crop scale (64 px crops: about 3.6 frame pixels each).
 HOLE_DILATION = 1
@@ -39,14 +39,18 @@ def person_hole(person_mask: np.ndarray, box: Box, dilation: int = HOLE_DILATION
 
 def fill_hole(image: torch.Tensor, hole: torch.Tensor, mode: str, rng: np.random.Generator) -> torch.Tensor:
     """Fill the hole (1×H×W, 1 = hole) of a C×H×W tensor in [-1, 1] in place, as ``data.boxes.fill_box`` fills a
-    box: 'none' = 0 (mid-grey), 'random' = per-pixel -1/0/+1 shared by the channels. 'original' (noise baked
-    into the crop PNG's box) has no hole-shaped counterpart."""
+    box: 'none' = 0 (mid-grey), 'random' = per-pixel -1/0/+1 shared by the channels, 'original' = the
+    {0, 127, 255} noise that preprocessing bakes into a crop's box (``NOISE_VALUES``), in the hole only."""
     inside = hole.bool().expand_as(image)
     if mode == "none":
         image[inside] = 0.0
-    elif mode == "random":
-        noise = torch.from_numpy(rng.integers(-1, 2, size=hole.shape[-2:]).astype(np.float32))
-        image[inside] = noise.expand_as(image)[inside]
+        return image
+    if mode == "random":
+        values = torch.tensor([-1.0, 0.0, 1.0])
+    elif mode == "original":
+        values = torch.tensor(NOISE_VALUES, dtype=torch.float32) / 127.5 - 1.0
     else:
-        raise ValueError(f"a person hole is filled with --bbox_noise none or random, not {mode!r}")
+        raise ValueError(f"a person hole is filled with --bbox_noise none, random or original, not {mode!r}")
+    noise = values[torch.from_numpy(rng.integers(0, 3, size=hole.shape[-2:]))]
+    image[inside] = noise.expand_as(image)[inside]
     return image

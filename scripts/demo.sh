@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on built-in data: set everything up, generate synthetic Cityscapes-layout street frames, turn them
 # into training crops, train a small single-stage model (psgan), test it with --epoch best, and anonymize three
-# demo frames with the shipped demo model (models/shipped/demo_psgan.pth), then again with the shipped shape model
-# painting each person in its own shape (models/shipped/demo_psgan_shape.pth, from the frames' instance ids).
+# demo frames with the shipped demo model (models/shipped/demo_psgan.pth): whole boxes, then each person in its own
+# shape (from the frames' instance ids).
 # Environment overrides: DEMO_DIR (default ./demo_data), DEMO_FRAMES (60), DEMO_SEED (0), DEMO_EPOCHS (3, then 2 of decay).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,4 +44,4 @@ cp "${test_frames[@]}" "$demo_dir/shipped_model_input/"
 echo "done: training pages checkpoints/demo_psgan/web/index.html"
 echo "      test results  results/demo_psgan/test_best/index.html"
 echo "      shipped model results/demo_shipped_model/ (before_after.png, report.json)"
-echo "      shape model   results/demo_shipped_shape_model/ (before_after.png, report.json)"
+echo "      person shapes results/demo_shipped_shape_model/ (before_after.png, report.json)"

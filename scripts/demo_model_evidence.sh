@@ -2,12 +2,11 @@
 # Evidence for the shipped demo GAN (models/shipped/demo_psgan.pth) on held-out synthetic frames (seed 1502: no
 # training, test or other evaluation uses it): every method anonymizes the same frames and boxes, then
 # evaluation.evaluate measures person-crop and full-frame FID/KID, in-box LPIPS-diversity (a second seed) and
-# re-ID anonymity; a table and a picture of 16 persons go to docs/results/demo_model/. Method gan_shape is the shipped
-# shape model (models/shipped/demo_psgan_shape.pth, trained with person-shaped holes) painting each person in its own
-# shape from the frames' gtFine instance ids (anonymize.py --instance_ids).
+# re-ID anonymity; a table and a picture of 16 persons go to RESULTS_DIR. Method gan_shape is the same
+# model painting each person in its own shape from the frames' gtFine instance ids (anonymize.py --instance_ids).
 # Every step resumes (outputs and evaluations already in WORK_DIR are kept: use a fresh WORK_DIR for a new model).
-# Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), MODEL_FILE (the box model), SHAPE_MODEL_FILE
-# (the shape model), METHODS.
+# Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), MODEL_FILE (the shipped model), METHODS,
+# RESULTS_DIR (docs/results/demo_model).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
@@ -15,10 +14,9 @@ source scripts/setup.sh
 work_dir="${WORK_DIR:-./demo_model_work}"
 frames="${FRAMES:-24}"
 model_file="${MODEL_FILE:-models/shipped/demo_psgan.pth}"
-shape_model_file="${SHAPE_MODEL_FILE:-models/shipped/demo_psgan_shape.pth}"
 methods="${METHODS:-gan,gan_shape,blur,pixelate,mask,noise}"
 held_out="$work_dir/heldout"
-results="docs/results/demo_model"
+results="${RESULTS_DIR:-docs/results/demo_model}"
 
 echo "== 1/4 $frames held-out frames (seed 1502) -> $held_out"
 if [[ ! -f "$held_out/identities.json" ]]; then
@@ -29,7 +27,7 @@ echo "== 2/4 anonymize with every method (seeds 0 and 1)"
 for method in ${methods//,/ }; do
     how=(--method "$method" --model_file "$model_file")
     if [[ "$method" == gan_shape ]]; then
-        how=(--method gan --instance_ids "$held_out/gtFine" --model_file "$shape_model_file")
+        how=(--method gan --model_file "$model_file" --instance_ids "$held_out/gtFine")
     fi
     for seed in 0 1; do
         "$AGAN_PYTHON" anonymize.py -i "$held_out/leftImg8bit" -a "$held_out/gtBboxCityPersons" \

@@ -14,8 +14,4 @@ demo_recipe_augment=(--diff_augment translation,color,cutout)
 # The shipped model is then fine-tuned from the best checkpoint with an L1 pull on the background inside the box
 # (the crops' person masks; the person itself keeps the weak pull), at half the learning rate: 2 + 4 decaying epochs.
 demo_finetune_flags=(--L1_box_background_weight 1 --lr 0.0001 --n_epochs 2 --n_epochs_decay 4)
-# The shape model (demo_psgan_shape.pth, for anonymize.py --instance_ids): the exported fine-tune learns to paint a
-# person in its own shape (in half the crops the person's grown mask is the hole and the rest of the box stays real),
-# from its generator file with fresh discriminators.
-demo_shape_flags=(--L1_box_background_weight 1 --person_hole_fraction 0.5 --lr 0.0001 --n_epochs 2 --n_epochs_decay 4)
 demo_logging_flags=(--print_freq 800 --display_freq 1600 --save_latest_freq 3200 --quiet)

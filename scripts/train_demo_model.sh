@@ -3,16 +3,14 @@
 # test or an evaluation) with their person masks -> 64 px crops -> psgan with the realism recipe (a weak L1 pull
 # inside the box, mode seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation
 # of the discriminators' inputs), batch 4, 26 epochs (44,564 crops), best epoch by validation FID; then 6 epochs of
-# fine-tuning from that checkpoint with an L1 pull on the background inside the box (the person masks): the shipped
-# model (demo_psgan.pth); then 6 more from its exported generator, with half the crops painted in the person's own
-# shape and fresh discriminators: the shipped shape model (demo_psgan_shape.pth, anonymize.py --instance_ids,
-# which paints only the person). With both cores of the project's 2-core CPU machine (THREADS=2, nothing else
-# running) 85-145 minutes for the 26 epochs and 18-30 for each fine-tune, as fast as that machine runs on the day
+# fine-tuning from that checkpoint with an L1 pull on the background inside the box (the person masks), which the
+# shipped model is. With both cores of the project's 2-core CPU machine (THREADS=2, nothing else running) 85-145
+# minutes for the 26 epochs and about 30 for the fine-tune, as fast as that machine runs on the day
 # (models/shipped/MODEL_CARD.md); 128 px crops train 3x slower per crop, too few steps for 2 hours
 # (docs/realism_recipe.md). Every step resumes: run the same command again after an interruption.
-# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64; the fine-tunes are NAME_background and
-# NAME_shape), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other core
-# free, at about 1.4x the time).
+# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64; the fine-tune is NAME_background),
+# FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other core free, at
+# about 1.4x the time).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
@@ -26,13 +24,13 @@ decay_epochs="${DECAY_EPOCHS:-11}"
 export OMP_NUM_THREADS="${THREADS:-2}"
 seed="$demo_seed"
 
-echo "== 1/5 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
+echo "== 1/4 $frames synthetic street frames (seed $seed) -> $work_dir/cityscapes"
 if [[ ! -f "$work_dir/cityscapes/identities.json" ]]; then
     "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$work_dir/cityscapes" --frames "$frames" \
         --seed "$seed" --quiet
 fi
 
-echo "== 2/5 frames + person boxes -> training crops in $work_dir/crops"
+echo "== 2/4 frames + person boxes -> training crops in $work_dir/crops"
 # manifest.json is written last: a finished dataset is not republished (a rerun would rewrite the training
 # layout under any other run reading it, e.g. scripts/realism_ablation.sh).
 if [[ ! -f "$work_dir/crops/manifest.json" ]]; then
@@ -40,7 +38,7 @@ if [[ ! -f "$work_dir/crops/manifest.json" ]]; then
         --source_splits train,val,test --split train=0.85,val=0.15 --seed "$seed" --quiet
 fi
 
-echo "== 3/5 train psgan with the realism recipe -> checkpoints/$name"
+echo "== 3/4 train psgan with the realism recipe -> checkpoints/$name"
 resume=()
 if [[ -f "checkpoints/$name/latest_state.pth" ]]; then
     resume=(--continue_train)
@@ -50,7 +48,7 @@ fi
     "${demo_logging_flags[@]}" "${resume[@]}"
 
 tuned="${name}_background"
-echo "== 4/5 fine-tune its best checkpoint with the L1 pull on the box's background -> checkpoints/$tuned"
+echo "== 4/4 fine-tune its best checkpoint with the L1 pull on the box's background -> checkpoints/$tuned"
 start=(--init_from "checkpoints/$name" --epoch best)
 if [[ -f "checkpoints/$tuned/latest_state.pth" ]]; then
     start=(--continue_train)
@@ -59,19 +57,5 @@ fi
     "${demo_recipe_augment[@]}" "${demo_finetune_flags[@]}" --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" \
     "${start[@]}"
 
-shaped="${name}_shape"
-tuned_file="$work_dir/${tuned}.pth"
-echo "== 5/5 export it to $tuned_file, then teach its generator person shapes -> checkpoints/$shaped"
-if [[ ! -f "$tuned_file" ]]; then
-    "$AGAN_PYTHON" scripts/export_model.py "checkpoints/$tuned" --epoch best --out "$tuned_file" --network_mode eval
-fi
-start=(--init_from "$tuned_file")
-if [[ -f "checkpoints/$shaped/latest_state.pth" ]]; then
-    start=(--continue_train)
-fi
-"$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$shaped" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
-    "${demo_recipe_augment[@]}" "${demo_shape_flags[@]}" --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" \
-    "${start[@]}"
-
-echo "done: $tuned_file is the shipped box model (models/shipped/demo_psgan.pth); ship the shape model with"
-echo "  python scripts/export_model.py checkpoints/$shaped --epoch best --out models/shipped/demo_psgan_shape.pth --network_mode eval"
+echo "done: checkpoints/$tuned (best_net_G_ema.pth is the moving-average generator); ship it with"
+echo "  python scripts/export_model.py checkpoints/$tuned --epoch best --out models/shipped/demo_psgan.pth --network_mode eval"

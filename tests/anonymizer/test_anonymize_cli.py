@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from anonymizer import actions, cli
+from anonymizer.generator import WindowGenerator, random_model
 from anonymizer.verify import measure
 
 
@@ -410,10 +411,13 @@ def person_maps(frames: Path) -> dict[str, np.ndarray]:
     return maps
 
 
-def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, tiny_shape_run, tmp_path):
-    """Only (grown) person pixels change; every pixel of a box that is no person's stays byte-identical, and
-    the person pixels of every GAN-painted box are replaced."""
-    assert run(demo_frames, tmp_path, *gan_flags(tiny_shape_run, "--instance_ids", str(demo_frames / "gtFine"))) == 0
+@pytest.mark.parametrize("trained_run", ["tiny_run", "tiny_shape_run"])
+def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, trained_run, request, tmp_path):
+    """Any single-stage model, trained on boxes (noise fill) or with person holes (grey fill): only (grown)
+    person pixels change; every pixel of a box that is no person's stays byte-identical, and the person pixels of
+    every GAN-painted box are replaced."""
+    checkpoints = request.getfixturevalue(trained_run)
+    assert run(demo_frames, tmp_path, *gan_flags(checkpoints, "--instance_ids", str(demo_frames / "gtFine"))) == 0
     maps = person_maps(demo_frames)
     painted = 0
     for frame in report(tmp_path)["frames"]:
@@ -440,11 +444,15 @@ def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, tiny_shape
     assert painted >= 3
 
 
-def test_instance_ids_refusals_and_missing_maps(demo_frames, tiny_run, tiny_shape_run, tmp_path, capsys):
+def test_instance_ids_refusals_and_missing_maps(demo_frames, tiny_shape_run, tmp_path, capsys, monkeypatch):
     maps = demo_frames / "gtFine"
-    # A model not trained with person holes, a traditional method, and a folder without maps: one clear error each.
-    assert run(demo_frames, tmp_path / "a", *gan_flags(tiny_run, "--instance_ids", str(maps))) == 2
-    assert "was not trained to paint a person in its own shape" in capsys.readouterr().err
+    # A two-stage model, a traditional method, and a folder without maps: one clear error each.
+    two_stage = WindowGenerator(random_model({"model": "progan", "netG": "unet_64", "netG2": "unet_128", "ngf": 8,
+                                              "crop_size": 128, "load_size": 128, "bbox_noise": "none"}))
+    with monkeypatch.context() as patch:
+        patch.setattr(cli, "build_generator", lambda args: two_stage)
+        assert run(demo_frames, tmp_path / "a", "--method", "gan", "--instance_ids", str(maps)) == 2
+    assert "paints in two stages, and a person's shape is painted in one" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         run(demo_frames, tmp_path / "b", "--method", "blur", "--instance_ids", str(maps))
     assert exit_info.value.code == 2 and "--instance_ids paints GAN persons" in capsys.readouterr().err

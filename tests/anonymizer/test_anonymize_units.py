@@ -12,7 +12,7 @@ import torch
 from anonymizer import geometry, verify
 from anonymizer.annotations import AnnotationError, Person, frame_key, load_annotations
 from anonymizer.frame import FrameAnonymizer, Settings, Task, blend_alpha
-from anonymizer.generator import PerSampleBatchNorm, per_sample_batch_norm_
+from anonymizer.generator import PerSampleBatchNorm, Window, WindowGenerator, per_sample_batch_norm_, random_model
 from anonymizer.methods import anonymize_box, anonymize_region
 from data.boxes import box_to_xywh, clip_box
 from data_preprocessing import crops
@@ -297,3 +297,21 @@ def test_the_frame_check_over_a_hole():
     written_all = np.zeros((64, 64), dtype=bool)
     written_all[10:40, 10:30] = True
     assert "correlates" in verify.frame_problems(original, kept, [box], written_all, [hole])[0]
+
+
+@pytest.mark.parametrize("fill", ["none", "random", "original"])
+def test_a_window_with_a_hole_fills_only_the_hole_whatever_the_models_fill(fill):
+    """The generator input of a person hole: the model's own box fill (grey, noise, or the baked {0,127,255}
+    noise of thesis crops) inside the hole only; the rest of the box is the real crop."""
+    generator = WindowGenerator(random_model({"model": "psgan", "netG": "unet_64", "ngf": 8, "crop_size": 64,
+                                              "load_size": 64, "bbox_noise": fill, "netG_mask_input": True}))
+    pixels = textured(np.random.default_rng(4), 64, 64)
+    hole = np.zeros((64, 64), dtype=bool)
+    hole[20:50, 28:36] = True
+    window = Window(pixels=pixels, box=(24, 16, 40, 54), rng=np.random.default_rng(5), hole=hole)
+    tensor = generator.input_tensor(window)
+    real = torch.from_numpy(pixels).permute(2, 0, 1).float() / 127.5 - 1.0
+    assert torch.equal(tensor[:, ~torch.from_numpy(hole)], real[:, ~torch.from_numpy(hole)])
+    filled = tensor[:, torch.from_numpy(hole)]
+    assert not torch.allclose(filled, real[:, torch.from_numpy(hole)])
+    assert filled.unique().numel() == (1 if fill == "none" else 3)

@@ -1,5 +1,5 @@
-"""The shipped demo generators: they load with no training, and anonymize.py --method gan uses them without
---name (the person-shape fine-tune with --instance_ids)."""
+"""The shipped demo generator: it loads with no training, and anonymize.py --method gan uses it without --name,
+on whole boxes and, with --instance_ids, in each person's own shape."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import json
 import torch
 
 import anonymize
-from anonymizer.cli import SHIPPED_DEMO_MODEL, SHIPPED_DEMO_SHAPE_MODEL
-from anonymizer.generator import paints_person_holes
+from anonymizer.cli import SHIPPED_DEMO_MODEL
 from models import load_model
 
 
@@ -40,26 +39,13 @@ def test_anonymize_uses_the_shipped_model_without_a_run(demo_frames, tmp_path):
     assert report["totals"]["persons_by_method"]["gan"] >= 1
 
 
-def test_the_shipped_shape_model_paints_person_holes_and_records_where_it_started():
-    assert SHIPPED_DEMO_SHAPE_MODEL.is_file() and SHIPPED_DEMO_SHAPE_MODEL.stat().st_size <= 25e6
-    model = load_model(SHIPPED_DEMO_SHAPE_MODEL)
-    assert paints_person_holes(model.opt) and not paints_person_holes(load_model(SHIPPED_DEMO_MODEL).opt)
-    assert (model.opt.netG, model.opt.ngf, model.opt.source_window_side) == ("unet_64", 32, 228)
-    card = json.loads(SHIPPED_DEMO_SHAPE_MODEL.with_suffix(".json").read_text())
-    assert card["network_mode"] == "eval" and card["exported_from"]["fp16"] is True
-    # fine-tuned from the box model's file: the options recorded for its start are the box model's
-    start = card["exported_from"]["initialised_from"]
-    box_card = json.loads(SHIPPED_DEMO_MODEL.with_suffix(".json").read_text())
-    assert start["model_file"].endswith(".pth") and start["options"] == box_card
-
-
-def test_anonymize_with_instance_ids_uses_the_shipped_shape_model(demo_frames, tmp_path):
+def test_anonymize_with_instance_ids_paints_shapes_with_the_shipped_model(demo_frames, tmp_path):
     out = tmp_path / "out"
     code = anonymize.main(["-i", str(demo_frames / "leftImg8bit"), "-a", str(demo_frames / "gtBboxCityPersons"),
                            "-o", str(out), "--method", "gan", "--instance_ids", str(demo_frames / "gtFine"),
                            "--seed", "0", "--quiet"])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["options"]["model"]["weights"] == str(SHIPPED_DEMO_SHAPE_MODEL)
+    assert report["options"]["model"]["weights"] == str(SHIPPED_DEMO_MODEL)
     painted = [p for f in report["frames"] for p in f["persons"] if "painted_fraction" in p]
     assert painted and all(0 < p["painted_fraction"] < 1 for p in painted)

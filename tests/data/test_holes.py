@@ -51,5 +51,10 @@ def test_fill_hole_fills_only_the_hole():
     values = noisy[:, 2:5, 3:6]
     assert set(values.unique().tolist()) <= {-1.0, 0.0, 1.0} and len(values.unique()) > 1
     assert torch.equal(values[0], values[1]) and torch.equal(values[0], values[2])  # shared by the channels
-    with pytest.raises(ValueError, match="none or random"):
-        fill_hole(image.clone(), hole, "original", np.random.default_rng(0))
+    # A model trained on crops with baked {0, 127, 255} noise gets that noise, in the hole only.
+    baked = fill_hole(image.clone(), hole, "original", np.random.default_rng(0))
+    expected = {round(v / 127.5 - 1.0, 6) for v in (0, 127, 255)}
+    assert {round(v, 6) for v in baked[:, 2:5, 3:6].unique().tolist()} <= expected
+    assert (baked[hole.expand(3, 8, 8) == 0] == 0.5).all() and torch.equal(baked[0], baked[2])
+    with pytest.raises(ValueError, match="none, random or original"):
+        fill_hole(image.clone(), hole, "blocks", np.random.default_rng(0))

@@ -89,6 +89,7 @@ def worker(dataroot: str, out: str) -> None:
         assert torch.equal(gathered[0], gathered[1]), f"ranks differ after step {step + 1}"
         if step == 0 and distributed.rank() == 0:
             torch.save({"before": before, "after": weights_and_grads(model)}, Path(out) / "first_step.pt")
+    dist.barrier()  # both ranks done (rank 0 saved) before either tears the group down
     distributed.destroy_distributed()
 
 

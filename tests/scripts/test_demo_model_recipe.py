@@ -1,7 +1,6 @@
 """scripts/demo_model_recipe.sh: the flags scripts/train_demo_model.sh trains with are the options the shipped
 demo model records — the fine-tune's at the top level, the run it started from under
-``exported_from.initialised_from`` — so the recipe reproduces the shipped model; likewise for the person-shape
-model, fine-tuned from the shipped model's file."""
+``exported_from.initialised_from`` — so the recipe reproduces the shipped model."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from options.train_options import TrainOptions
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_RUN_ARRAYS = ("demo_model_flags", "demo_recipe_losses", "demo_recipe_augment")
 RECIPE_ARRAYS = (*FIRST_RUN_ARRAYS, "demo_finetune_flags")
-SHAPE_ARRAYS = (*FIRST_RUN_ARRAYS, "demo_shape_flags")
 
 
 def recipe_flags(train_script: str, arrays: tuple[str, ...] = RECIPE_ARRAYS) -> list[str]:
@@ -41,24 +39,6 @@ def test_train_demo_model_uses_every_recipe_array_and_the_shipped_model_has_thei
                      if getattr(opt, name) != record.get(name)}
         assert not differing, f"recipe ({', '.join(arrays)}) vs shipped model: {differing}"
     assert shipped["L1_box_background_weight"] == 1.0
-
-
-def test_the_shape_model_records_the_recipes_last_stage_and_starts_from_the_shipped_model(crop_dataroot, tmp_path):
-    shape = json.loads((ROOT / "models" / "shipped" / "demo_psgan_shape.json").read_text())
-    flags = recipe_flags("train_demo_model.sh", SHAPE_ARRAYS)
-    opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
-    names = [flag[2:] for flag in flags if flag.startswith("--")]
-    differing = {name: (getattr(opt, name), shape.get(name)) for name in names if getattr(opt, name) != shape.get(name)}
-    assert not differing, f"recipe ({', '.join(SHAPE_ARRAYS)}) vs shipped shape model: {differing}"
-    assert shape["person_hole_fraction"] == 0.5
-    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
-    batches = [int(size) for size in re.findall(r"--batch_size (\d+)", text)]
-    val_freqs = [int(freq) for freq in re.findall(r"--save_val_freq (\d+)", text)]
-    assert (batches[2], val_freqs[2]) == (shape["batch_size"], shape["save_val_freq"])
-    # It starts from the export of the stage before, which is the shipped box model.
-    assert '--init_from "$tuned_file"' in text and text.count("--network_mode eval") >= 2
-    shipped = json.loads((ROOT / "models" / "shipped" / "demo_psgan.json").read_text())
-    assert shape["exported_from"]["initialised_from"]["options"] == shipped
 
 
 def test_train_demo_model_defaults_give_the_shipped_models_schedule():
