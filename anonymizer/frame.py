@@ -23,7 +23,8 @@ Person shapes. With the frame's person map (``anonymize.py --instance_ids``: Cit
 person is painted in its own shape: the map's person pixels in its box, grown by ``data.holes.HOLE_DILATION`` model
 pixels, are the generator's hole and the only pixels pasted; the rest of the box keeps the original background.
 The check then covers the hole (written, no leakage there). A box with no person pixel in the map, and every
-fallback, replace the whole box.
+fallback, replace the whole box; a person whose painted shape is rejected gets its whole box painted by the GAN
+(recorded as ``shape_rejected``) before any fallback.
 
 Feathering. ``--blend_px`` mixes the original into the box's border pixels, so it is bounded per box: at most
 ``1 / BLEND_FRACTION`` of the box's shorter side (a larger feather left the person recognizable: detail
@@ -262,14 +263,20 @@ class FrameAnonymizer:
             outputs = [None] * len(tasks)
             failures = [f"generator error: {type(error).__name__}: {error}"] * len(tasks)
         share = (time.perf_counter() - start) / len(tasks)
+        whole_boxes = []  # persons whose painted shape was rejected: the GAN paints their whole box next
         for task, output, failure in zip(tasks, outputs, failures, strict=True):
             begin = time.perf_counter()
             if failure is not None:
                 self.traditional(task, self.settings.fallback, failure)
-            else:
-                self.paste_generated(task, output)
+            elif not self.paste_generated(task, output):
+                whole_boxes.append(task)
             task.seconds += share + time.perf_counter() - begin
             task.record["seconds"] = round(task.seconds, 4)
+        for task in whole_boxes:
+            task.hole = None
+            task.window = Window(task.window.pixels, task.window.box, task.rng, None)
+        if whole_boxes:
+            self.generate(whole_boxes)
 
     def output_problem(self, output: np.ndarray | None) -> str | None:
         """Why one generator output cannot be pasted (None: it is a finite crop × crop × 3 array)."""
@@ -284,7 +291,9 @@ class FrameAnonymizer:
             return "non-finite generator output"
         return None
 
-    def paste_generated(self, task: Task, output: np.ndarray) -> None:
+    def paste_generated(self, task: Task, output: np.ndarray) -> bool:
+        """Paste one generator output. False: the person's painted shape was rejected, and its whole box is to be
+        painted instead (a whole box that is rejected gets the fallback)."""
         placement = task.placement
         wx1, wy1, wx2, wy2 = placement.window
         x1, y1, x2, y2 = task.region
@@ -301,14 +310,18 @@ class FrameAnonymizer:
             if task.hole is not None:  # the background around the person stays as it is
                 values = np.where(task.hole[..., None], values, self.out[y1:y2, x1:x2])
             problem = self.try_paste(task, values, task.hole)
+        if problem and task.hole is not None:
+            task.record["shape_rejected"] = {"problem": problem, "leakage": task.record.pop("leakage")}
+            return False
         if problem:
             generated = task.record["leakage"]
             self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
             task.record["generated_leakage"] = generated  # what the rejected generator output kept
-            return
+            return True
         task.record.update(method="gan", path=placement.path, window=list(placement.window))
         if task.hole is not None:
             task.record["painted_fraction"] = round(float(task.hole.mean()), 4)
+        return True
 
     # -- traditional methods and fallbacks -----------------------------------------------------------------------
     def traditional(self, task: Task, method: str, reason: str | None) -> None:

@@ -222,14 +222,15 @@ class PaintsHoles:
 
     crop_size, window_side = 64, 114
 
-    def __init__(self, copy_input: bool = False) -> None:
+    def __init__(self, copy_input: bool = False, copy_holes: bool = False) -> None:
         self.rng = np.random.default_rng(7)
         self.copy_input = copy_input
+        self.copy_holes = copy_holes  # copy the input only where asked to paint a person's shape
         self.windows = []
 
     def __call__(self, windows, seed):
         self.windows += windows
-        return [w.pixels.astype(np.float32) if self.copy_input
+        return [w.pixels.astype(np.float32) if self.copy_input or (self.copy_holes and w.hole is not None)
                 else self.rng.uniform(0, 255, w.pixels.shape).astype(np.float32) for w in windows]
 
 
@@ -277,6 +278,19 @@ def test_a_hole_that_keeps_the_person_falls_back_to_the_whole_box():
     out, records = FrameAnonymizer(image, Settings(method="gan"), generator, 0, person_map).run([(0, person)])
     assert records[0]["method"] == "pixelate" and records[0]["fallback_reason"].startswith("generated box rejected")
     assert verify.box_problem(image[60:160, 200:240], out[60:160, 200:240]) is None  # the whole box, not the hole
+
+
+def test_a_rejected_shape_gets_the_gan_over_the_whole_box_before_any_fallback():
+    """A painted shape the check rejects is not pixelated at once: the generator paints the whole box next, and
+    that passes; the record says why the shape was not used."""
+    image, person_map, person = person_in_frame(np.random.default_rng(4))
+    generator = PaintsHoles(copy_holes=True)
+    out, records = FrameAnonymizer(image, Settings(method="gan"), generator, 0, person_map).run([(0, person)])
+    assert records[0]["method"] == "gan" and "fallback_reason" not in records[0]
+    assert "painted_fraction" not in records[0]
+    assert records[0]["shape_rejected"]["problem"].startswith("its fine detail correlates")
+    assert [w.hole is not None for w in generator.windows] == [True, False]
+    assert np.any(out != image, axis=2)[60:160, 200:240].mean() > 0.95  # the whole box replaced
 
 
 def test_the_frame_check_over_a_hole():
