@@ -37,8 +37,8 @@ class PsganModel(PersonGANModel):
             parser.add_argument("--person_hole_fraction", type=number(minimum=0, maximum=1), default=0.0,
                                 help="fraction of training crops in which G paints only the person's shape (its "
                                      "mask inside the box, grown by a pixel; the rest of the box stays real), "
-                                     "the others the whole box: a model that can also anonymize with person "
-                                     "masks (anonymize.py --instance_ids). Needs person_mask/ beside the crops")
+                                     "the others the whole box (anonymize.py --instance_ids paints such shapes "
+                                     "with any psgan; docs/realism_recipe.md). Needs person_mask/ beside the crops")
             parser.add_argument("--pretrain_iters_D", type=number(int, minimum=0), default=0,
                                 help="first iterations in which only the discriminators learn (G's weights and "
                                      "their moving average unchanged): after --init_from a model file, whose "

@@ -80,8 +80,6 @@ class TestOptions(BaseOptions):
         if opt.load_size is None:
             opt.load_size = opt.crop_size
         opt.source_window_side = training_window_side(self.saved)
-        # Whether the generator learned to paint a person in its own shape (anonymize.py --instance_ids needs it).
-        opt.person_hole_fraction = float(self.saved.get("person_hole_fraction", 0.0))
         super().finalise(opt, parser)
 
 
