@@ -99,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "table":
         atomic_write_text(args.out, table(args.evaluations, args.methods.split(",")))
     else:
-        rows = dict(item.split("=", 1) for item in args.rows.split(","))
+        items = args.rows.split(",")
+        if not all("=" in item for item in items):
+            parser.error(f"--rows {args.rows!r}: give label=folder pairs separated by commas (no comma in a label)")
+        rows = dict(item.split("=", 1) for item in items)
         try:
             picture = persons_picture(args.original, args.annotations, {k: Path(v) for k, v in rows.items()},
                                       args.count)
