@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from data import DatasetError
+from data.silhouettes import SilhouetteError, ensure_run_bank
 from evaluation.fidelity import UnsupportedWeightsFormatError, UntrustedTorchScriptError
 from models import CheckpointError
 from options.train_options import TrainOptions
@@ -54,9 +55,11 @@ def train(options: TrainOptions, opt) -> int:
         opt.source_crop_size = getattr(trainer.dataset.dataset, "source_side", None)
         if distributed.is_main_process():
             options.save_options(opt, Path(opt.checkpoints_dir) / opt.name, "train")
+            if getattr(opt, "netG_silhouette_input", False):  # what anonymize.py draws whole-box silhouettes from
+                ensure_run_bank(Path(opt.checkpoints_dir) / opt.name, opt.dataroot, opt.phase)
         trainer.run()
     except (DatasetError, CheckpointError, WeightsNotFoundError, UntrustedTorchScriptError,
-            UnsupportedWeightsFormatError) as error:
+            UnsupportedWeightsFormatError, SilhouetteError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # e.g. a read-only --checkpoints_dir

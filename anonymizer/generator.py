@@ -27,8 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from data.batch import Batch, make_batch
-from data.boxes import Box, box_mask, fill_box, fill_box_pixels
+from data.boxes import Box, box_mask, clip_box, fill_box, fill_box_pixels
 from data.holes import fill_hole
+from data.silhouettes import SilhouetteBank, SilhouetteError, bank_path, load_bank
 
 SUPPORTED_MODELS = ("psgan", "pix2pix", "progan")
 
@@ -77,7 +78,7 @@ def load_model(name: str, checkpoints_dir: str, epoch: str, device: str = "cpu",
         model = ready_model(opt, eval_mode=eval_mode, amp=amp, quiet=True)
     except (OptionsError, CheckpointError) as error:
         raise ModelError(str(error)) from None
-    return prepare(model, eval_mode)
+    return attach_silhouettes(prepare(model, eval_mode), run)
 
 
 def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool | None = None, amp: str = "none"):
@@ -95,7 +96,22 @@ def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool | Non
         check_supported(model.opt)
     except (OptionsError, CheckpointError) as error:
         raise ModelError(str(error)) from None
-    return prepare(model, in_eval_mode(model))
+    return attach_silhouettes(prepare(model, in_eval_mode(model)), path)
+
+
+def attach_silhouettes(model, source: Path):
+    """A generator told where the person is (psgan ``--netG_silhouette_input``) gets the silhouette bank of its run
+    folder or model file as ``model.silhouettes`` (data.silhouettes); other models get None."""
+    model.silhouettes = None
+    if getattr(model.opt, "netG_silhouette_input", False):
+        try:
+            model.silhouettes = load_bank(bank_path(source))
+        except SilhouetteError as error:
+            raise ModelError(f"{error}: a model trained with --netG_silhouette_input paints a whole box in a "
+                             "stranger's silhouette from its bank (train.py writes silhouettes.npz into the run, "
+                             "scripts/export_model.py copies it beside the model file, python -m data.silhouettes "
+                             "builds one from the training crops)") from None
+    return model
 
 
 def random_model(options: dict, device: str = "cpu", eval_mode: bool = False, prepack: bool = True):
@@ -150,6 +166,10 @@ class WindowGenerator:
     def __init__(self, model) -> None:
         self.model = model
         self.opt = model.opt
+        self.silhouettes: SilhouetteBank | None = getattr(model, "silhouettes", None)
+        if getattr(self.opt, "netG_silhouette_input", False) and self.silhouettes is None:
+            raise ModelError(f"run {self.opt.name}: trained with --netG_silhouette_input but no silhouette bank is "
+                             "loaded (anonymizer.generator.load_model / load_model_file load it)")
         self.crop_size = int(self.opt.crop_size)
         # Frame pixels that make one model input at the training scale (options.test_options.training_window_side);
         # None when the run does not record it: windows are then crop_size frame pixels.
@@ -178,12 +198,31 @@ class WindowGenerator:
         return torch.stack([box_mask(w.box, self.crop_size, self.crop_size) if w.hole is None
                             else torch.from_numpy(w.hole).float()[None] for w in windows])
 
+    def silhouette_tensor(self, windows: list[Window]) -> torch.Tensor | None:
+        """N×1×H×W where each window's person is painted, for a generator told so (``--netG_silhouette_input``;
+        else None): a person hole is its own shape; a whole box gets a stranger's silhouette from the bank,
+        stretched to the box and drawn from the person's own stream (one look per track in a video)."""
+        if self.silhouettes is None:
+            return None
+        maps = []
+        for window in windows:
+            if window.hole is not None:
+                maps.append(torch.from_numpy(window.hole).float()[None])
+                continue
+            x1, y1, x2, y2 = clip_box(window.box, self.crop_size, self.crop_size)
+            silhouette = np.zeros((self.crop_size, self.crop_size), dtype=np.float32)
+            if x2 > x1 and y2 > y1:
+                silhouette[y1:y2, x1:x2] = self.silhouettes.draw(y2 - y1, x2 - x1, window.rng)
+            maps.append(torch.from_numpy(silhouette)[None])
+        return torch.stack(maps)
+
     def batch(self, windows: list[Window]) -> Batch:
         """The windows as the model's batch; progan's small part is built as the dataset builds it."""
         inputs = torch.stack([self.input_tensor(w) for w in windows])
         return make_batch(inputs, inputs, [w.box for w in windows], [f"window_{k}" for k in range(len(windows))],
                           small_size=self.small_size, crop_size=self.crop_size, fill_mode=self.fill_mode,
-                          rngs=[w.rng for w in windows], hole=self.hole_tensor(windows))
+                          rngs=[w.rng for w in windows], hole=self.hole_tensor(windows),
+                          person_mask=self.silhouette_tensor(windows))
 
     def __call__(self, windows: list[Window], seed: int) -> list[np.ndarray | None]:
         """Generated crops in [0, 255] (None for a sample with a non-finite output). ``seed`` sets torch's

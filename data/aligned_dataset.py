@@ -60,8 +60,11 @@ def person_hole_fraction(opt: Any) -> float:
 
 
 def needs_person_masks(opt: Any) -> bool:
-    """Whether training needs each crop's person mask: the L1 weight of the background inside the box is set, or
-    some crops are painted in the person's shape."""
+    """Whether each crop's person mask is read: always for a generator told where the person is
+    (``--netG_silhouette_input``, validation and test too); in training also when the L1 weight of the background
+    inside the box is set or some crops are painted in the person's shape."""
+    if getattr(opt, "netG_silhouette_input", False):
+        return True
     background_weight = getattr(opt, "L1_box_background_weight", None) is not None
     return getattr(opt, "isTrain", False) and (background_weight or person_hole_fraction(opt) > 0)
 
@@ -130,8 +133,9 @@ class AlignedDataset(BaseDataset):
         if not self.box_dir.is_dir():
             raise DatasetError(self.box_dir, "box folder not found", kind="missing folder")
         if self.mask_dir is not None and not self.mask_dir.is_dir():
-            raise DatasetError(self.mask_dir, "person mask folder not found (--L1_box_background_weight and "
-                                              "--person_hole_fraction need one mask per crop: "
+            raise DatasetError(self.mask_dir, "person mask folder not found (--L1_box_background_weight, "
+                                              "--person_hole_fraction and --netG_silhouette_input need one mask "
+                                              "per crop: "
                                               "data_preprocessing.cityscapes writes them from gtFine instance ids)",
                                kind="missing folder")
         samples: list[Sample] = []

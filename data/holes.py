@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from data.boxes import NOISE_VALUES, Box
 
@@ -35,6 +36,19 @@ def person_hole(person_mask: np.ndarray, box: Box, dilation: int = HOLE_DILATION
     inside = people[y1:y2, x1:x2].astype(bool)
     hole[y1:y2, x1:x2] = inside if inside.any() else True
     return hole
+
+
+def person_silhouette(person_mask: torch.Tensor, inside: torch.Tensor, dilation: int = HOLE_DILATION) -> torch.Tensor:
+    """N×1×H×W 0/1: where in the painted region ``inside`` (N×1×H×W, 1 = painted) a person is to be painted —
+    the person pixels of ``person_mask`` (N×1×H×W, nonzero = person) grown by ``dilation`` pixels as
+    ``person_hole`` grows them; the whole region for a sample with no person pixel in it (so the generator is
+    never told to paint nobody)."""
+    people = (person_mask != 0).to(inside.dtype)
+    if dilation > 0:
+        people = F.max_pool2d(people, 2 * dilation + 1, stride=1, padding=dilation)
+    silhouette = people * inside
+    empty = silhouette.flatten(1).amax(dim=1) == 0
+    return torch.where(empty[:, None, None, None], inside, silhouette)
 
 
 def fill_hole(image: torch.Tensor, hole: torch.Tensor, mode: str, rng: np.random.Generator) -> torch.Tensor:

@@ -121,8 +121,9 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
     """Write a run's generators as a shipped model file: ``out`` (``<stem>.pth``, the state dict of the only
     generator or ``{name: state dict}``; the moving average ``<G>_ema`` when the run kept one; fp16 with ``half``)
     and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``, and the
-    ``network_mode`` the file runs in by default). A run started with ``--init_from`` also records the options of
-    the run it started from (``exported_from.initialised_from``)."""
+    ``network_mode`` the file runs in by default); a run with ``--netG_silhouette_input`` also gets its silhouette
+    bank beside the file (``data.silhouettes.bank_path``). A run started with ``--init_from`` also records the
+    options of the run it started from (``exported_from.initialised_from``)."""
     if network_mode not in NETWORK_MODES:
         raise ValueError(f"network_mode {network_mode!r}: choose one of {', '.join(NETWORK_MODES)}")
     import json
@@ -150,5 +151,9 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
             saved["exported_from"]["initialised_from"] = {"run": str(base), "epoch": str(saved.get("epoch", "latest")),
                                                           "options": load_training_options(base / "train_opt.json")}
     saved["network_mode"] = network_mode
+    if saved.get("netG_silhouette_input"):  # the strangers' silhouettes anonymize.py paints whole boxes with
+        from data.silhouettes import bank_path, load_bank
+
+        load_bank(bank_path(run)).save(bank_path(out))
     atomic_write_text(out.with_suffix(".json"), json.dumps(saved, indent=1, sort_keys=True) + "\n")
     return out

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+import torch
+
 from data.batch import Batch
-from models.networks import define_D_image, define_D_person, define_G
+from data.holes import person_silhouette
+from models.networks import define_D_image, define_D_person, define_G, mask_channel
 from util.cli import number
 
 from .person_gan import (
@@ -31,6 +34,12 @@ class PsganModel(PersonGANModel):
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
         parser.set_defaults(norm="batch", netG="unet_256", dataset_mode="aligned")
         parser = add_person_gan_options(parser, is_train)
+        parser.add_argument("--netG_silhouette_input", action="store_true",
+                            help="add the silhouette of the person to paint as a generator input channel (+1 "
+                                 "elsewhere, -1 on it): in training the crop's own person mask inside the box; "
+                                 "anonymize.py draws a stranger's silhouette from the model's bank for a whole box "
+                                 "and gives the person's own shape with --instance_ids (docs/realism_recipe.md). "
+                                 "Needs person_mask/ beside the crops")
         if is_train:
             parser.add_argument("--use_L1_mask", action="store_true",
                                 help="L1 on the region outside the box only")
@@ -55,7 +64,7 @@ class PsganModel(PersonGANModel):
         self.visual_names = ["real_A", "fake_B", "fake_B_display", "real_B"]
         self.netG = define_G(opt.netG, opt.input_nc, opt.output_nc, opt.ngf, opt.norm, not opt.no_dropout,
                              opt.init_type, opt.init_gain, mask_input=opt.netG_mask_input,
-                             noise=opt.netG_noise).to(self.device)
+                             noise=opt.netG_noise, silhouette_input=opt.netG_silhouette_input).to(self.device)
         self.model_names = ["G"]
         self.steps_done = 0  # optimizer iterations, saved with the training state (--pretrain_iters_D)
         if self.isTrain:
@@ -94,9 +103,17 @@ class PsganModel(PersonGANModel):
 
     def set_input(self, batch: Batch) -> None:
         self.set_full_size_input(batch)
+        self.silhouette = None
+        if self.opt.netG_silhouette_input:
+            if self.person_mask is None:
+                raise ValueError("--netG_silhouette_input: the batch has no person masks (the crops need a "
+                                 "person_mask/ folder; anonymize.py gives each window a silhouette)")
+            self.silhouette = person_silhouette(self.person_mask, self.inside)
 
     def forward(self) -> None:
         g_input = self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input)
+        if self.silhouette is not None:
+            g_input = torch.cat([g_input, mask_channel(self.silhouette)], dim=1)
         self.fake_B = self.run_network(self.sampling_network("G"), g_input)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from data.silhouettes import SilhouetteError  # noqa: E402
 from models import CheckpointError  # noqa: E402
 from models.loading import NETWORK_MODES, export_model_file  # noqa: E402
 from options import OptionsError  # noqa: E402
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--out {args.out}: a model file ends in .pth")
     try:
         out = export_model_file(args.run, args.epoch, args.out, half=not args.fp32, network_mode=args.network_mode)
-    except (OptionsError, CheckpointError) as error:
+    except (OptionsError, CheckpointError, SilhouetteError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # e.g. an --out that cannot be written

@@ -172,6 +172,10 @@ CASES = [
       for flag, value in [("--frames", "0"), ("--frames", "nan"), ("--seed", "-1"), ("--size", "0x0"),
                           ("--size", "big"), ("--workers", "0"), ("--appearances_per_identity", "nan")]],
     case("-m synthetic.make_demo_data", "--out", "{file}", "--frames", "1", names="not a directory"),
+    # ---- data.silhouettes: the silhouette bank of a run's crops
+    case("-m data.silhouettes", "--out", "{tmp}/bank.npz", names="--dataroot"),
+    case("-m data.silhouettes", "--dataroot", "{missing}", "--out", "{tmp}/bank.npz", names="missing"),
+    case("-m data.silhouettes", "--dataroot", "{crops}", "--out", "{file}/bank.npz", names="--out"),
     case("-m synthetic.make_demo_data", "--out", "{file}/demo", "--frames", "1", "--size", "256x128",
          "--quiet", names="Not a directory"),
     # ---- evaluation.evaluate

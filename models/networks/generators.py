@@ -264,12 +264,14 @@ def define_G(
     mask_input: bool = False,
     noise: str = "none",
     diff_map: bool = False,
+    silhouette_input: bool = False,
 ) -> nn.Module:
-    """Build and initialise a generator. ``input_nc`` counts image channels only; the mask adds one.
+    """Build and initialise a generator. ``input_nc`` counts image channels only; the box mask adds one, and so
+    does the silhouette of the person to paint (psgan ``--netG_silhouette_input``).
 
     No device placement or DataParallel: the caller owns devices.
     """
-    in_nc = input_nc + (1 if mask_input else 0)
+    in_nc = input_nc + (1 if mask_input else 0) + (1 if silhouette_input else 0)
     if netG in UNET_DEPTHS:
         net: nn.Module = UnetGenerator(in_nc, output_nc, UNET_DEPTHS[netG], ngf, norm, use_dropout, noise,
                                        diff_map)

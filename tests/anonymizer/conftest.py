@@ -43,3 +43,13 @@ def tiny_shape_run(crop_dataroot, tmp_path_factory) -> Path:
     assert train_script.main(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(checkpoints),
                               "--name", "tiny", *flags, "--person_hole_fraction", "0.5"]) == 0
     return checkpoints
+
+
+@pytest.fixture(scope="session")
+def tiny_silhouette_run(crop_dataroot, tmp_path_factory) -> Path:
+    """checkpoints folder holding run ``tiny`` told where the person is (--netG_silhouette_input), 1 epoch; train.py
+    leaves its silhouette bank in the run folder."""
+    checkpoints = tmp_path_factory.mktemp("anon_silhouette_ckpt")
+    assert train_script.main(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(checkpoints),
+                              "--name", "tiny", *TINY_RUN, "--netG_silhouette_input"]) == 0
+    return checkpoints

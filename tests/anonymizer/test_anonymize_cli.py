@@ -17,6 +17,8 @@ import torch
 from anonymizer import actions, cli
 from anonymizer.generator import WindowGenerator, random_model
 from anonymizer.verify import measure
+from data.silhouettes import load_bank
+from models.loading import export_model_file
 
 
 def run(frames: Path, out: Path, *extra: str, annotations: Path | None = None) -> int:
@@ -411,9 +413,10 @@ def person_maps(frames: Path) -> dict[str, np.ndarray]:
     return maps
 
 
-@pytest.mark.parametrize("trained_run", ["tiny_run", "tiny_shape_run"])
+@pytest.mark.parametrize("trained_run", ["tiny_run", "tiny_shape_run", "tiny_silhouette_run"])
 def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, trained_run, request, tmp_path):
-    """Any single-stage model, trained on boxes (noise fill) or with person holes (grey fill): only (grown)
+    """Any single-stage model, trained on boxes (noise fill), with person holes (grey fill) or told the person's
+    silhouette (which is then the person's own shape): only (grown)
     person pixels change; every pixel of a box that is no person's stays byte-identical, and the person pixels of
     every GAN-painted box are replaced."""
     checkpoints = request.getfixturevalue(trained_run)
@@ -442,6 +445,52 @@ def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, trained_ru
                 whole[y1:y2, x1:x2] = True
         assert not changed[~grown & ~whole].any()
     assert painted >= 3
+
+
+def test_a_silhouette_model_paints_whole_boxes_in_strangers_silhouettes(demo_frames, tiny_silhouette_run,
+                                                                        tmp_path, monkeypatch):
+    """--netG_silhouette_input: every box is replaced as by any GAN; each window's silhouette channel is a
+    training silhouette from the run's bank stretched to the box — never the person's own outline, which the
+    frame gives nobody here — and another --seed draws other silhouettes."""
+    assert (tiny_silhouette_run / "tiny" / "silhouettes.npz").is_file()  # train.py wrote the bank
+    drawn = []
+    original = WindowGenerator.silhouette_tensor
+
+    def record(self, windows):
+        maps = original(self, windows)
+        drawn.extend((m[0].numpy(), w.box) for m, w in zip(maps, windows, strict=True))
+        return maps
+
+    monkeypatch.setattr(WindowGenerator, "silhouette_tensor", record)
+    assert run(demo_frames, tmp_path / "a", *gan_flags(tiny_silhouette_run)) == 0
+    assert "gan" in {p["method"] for p in check_frames(tmp_path / "a")}
+    first = [m for m, _ in drawn]
+    for silhouette, (x1, y1, x2, y2) in drawn:
+        inside = silhouette[y1:y2, x1:x2]
+        assert silhouette.sum() == inside.sum()  # nothing outside the box
+        assert 0.15 < inside.mean() < 0.95  # a person's outline, not the whole box
+    drawn.clear()
+    assert run(demo_frames, tmp_path / "b", *gan_flags(tiny_silhouette_run, "--seed", "1")) == 0
+    assert len(drawn) == len(first) and any(not np.array_equal(a, b) for (a, _), b in zip(drawn, first, strict=True))
+
+
+def test_an_exported_silhouette_model_carries_its_bank(demo_frames, tiny_silhouette_run, tmp_path):
+    out = export_model_file(tiny_silhouette_run / "tiny", "latest", tmp_path / "sil.pth", network_mode="eval")
+    bank = load_bank(tiny_silhouette_run / "tiny" / "silhouettes.npz")
+    exported = load_bank(tmp_path / "sil_silhouettes.npz")
+    assert np.array_equal(bank.masks, exported.masks) and np.array_equal(bank.aspects, exported.aspects)
+    assert run(demo_frames, tmp_path / "out", "--method", "gan", "--model_file", str(out)) == 0
+    assert "gan" in {p["method"] for p in check_frames(tmp_path / "out")}
+
+
+def test_a_silhouette_model_without_its_bank_is_one_error(demo_frames, tiny_silhouette_run, tmp_path, capsys):
+    run_dir = tmp_path / "ckpt" / "tiny"
+    shutil.copytree(tiny_silhouette_run / "tiny", run_dir)
+    (run_dir / "silhouettes.npz").unlink()
+    assert run(demo_frames, tmp_path / "out", *gan_flags(tmp_path / "ckpt")) == 2
+    error = capsys.readouterr().err
+    assert "tiny/silhouettes.npz: silhouette bank not found" in error and "python -m data.silhouettes" in error
+    assert not list((tmp_path / "out").rglob("*.png"))
 
 
 def test_instance_ids_refusals_and_missing_maps(demo_frames, tiny_shape_run, tmp_path, capsys, monkeypatch):

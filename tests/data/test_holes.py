@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from data.holes import fill_hole, person_hole
+from data.holes import fill_hole, person_hole, person_silhouette
 
 BOX = (10, 4, 30, 44)
 
@@ -58,3 +58,22 @@ def test_fill_hole_fills_only_the_hole():
     assert (baked[hole.expand(3, 8, 8) == 0] == 0.5).all() and torch.equal(baked[0], baked[2])
     with pytest.raises(ValueError, match="none, random or original"):
         fill_hole(image.clone(), hole, "blocks", np.random.default_rng(0))
+
+
+def test_the_silhouette_is_the_grown_person_inside_the_painted_region_as_the_hole_is():
+    """person_silhouette (torch, a batch) marks the pixels person_hole (numpy, one box) paints."""
+    people = torch.from_numpy(person_map()).float()[None, None]
+    inside = torch.zeros(1, 1, 48, 40)
+    inside[..., 4:44, 10:30] = 1.0
+    silhouette = person_silhouette(people, inside, dilation=2)
+    assert np.array_equal(silhouette[0, 0].numpy().astype(bool), person_hole(person_map(), BOX, dilation=2))
+
+
+def test_a_sample_without_person_pixels_gets_the_whole_region_as_silhouette():
+    inside = torch.zeros(2, 1, 48, 40)
+    inside[..., 4:44, 10:30] = 1.0
+    people = torch.zeros(2, 1, 48, 40)
+    people[1, 0, 8:40, 16:24] = 1.0
+    silhouette = person_silhouette(people, inside, dilation=0)
+    assert torch.equal(silhouette[0], inside[0])  # nobody in the mask: the generator paints the whole box
+    assert silhouette[1].sum() == 32 * 8

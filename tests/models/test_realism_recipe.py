@@ -11,11 +11,13 @@ import torch
 
 from data import create_dataset
 from data.boxes import box_masks
+from data.holes import person_silhouette
 from models import create_model
 from models.networks import mode_seeking_loss, r1_penalty
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from tests.models.test_psgan import build, train_args
+from training.validation import validation_options
 
 
 def test_mode_seeking_loss_is_small_for_different_boxes_and_ignores_the_outside():
@@ -235,6 +237,35 @@ def test_person_holes_paint_the_person_and_keep_the_box_background(crop_dataroot
     torch.testing.assert_close(composite[background.expand_as(composite)],
                                batch.real[background.expand_as(composite)])
     model.optimize_parameters()  # one full update runs with holes
+
+
+def test_a_silhouette_input_generator_is_told_where_the_person_is(crop_dataroot, tmp_path):
+    """--netG_silhouette_input: G's input gains a channel, -1 on the crop's (grown) person inside the box and +1
+    elsewhere; it reaches G (another silhouette, another painting), validation reads the masks too, and a batch
+    without masks is one clear error."""
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--netG_mask_input", "--netG_silhouette_input",
+                  "--netG_noise", "none", "--no_dropout")
+    assert model.netG.model.down[0].in_channels == 5  # RGB, box mask, silhouette
+    batch = model.stage_batch()
+    expected = person_silhouette(batch.person_mask, batch.inside)
+    assert torch.equal(model.silhouette, expected)
+    assert 0 < expected.sum() < 0.9 * batch.inside.sum()  # the person, not the whole box
+    model.eval()
+    with torch.no_grad():
+        model.forward()
+        own = model.fake_B.clone()
+        model.silhouette = batch.inside.clone()  # told: the person fills the box
+        model.forward()
+    inside = batch.inside.expand_as(own) > 0
+    assert (own - model.fake_B)[inside].abs().mean() > 1e-3
+    model.train()
+    model.set_input(next(iter(create_dataset(model.opt))))
+    model.optimize_parameters()  # one full update runs
+    val = create_dataset(validation_options(model.opt, "val"))
+    assert next(iter(val)).person_mask is not None
+    without = dataclasses.replace(next(iter(create_dataset(model.opt))), person_mask=None)
+    with pytest.raises(ValueError, match="--netG_silhouette_input: the batch has no person masks"):
+        model.set_input(without)
 
 
 def test_person_hole_fraction_mixes_holes_and_boxes_per_crop(crop_dataroot, tmp_path):
