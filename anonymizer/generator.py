@@ -201,7 +201,10 @@ class WindowGenerator:
     def silhouette_tensor(self, windows: list[Window]) -> torch.Tensor | None:
         """N×1×H×W where each window's person is painted, for a generator told so (``--netG_silhouette_input``;
         else None): a person hole is its own shape; a whole box gets a stranger's silhouette from the bank,
-        stretched to the box and drawn from the person's own stream (one look per track in a video)."""
+        stretched to the box. The draw comes from a child of the person's own stream, apart from the box fill,
+        which takes a number of values that depends on the box's size: a tracked person, whose stream is its
+        track's, keeps its stranger's outline from frame to frame while its box keeps about the same aspect ratio
+        (the draw is among the bank's closest aspects)."""
         if self.silhouettes is None:
             return None
         maps = []
@@ -212,7 +215,8 @@ class WindowGenerator:
             x1, y1, x2, y2 = clip_box(window.box, self.crop_size, self.crop_size)
             silhouette = np.zeros((self.crop_size, self.crop_size), dtype=np.float32)
             if x2 > x1 and y2 > y1:
-                silhouette[y1:y2, x1:x2] = self.silhouettes.draw(y2 - y1, x2 - x1, window.rng)
+                draw_rng = np.random.default_rng(window.rng.bit_generator.seed_seq.spawn(1)[0])
+                silhouette[y1:y2, x1:x2] = self.silhouettes.draw(y2 - y1, x2 - x1, draw_rng)
             maps.append(torch.from_numpy(silhouette)[None])
         return torch.stack(maps)
 

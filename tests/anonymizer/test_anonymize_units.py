@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path, PurePosixPath
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -15,6 +16,7 @@ from anonymizer.frame import FrameAnonymizer, Settings, Task, blend_alpha
 from anonymizer.generator import PerSampleBatchNorm, Window, WindowGenerator, per_sample_batch_norm_, random_model
 from anonymizer.methods import anonymize_box, anonymize_region
 from data.boxes import box_to_xywh, clip_box
+from data.silhouettes import GRID, SilhouetteBank
 from data_preprocessing import crops
 from util.image_files import read_rgb
 
@@ -329,3 +331,29 @@ def test_a_window_with_a_hole_fills_only_the_hole_whatever_the_models_fill(fill)
     filled = tensor[:, torch.from_numpy(hole)]
     assert not torch.allclose(filled, real[:, torch.from_numpy(hole)])
     assert filled.unique().numel() == (1 if fill == "none" else 3)
+
+
+def test_a_tracked_person_keeps_its_stranger_silhouette_whatever_its_box_fill_took():
+    """The silhouette of a whole box comes from the person's own stream (the track's, in a video), apart from the
+    box fill, which takes as many values as the box has pixels: the same person in boxes of other sizes gets the
+    same stranger's outline (stretched to each box), and another person another one."""
+    model = random_model({"model": "psgan", "netG": "unet_64", "ngf": 8, "crop_size": 64, "load_size": 64,
+                          "bbox_noise": "random", "netG_mask_input": True, "netG_silhouette_input": True})
+    masks = np.zeros((8, *GRID), dtype=bool)
+    for k in range(8):  # eight distinct outlines: a bar at column k*4
+        masks[k, :, 4 * k:4 * k + 4] = True
+    model.silhouettes = SilhouetteBank(masks, np.full(8, 2.0))
+    generator = WindowGenerator(model)
+    pixels = textured(np.random.default_rng(4), 64, 64)
+
+    def outline(box, person_seed):
+        window = Window(pixels=pixels, box=box, rng=np.random.default_rng(person_seed))
+        generator.input_tensor(window)  # the fill draws first, as in a batch
+        x1, y1, x2, y2 = box
+        silhouette = generator.silhouette_tensor([window])[0, 0, y1:y2, x1:x2].numpy()
+        return cv2.resize(silhouette, (GRID[1], GRID[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+    same = [outline((20, 10, 36, 42), [0, 7]), outline((18, 6, 42, 54), [0, 7])]  # the box grew: more fill drawn
+    assert np.array_equal(same[0], same[1])
+    others = {outline((20, 10, 36, 42), [0, seed]).tobytes() for seed in range(8, 16)}
+    assert len(others) > 2
