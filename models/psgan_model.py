@@ -61,11 +61,11 @@ class PsganModel(PersonGANModel):
             raise ValueError("--person_hole_fraction fills the person's shape with --bbox_noise none or random; "
                              "'original' is noise baked into the crop's box")
         super().__init__(opt)
+        self.silhouette_input = getattr(opt, "netG_silhouette_input", False)  # psgan's flag; pix2pix shares the class
         self.visual_names = ["real_A", "fake_B", "fake_B_display", "real_B"]
         self.netG = define_G(opt.netG, opt.input_nc, opt.output_nc, opt.ngf, opt.norm, not opt.no_dropout,
                              opt.init_type, opt.init_gain, mask_input=opt.netG_mask_input,
-                             noise=opt.netG_noise,
-                             silhouette_input=getattr(opt, "netG_silhouette_input", False)).to(self.device)
+                             noise=opt.netG_noise, silhouette_input=self.silhouette_input).to(self.device)
         self.model_names = ["G"]
         self.steps_done = 0  # optimizer iterations, saved with the training state (--pretrain_iters_D)
         if self.isTrain:
@@ -105,7 +105,7 @@ class PsganModel(PersonGANModel):
     def set_input(self, batch: Batch) -> None:
         self.set_full_size_input(batch)
         self.silhouette = None
-        if getattr(self.opt, "netG_silhouette_input", False):  # psgan only (pix2pix shares this class)
+        if self.silhouette_input:
             if self.person_mask is None:
                 raise ValueError("--netG_silhouette_input: the batch has no person masks (the crops need a "
                                  "person_mask/ folder; anonymize.py gives each window a silhouette)")
