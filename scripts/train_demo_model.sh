@@ -10,14 +10,26 @@
 # (docs/realism_recipe.md). Every step resumes: run the same command again after an interruption.
 # Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64; the fine-tune is NAME_background),
 # FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other core free, at
-# about 1.4x the time).
+# about 1.4x the time), SILHOUETTE (0; 1 trains both stages with the person's silhouette as a generator input,
+# demo_silhouette_flags, and NAME defaults to demo_people64_silhouette).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+silhouette="${SILHOUETTE:-0}"
+if [[ "$silhouette" != 0 && "$silhouette" != 1 ]]; then
+    echo "train_demo_model.sh: SILHOUETTE must be 0 or 1, got '$silhouette'" >&2
+    exit 2
+fi
 source scripts/setup.sh
 source scripts/demo_model_recipe.sh
 
 work_dir="${WORK_DIR:-./demo_model_work}"
-name="${NAME:-demo_people64}"
+variant=()
+default_name=demo_people64
+if [[ "$silhouette" == 1 ]]; then
+    variant=("${demo_silhouette_flags[@]}")
+    default_name=demo_people64_silhouette
+fi
+name="${NAME:-$default_name}"
 frames="${FRAMES:-480}"
 epochs="${EPOCHS:-15}"
 decay_epochs="${DECAY_EPOCHS:-11}"
@@ -44,7 +56,7 @@ if [[ -f "checkpoints/$name/latest_state.pth" ]]; then
     resume=(--continue_train)
 fi
 "$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$name" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
-    "${demo_recipe_augment[@]}" --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq 4 \
+    "${demo_recipe_augment[@]}" "${variant[@]}" --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq 4 \
     "${demo_logging_flags[@]}" "${resume[@]}"
 
 tuned="${name}_background"
@@ -54,7 +66,7 @@ if [[ -f "checkpoints/$tuned/latest_state.pth" ]]; then
     start=(--continue_train)
 fi
 "$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$tuned" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
-    "${demo_recipe_augment[@]}" "${demo_finetune_flags[@]}" --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" \
+    "${demo_recipe_augment[@]}" "${variant[@]}" "${demo_finetune_flags[@]}" --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" \
     "${start[@]}"
 
 echo "done: checkpoints/$tuned (best_net_G_ema.pth is the moving-average generator); ship it with"

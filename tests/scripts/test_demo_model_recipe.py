@@ -59,3 +59,21 @@ def test_train_demo_model_defaults_give_the_shipped_models_schedule():
     assert fine_tune == {name: shipped[name] for name in fine_tune}
     # anonymize.py runs the shipped file in the mode its card's numbers were measured in, which the script says
     assert shipped["network_mode"] == "eval" and "--network_mode eval" in text
+
+
+def test_silhouette_variant_trains_both_stages_with_the_silhouette_input(crop_dataroot, tmp_path):
+    """SILHOUETTE=1 adds demo_silhouette_flags to the first run and to the fine-tune, and they are valid options."""
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    train_commands = text.split('"$AGAN_PYTHON" train.py')[1:]
+    assert len(train_commands) == 2
+    assert all('"${variant[@]}"' in command.split("echo")[0] for command in train_commands)
+    flags = recipe_flags("train_demo_model.sh", ("demo_silhouette_flags",))
+    opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
+    assert opt.netG_silhouette_input and opt.L1_box_background_weight == 1.0
+
+
+def test_silhouette_variant_rejects_a_value_other_than_0_or_1():
+    result = subprocess.run(["bash", "scripts/train_demo_model.sh"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=30, env={"PATH": "/usr/bin:/bin", "SILHOUETTE": "yes"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "train_demo_model.sh: SILHOUETTE must be 0 or 1, got 'yes'"
