@@ -265,7 +265,8 @@ class BaseModel:
         problems = state_dict_mismatch(net, state) if isinstance(state, dict) else "not a state dict"
         if problems:
             raise CheckpointError(f"{path}: does not match the network built from the options "
-                                  f"({problems}); check --netG/--ngf/--norm/--netG_mask_input/--netG_noise")
+                                  f"({problems}); check --netG/--ngf/--norm/--netG_mask_input/--netG_noise/"
+                                  "--netG_silhouette_input")
         net.load_state_dict(state)
 
     def init_from_model_file(self, path: Path) -> None:

@@ -14,8 +14,8 @@ demo_recipe_augment=(--diff_augment translation,color,cutout)
 # The shipped model is then fine-tuned from the best checkpoint with an L1 pull on the background inside the box
 # (the crops' person masks; the person itself keeps the weak pull), at half the learning rate: 2 + 4 decaying epochs.
 demo_finetune_flags=(--L1_box_background_weight 1 --lr 0.0001 --n_epochs 2 --n_epochs_decay 4)
-# The silhouette variant (SILHOUETTE=1 bash scripts/train_demo_model.sh; docs/realism_recipe.md, "Telling the
-# generator where the person is"): G is told where in the box the person stands, and the box's background is pulled
-# toward the original from the first epoch (the outline says which pixels are street).
+# The shipped model's silhouette input (scripts/train_demo_model.sh unless SILHOUETTE=0; docs/realism_recipe.md,
+# "Telling the generator where the person is"): G is told where in the box the person stands, and the box's
+# background is pulled toward the original from the first epoch (the outline says which pixels are street).
 demo_silhouette_flags=(--netG_silhouette_input --L1_box_background_weight 1)
 demo_logging_flags=(--print_freq 800 --display_freq 1600 --save_latest_freq 3200 --quiet)

@@ -2,19 +2,21 @@
 # Train the shipped demo-domain GAN (docs/realism_recipe.md): synthetic street frames (seed 1501, never used by a
 # test or an evaluation) with their person masks -> 64 px crops -> psgan with the realism recipe (a weak L1 pull
 # inside the box, mode seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation
-# of the discriminators' inputs), batch 4, 26 epochs (44,564 crops), best epoch by validation FID; then 6 epochs of
-# fine-tuning from that checkpoint with an L1 pull on the background inside the box (the person masks), which the
-# shipped model is. With both cores of the project's 2-core CPU machine (THREADS=2, nothing else running) 85-145
-# minutes for the 26 epochs and about 30 for the fine-tune, as fast as that machine runs on the day
-# (models/shipped/MODEL_CARD.md); 128 px crops train 3x slower per crop, too few steps for 2 hours
-# (docs/realism_recipe.md). Every step resumes: run the same command again after an interruption.
-# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64; the fine-tune is NAME_background),
-# FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other core free, at
-# about 1.4x the time), SILHOUETTE (0; 1 trains both stages with the person's silhouette as a generator input,
-# demo_silhouette_flags, and NAME defaults to demo_people64_silhouette).
+# of the discriminators' inputs) and the person's silhouette as a generator input with an L1 pull on the box's
+# background (demo_silhouette_flags), batch 4, 26 epochs (44,564 crops), best epoch by validation FID; then 6 epochs
+# of fine-tuning from that checkpoint at half the learning rate, which the shipped model is. With both cores of the
+# project's 2-core CPU machine (THREADS=2, nothing else running) 85-145 minutes for the 26 epochs and about 30 for
+# the fine-tune, as fast as that machine runs on the day (models/shipped/MODEL_CARD.md); 128 px crops train 3x
+# slower per crop, too few steps for 2 hours (docs/realism_recipe.md). Every step resumes: run the same command
+# again after an interruption.
+# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64_silhouette; the fine-tune is
+# NAME_background), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other
+# core free, at about 1.4x the time), SILHOUETTE (1; 0 trains the model shipped before this one, SHA-256
+# 249e1860...14f9, without the silhouette input and with the background pull only in the fine-tune; NAME then
+# defaults to demo_people64).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-silhouette="${SILHOUETTE:-0}"
+silhouette="${SILHOUETTE:-1}"
 if [[ "$silhouette" != 0 && "$silhouette" != 1 ]]; then
     echo "train_demo_model.sh: SILHOUETTE must be 0 or 1, got '$silhouette'" >&2
     exit 2

@@ -9,6 +9,7 @@ import torch
 
 import anonymize
 from anonymizer.cli import SHIPPED_DEMO_MODEL
+from anonymizer.generator import load_model_file
 from models import load_model
 
 
@@ -24,6 +25,9 @@ def test_the_shipped_model_loads_as_its_card_says():
     assert not model.netG.training
     # trained on 256 px crops resized to 72 and cut to 64: anonymize.py cuts 228 px frame windows for it
     assert model.opt.source_window_side == 228
+    # told where the person stands: a whole box is painted in a stranger's silhouette from the bank beside the file
+    generator = load_model_file(SHIPPED_DEMO_MODEL)
+    assert generator.opt.netG_silhouette_input and len(generator.silhouettes) >= 1000
 
 
 def test_anonymize_uses_the_shipped_model_without_a_run(demo_frames, tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 from options.train_options import TrainOptions
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_RUN_ARRAYS = ("demo_model_flags", "demo_recipe_losses", "demo_recipe_augment")
+FIRST_RUN_ARRAYS = ("demo_model_flags", "demo_recipe_losses", "demo_recipe_augment", "demo_silhouette_flags")
 RECIPE_ARRAYS = (*FIRST_RUN_ARRAYS, "demo_finetune_flags")
 
 
@@ -38,7 +38,7 @@ def test_train_demo_model_uses_every_recipe_array_and_the_shipped_model_has_thei
         differing = {name: (getattr(opt, name), record.get(name)) for name in names
                      if getattr(opt, name) != record.get(name)}
         assert not differing, f"recipe ({', '.join(arrays)}) vs shipped model: {differing}"
-    assert shipped["L1_box_background_weight"] == 1.0
+    assert shipped["L1_box_background_weight"] == 1.0 and shipped["netG_silhouette_input"]
 
 
 def test_train_demo_model_defaults_give_the_shipped_models_schedule():
@@ -62,7 +62,8 @@ def test_train_demo_model_defaults_give_the_shipped_models_schedule():
 
 
 def test_silhouette_variant_trains_both_stages_with_the_silhouette_input(crop_dataroot, tmp_path):
-    """SILHOUETTE=1 adds demo_silhouette_flags to the first run and to the fine-tune, and they are valid options."""
+    """By default (SILHOUETTE=1) demo_silhouette_flags go to the first run and to the fine-tune, and they are valid
+    options."""
     text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
     train_commands = text.split('"$AGAN_PYTHON" train.py')[1:]
     assert len(train_commands) == 2
@@ -70,6 +71,7 @@ def test_silhouette_variant_trains_both_stages_with_the_silhouette_input(crop_da
     flags = recipe_flags("train_demo_model.sh", ("demo_silhouette_flags",))
     opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
     assert opt.netG_silhouette_input and opt.L1_box_background_weight == 1.0
+    assert 'silhouette="${SILHOUETTE:-1}"' in text
 
 
 def test_silhouette_variant_rejects_a_value_other_than_0_or_1():
