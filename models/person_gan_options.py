@@ -53,6 +53,9 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
                                  "Default: --L1_box_weight for the whole box")
         recipe.add_argument("--r1_gamma", type=number(minimum=0), default=0.0,
                             help="R1 penalty on both discriminators' gradients at real inputs (weight gamma)")
+        recipe.add_argument("--r1_gamma_person", type=number(minimum=0), default=None,
+                            help="R1 weight of the person discriminator alone (default: --r1_gamma); with "
+                                 "--r1_gamma 0, R1 on the person discriminator only")
         recipe.add_argument("--diff_augment", type=augmentation_policy, default="", metavar="POLICY",
                             help="differentiable augmentation of everything both discriminators see, real and fake, "
                                  f"in D's and G's updates: a comma list of {', '.join(AUGMENTATIONS)} (keeps D from "

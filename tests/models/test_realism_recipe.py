@@ -1,5 +1,5 @@
-"""The realism recipe (--ema_decay, --lambda_mode_seeking, --r1_gamma) and a learning test that fails when
-gradients, box masks or losses are wired wrongly."""
+"""The realism recipe (--ema_decay, --lambda_mode_seeking, --r1_gamma, --r1_gamma_person) and a learning test that
+fails when gradients, box masks or losses are wired wrongly."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from data.boxes import box_masks
 from data.holes import person_silhouette
 from models import create_model
 from models.networks import mode_seeking_loss, r1_penalty
+from models.person_gan import person_crops
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from tests.models.test_psgan import build, train_args
@@ -62,6 +63,24 @@ def test_r1_penalty_is_gamma_half_squared_gradient_norm():
     assert penalty.item() == 36.0
     penalty.backward()
     assert weight.grad.item() == 24.0  # d/dw (w^2 * 4) = 8w
+
+
+@pytest.mark.parametrize("flags, image_gamma, person_gamma", [
+    (["--r1_gamma", "2"], 2.0, 2.0),
+    (["--r1_gamma", "0", "--r1_gamma_person", "2"], 0.0, 2.0),
+])
+def test_r1_reaches_the_discriminators_it_is_given_to(crop_dataroot, tmp_path, flags, image_gamma, person_gamma):
+    """--r1_gamma penalises both discriminators; --r1_gamma_person sets the person discriminator's weight alone."""
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", *flags)
+    stage, batch = model.stage, model.stage_batch()
+    image_penalty = (model.image_discriminator_loss(stage, batch, use_pool=False)
+                     - 0.5 * (model.loss_D_image_fake + model.loss_D_image_real)).item()
+    person_penalty = (model.person_discriminator_loss(stage, batch, use_pool=False)
+                      - 0.5 * (model.loss_D_person_fake + model.loss_D_person_real)).item()
+    expected_person = torch.stack([r1_penalty(lambda x: model.discriminate(stage.D_person, x), real, person_gamma)
+                                   for real in person_crops(batch.real, batch.boxes)]).mean().item()
+    assert person_penalty > 0 and person_penalty == pytest.approx(expected_person, rel=1e-4)
+    assert (image_penalty > 0) == (image_gamma > 0)
 
 
 def test_recipe_step_updates_the_moving_average_and_logs_mode_seeking(crop_dataroot, tmp_path):
