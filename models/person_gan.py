@@ -113,8 +113,7 @@ class Stage:
     lambda_mode_seeking: float = 0.0
     mode_seeking_pool: int = 1
     r1_gamma: float = 0.0
-    # R1 weight of the person discriminator; None = r1_gamma (both discriminators alike).
-    r1_gamma_person: float | None = None
+    r1_gamma_person: float = 0.0
     # Weight of the L1 term inside the box relative to outside (1 = the thesis; L1_outside_only means 0).
     L1_box_weight: float = 1.0
     # The same for the box's background pixels (the batch's person masks); None = L1_box_weight for the whole box.
@@ -205,9 +204,14 @@ class PersonGANModel(BaseModel):
             lambda_mode_seeking=getattr(self.opt, "lambda_mode_seeking", 0.0),
             mode_seeking_pool=getattr(self.opt, "mode_seeking_pool", 1),
             r1_gamma=getattr(self.opt, "r1_gamma", 0.0),
-            r1_gamma_person=getattr(self.opt, "r1_gamma_person", None),
+            r1_gamma_person=self.person_r1_gamma(),
             L1_box_weight=0.0 if L1_outside_only else getattr(self.opt, "L1_box_weight", 1.0),
             L1_box_background_weight=getattr(self.opt, "L1_box_background_weight", None))
+
+    def person_r1_gamma(self) -> float:
+        """The person discriminator's R1 weight: --r1_gamma_person, else --r1_gamma (both alike)."""
+        person = getattr(self.opt, "r1_gamma_person", None)
+        return getattr(self.opt, "r1_gamma", 0.0) if person is None else person
 
     def loss_names_for(self, stage: Stage) -> list[str]:
         names = self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
@@ -467,9 +471,9 @@ class PersonGANModel(BaseModel):
             penalties = [gradient_penalty(lambda x: self.discriminate(name, x)[0], real, fake)
                          for real, fake in zip(real_crops, fake_crops, strict=True)]
             loss = loss + torch.stack(penalties).mean()
-        r1_gamma = stage.r1_gamma if stage.r1_gamma_person is None else stage.r1_gamma_person
-        if r1_gamma > 0 and torch.is_grad_enabled():
-            penalties = [r1_penalty(lambda x: self.discriminate(name, x), real, r1_gamma) for real in real_crops]
+        if stage.r1_gamma_person > 0 and torch.is_grad_enabled():
+            penalties = [r1_penalty(lambda x: self.discriminate(name, x), real, stage.r1_gamma_person)
+                         for real in real_crops]
             loss = loss + torch.stack(penalties).mean()
         self.acc_D_person_fake = self.person_accuracy(stage, pred_fake, False)
         self.acc_D_person_real = self.person_accuracy(stage, pred_real, True)

@@ -52,7 +52,8 @@ def add_person_gan_options(parser: argparse.ArgumentParser, is_train: bool) -> a
                                  "people. Teaches G to continue the surroundings behind the person it paints. "
                                  "Default: --L1_box_weight for the whole box")
         recipe.add_argument("--r1_gamma", type=number(minimum=0), default=0.0,
-                            help="R1 penalty on both discriminators' gradients at real inputs (weight gamma)")
+                            help="R1 penalty on both discriminators' gradients at real inputs (weight gamma; the "
+                                 "person discriminator's is --r1_gamma_person when given)")
         recipe.add_argument("--r1_gamma_person", type=number(minimum=0), default=None,
                             help="R1 weight of the person discriminator alone (default: --r1_gamma); with "
                                  "--r1_gamma 0, R1 on the person discriminator only")
