@@ -385,7 +385,8 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
         options["model"] = {"model": opt.model, "netG": opt.netG, "crop_size": opt.crop_size,
                             "window_side": args.window_side or generator.window_side or opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
-                            "netG_noise": opt.netG_noise, "precision": generator.model.precision.amp,
+                            "netG_noise": opt.netG_noise, "netG_upsample": opt.netG_upsample,
+                            "precision": generator.model.precision.amp,
                             "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
                                         else str(model_file(args))),
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if generator.eval_mode

@@ -97,7 +97,7 @@ class ProganModel(PersonGANModel):
         if opt.netG2 == "none":
             raise ValueError("--model progan needs a stage-2 generator: pass --netG2 (e.g. unet_256)")
         common = dict(ngf=opt.ngf, norm=opt.norm, use_dropout=not opt.no_dropout, init_type=opt.init_type,
-                      init_gain=opt.init_gain, noise=opt.netG_noise)
+                      init_gain=opt.init_gain, noise=opt.netG_noise, upsample=opt.netG_upsample)
         self.netG1 = define_G(opt.netG, opt.input_nc, opt.output_nc, mask_input=opt.netG_mask_input,
                               **common).to(self.device)
         self.netG2 = define_G(opt.netG2, opt.output_nc, opt.output_nc, mask_input=opt.netG2_mask_input,

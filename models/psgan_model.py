@@ -65,7 +65,8 @@ class PsganModel(PersonGANModel):
         self.visual_names = ["real_A", "fake_B", "fake_B_display", "real_B"]
         self.netG = define_G(opt.netG, opt.input_nc, opt.output_nc, opt.ngf, opt.norm, not opt.no_dropout,
                              opt.init_type, opt.init_gain, mask_input=opt.netG_mask_input,
-                             noise=opt.netG_noise, silhouette_input=self.silhouette_input).to(self.device)
+                             noise=opt.netG_noise, upsample=opt.netG_upsample,
+                             silhouette_input=self.silhouette_input).to(self.device)
         self.model_names = ["G"]
         self.steps_done = 0  # optimizer iterations, saved with the training state (--pretrain_iters_D)
         if self.isTrain:

@@ -42,7 +42,7 @@ class TemplateModel(PersonGANModel):
         super().__init__(opt)
         self.netG = define_G(opt.netG, opt.input_nc, opt.output_nc, opt.ngf, opt.norm, not opt.no_dropout,
                              opt.init_type, opt.init_gain, mask_input=opt.netG_mask_input,
-                             noise=opt.netG_noise).to(self.device)
+                             noise=opt.netG_noise, upsample=opt.netG_upsample).to(self.device)
         self.model_names = ["G"]
         self.loss_names = ["G_L1"]
         self.visual_names = ["real_A", "fake_B", "real_B"]

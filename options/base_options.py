@@ -18,7 +18,15 @@ import data
 import models
 from data.aligned_dataset import DIRECTIONS
 from data.boxes import FILL_MODES
-from models.networks import GENERATOR_NAMES, IMAGE_D_NAMES, INIT_TYPES, NOISE_MODES, NORM_TYPES, PERSON_D_NAMES
+from models.networks import (
+    GENERATOR_NAMES,
+    IMAGE_D_NAMES,
+    INIT_TYPES,
+    NOISE_MODES,
+    NORM_TYPES,
+    PERSON_D_NAMES,
+    UPSAMPLE_MODES,
+)
 from util.cli import number
 from util.fileio import atomic_write_text
 from util.precision import AMP_MODES, amp_problem, choose_amp, cuda_requested
@@ -73,6 +81,10 @@ class BaseOptions:
                            help="add the box mask (+1 outside, -1 inside) as an extra generator input channel")
         model.add_argument("--netG_noise", default="none", choices=NOISE_MODES,
                            help="where the generator injects noise")
+        model.add_argument("--netG_upsample", default="transpose", choices=UPSAMPLE_MODES,
+                           help="how the U-Net decoder doubles the side: transpose = 4x4/2 transposed convolution "
+                                "(the original's), resize = 2x nearest upsampling + 3x3 convolution (no "
+                                "checkerboard pattern; about 2x the decoder's compute)")
         model.add_argument("--n_layers_D", type=number(int, minimum=1), default=3,
                            help="image D depth when netD_image is n_layers")
         model.add_argument("--norm", default="batch", choices=NORM_TYPES, help="normalisation of every network")

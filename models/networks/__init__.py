@@ -15,6 +15,7 @@ from .discriminators import (
 from .generators import (
     GENERATOR_NAMES,
     NOISE_MODES,
+    UPSAMPLE_MODES,
     ChannelNoise,
     ResnetGenerator,
     UnetBlock,
@@ -43,6 +44,7 @@ __all__ = [
     "INIT_TYPES",
     "LR_POLICIES",
     "NOISE_MODES",
+    "UPSAMPLE_MODES",
     "NORM_TYPES",
     "PERSON_D_MIN_SIDE",
     "PERSON_D_NAMES",

@@ -1,6 +1,9 @@
 """Generators: the U-Net with mask input, noise injection and difference-map variant, and the ResNet G.
 
-All convolutions are 4x4/2/1 in the U-Net; the ResNet G is the classic pix2pix design.
+The U-Net's convolutions are 4x4/2/1 (transposed on the way up); ``upsample="resize"`` replaces each transposed
+convolution by a nearest-neighbour 2x upsampling and a 3x3 convolution, whose outputs every input pixel reaches
+evenly, so the decoder cannot paint the transposed convolution's uneven-overlap pattern (Odena, Dumoulin and Olah,
+"Deconvolution and Checkerboard Artifacts", Distill 2016). The ResNet G is the classic pix2pix design.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from torch import nn
 from .init import conv_bias, get_norm_layer, init_weights
 
 NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
+UPSAMPLE_MODES = ("transpose", "resize")
 UNET_DEPTHS = {"unet_64": 6, "unet_128": 7, "unet_256": 8}
 RESNET_BLOCKS = {"resnet_6blocks": 6, "resnet_9blocks": 9}
 GENERATOR_NAMES = (*UNET_DEPTHS, *RESNET_BLOCKS)
@@ -63,8 +67,11 @@ def _down_conv(in_nc: int, out_nc: int, bias: bool) -> nn.Conv2d:
     return nn.Conv2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)
 
 
-def _up_conv(in_nc: int, out_nc: int, bias: bool) -> nn.ConvTranspose2d:
-    return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)
+def _up_conv(in_nc: int, out_nc: int, bias: bool, upsample: str) -> list[nn.Module]:
+    """The layers that double the side: a 4x4/2/1 transposed convolution, or 2x nearest upsampling + 3x3 conv."""
+    if upsample == "transpose":
+        return [nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_nc, out_nc, kernel_size=3, padding=1, bias=bias)]
 
 
 class UnetBlock(nn.Module):
@@ -89,6 +96,7 @@ class UnetBlock(nn.Module):
         norm: str = "batch",
         dropout: bool = False,
         noise: str = "none",
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
         if role not in self.ROLES:
@@ -119,7 +127,7 @@ class UnetBlock(nn.Module):
             noise_channels = DECODER_NOISE_CHANNELS_INNERMOST if innermost else DECODER_NOISE_CHANNELS
             self.decoder_noise = _noise_projection(up_in, noise_channels, bias)
 
-        up: list[nn.Module] = [nn.ReLU(), _up_conv(up_in, outer_nc, bias or self.outermost)]
+        up: list[nn.Module] = [nn.ReLU(), *_up_conv(up_in, outer_nc, bias or self.outermost, upsample)]
         if not self.outermost:
             up.append(norm_layer(outer_nc))
         if dropout:
@@ -162,18 +170,21 @@ class UnetGenerator(nn.Module):
         use_dropout: bool = True,
         noise: str = "none",
         diff_map: bool = False,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
         if num_downs < 5:
             raise ValueError(f"num_downs must be >= 5 (got {num_downs})")
         if noise not in NOISE_MODES:
             raise ValueError(f"noise {noise!r} is not supported; choose one of {', '.join(NOISE_MODES)}")
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"upsample {upsample!r} is not supported; choose one of {', '.join(UPSAMPLE_MODES)}")
         if diff_map and input_nc < output_nc:
             raise ValueError("diff_map needs the first output_nc input channels to be the image")
         self.num_downs = num_downs
         self.output_nc = output_nc
         self.diff_map = diff_map
-        common = {"norm": norm, "noise": noise}
+        common = {"norm": norm, "noise": noise, "upsample": upsample}
 
         block = UnetBlock(ngf * 8, ngf * 8, role="innermost", **common)
         # Dropout only in the (num_downs - 5) 512->512 intermediate blocks.
@@ -198,7 +209,7 @@ class UnetGenerator(nn.Module):
         return torch.tanh(raw + torch.atanh(rgb)), raw
 
     def zero_init_output(self) -> None:
-        """Zero the outermost up-conv so d = 0 and the diff-map G starts as the identity."""
+        """Zero the outermost up-convolution so d = 0 and the diff-map G starts as the identity."""
         last = self.model.up[-1]
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)
@@ -265,20 +276,23 @@ def define_G(
     noise: str = "none",
     diff_map: bool = False,
     silhouette_input: bool = False,
+    upsample: str = "transpose",
 ) -> nn.Module:
     """Build and initialise a generator. ``input_nc`` counts image channels only; the box mask adds one, and so
-    does the silhouette of the person to paint (psgan ``--netG_silhouette_input``).
+    does the silhouette of the person to paint (psgan ``--netG_silhouette_input``). ``upsample`` is the U-Net
+    decoder's way up (``--netG_upsample``).
 
     No device placement or DataParallel: the caller owns devices.
     """
     in_nc = input_nc + (1 if mask_input else 0) + (1 if silhouette_input else 0)
     if netG in UNET_DEPTHS:
         net: nn.Module = UnetGenerator(in_nc, output_nc, UNET_DEPTHS[netG], ngf, norm, use_dropout, noise,
-                                       diff_map)
+                                       diff_map, upsample)
     elif netG in RESNET_BLOCKS:
-        if noise != "none" or diff_map:
-            raise ValueError(f"{netG} supports neither noise injection nor the difference map "
-                             f"(got noise={noise!r}, diff_map={diff_map}); use a unet_* generator")
+        if noise != "none" or diff_map or upsample != "transpose":
+            raise ValueError(f"{netG} supports neither noise injection, the difference map nor resize upsampling "
+                             f"(got noise={noise!r}, diff_map={diff_map}, upsample={upsample!r}); "
+                             "use a unet_* generator")
         net = ResnetGenerator(in_nc, output_nc, ngf, norm, use_dropout, RESNET_BLOCKS[netG])
     else:
         names = ", ".join([*UNET_DEPTHS, *RESNET_BLOCKS])

@@ -143,3 +143,19 @@ def test_an_exported_fine_tune_records_the_run_it_started_from(tmp_path):
     assert load_model(tmp_path / "tuned.pth").opt.netG == "unet_64"  # the record does not disturb loading
     export_model_file(base, "best", tmp_path / "base.pth")
     assert "initialised_from" not in json.loads((tmp_path / "base.json").read_text())["exported_from"]
+
+
+def test_an_exported_resize_upsampling_generator_is_rebuilt_as_it_was_trained(tmp_path):
+    run, trained = trained_run(tmp_path, {**PSGAN, "netG_upsample": "resize"})
+    export_model_file(run, "best", tmp_path / "resize.pth", network_mode="eval")
+    model = load_model(tmp_path / "resize.pth")
+    assert model.opt.netG_upsample == "resize"
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in model.netG.modules())
+    trained.netG.eval()
+    assert torch.allclose(generate(model, window_batch()), generate(trained, window_batch()), atol=2e-2)
+    # A file from before the flag records no netG_upsample and keeps the transposed convolutions.
+    saved = json.loads((tmp_path / "resize.json").read_text())
+    del saved["netG_upsample"]
+    (tmp_path / "resize.json").write_text(json.dumps(saved))
+    with pytest.raises(CheckpointError, match="does not match the network built from the options"):
+        load_model(tmp_path / "resize.pth")

@@ -167,11 +167,43 @@ def test_diff_map_is_identity_at_init() -> None:
     assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)
 
 
+@pytest.mark.parametrize("upsample", ["transpose", "resize"])
+def test_unet_upsample_modes_keep_shapes_and_diff_map_identity(upsample: str) -> None:
+    torch.manual_seed(0)
+    net = _tiny_g(mask_input=True, noise="decoder", diff_map=True, upsample=upsample)
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    out, d = net(torch.cat([x, torch.ones(2, 1, 64, 64)], dim=1))
+    assert out.shape == (2, 3, 64, 64)
+    assert torch.equal(d, torch.zeros_like(d))  # zero_init_output finds the last convolution in both modes
+    transposed = [m for m in net.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert len(transposed) == (6 if upsample == "transpose" else 0)
+
+
+def _interior_spread_of_flat_input(upsample: str) -> float:
+    """The spread, inside the border, of the outermost up-convolution's output for a spatially constant input."""
+    torch.manual_seed(3)
+    net = _tiny_g(norm="none", upsample=upsample)
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+            nn.init.normal_(m.weight)  # any weights: evenness must not depend on training
+    out = _blocks(net)[0].up(torch.ones(1, 16, 8, 8))[..., 2:-2, 2:-2]
+    return (out.amax(dim=(-2, -1)) - out.amin(dim=(-2, -1))).max().item()
+
+
+def test_resize_upsampling_has_no_checkerboard_on_flat_input() -> None:
+    # A transposed 4x4/2 convolution paints a flat input with a period-2 pattern (each output parity uses other
+    # kernel taps); nearest resize + 3x3 convolution gives a flat output for any weights.
+    assert _interior_spread_of_flat_input("transpose") > 0.5
+    assert _interior_spread_of_flat_input("resize") < 1e-5
+
+
 def test_resnet_generator_with_mask_input() -> None:
     net = define_G("resnet_6blocks", ngf=4, mask_input=True)
     assert net(torch.zeros(1, 4, 32, 32)).shape == (1, 3, 32, 32)
     with pytest.raises(ValueError, match="noise"):
         define_G("resnet_6blocks", ngf=4, noise="decoder")
+    with pytest.raises(ValueError, match="resize"):
+        define_G("resnet_6blocks", ngf=4, upsample="resize")
 
 
 def test_define_g_rejects_unknown_names() -> None:
@@ -179,6 +211,8 @@ def test_define_g_rejects_unknown_names() -> None:
         define_G("unet_512")
     with pytest.raises(ValueError, match="encoder_one"):
         define_G("unet_64", ngf=4, noise="everywhere")
+    with pytest.raises(ValueError, match="transpose, resize"):
+        define_G("unet_64", ngf=4, upsample="bilinear")
 
 
 def test_norm_layers() -> None:
