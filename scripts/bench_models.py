@@ -18,6 +18,9 @@ the budget holds it), fp32 and, where the CPU has native bf16, bf16 autocast, al
 and CUDA configurations run in subprocesses when the budget holds them (boxes random, 40-100 x 120-250 px).
 
 ``bench_person_batching`` times a psgan step at batch 8 for each ``--person_batching`` scheme, interleaved.
+
+``bench_generator_upsample`` times a psgan step at the demo model's sizes (64 px, unet_64, ngf/ndf 32, batch 4)
+for each ``--netG_upsample`` mode, interleaved, with the generator's forward + backward alone.
 """
 
 from __future__ import annotations
@@ -340,6 +343,38 @@ def bench_person_batching(repeats: int, budget: Budget, batch_size: int = 8) -> 
         figures[key] = figure(timings, key, repeats, "fp32")
     step = {mode: figures[f"{mode}/step"]["median_s"] for mode in models}
     figures["step_over_per_sample"] = {mode: ratio(value, step["per_sample"]) for mode, value in step.items()}
+    return figures
+
+
+# The demo model's networks (scripts/demo_model_recipe.sh), without its losses: what differs is only G's decoder.
+DEMO_OPTIONS = {"model": "psgan", "crop_size": 64, "load_size": 64, "netG": "unet_64", "ngf": 32, "ndf": 32,
+                "netG_mask_input": True, "netG_noise": "decoder", "pool_size_image": 50, "pool_size_person": 50}
+
+
+def bench_generator_upsample(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
+    """psgan step at the demo model's sizes per --netG_upsample mode, and G's forward + backward alone."""
+    from models.networks import UPSAMPLE_MODES
+
+    batch = training_batch("psgan", batch_size, size=64)
+    models = {mode: build_model(DEMO_OPTIONS, batch_size=batch_size, netG_upsample=mode) for mode in UPSAMPLE_MODES}
+    g_input = torch.randn(batch_size, 4, 64, 64)
+
+    def generator_pass(model) -> None:
+        model.netG(g_input).mean().backward()
+
+    actions = {}
+    for mode, model in models.items():
+        actions[f"{mode}/step"] = lambda m=model: iteration(m, batch)
+        actions[f"{mode}/generator_forward_backward"] = lambda m=model: generator_pass(m)
+    timings = interleaved(actions, repeats, budget)
+    figures: dict = {"batch": batch_size, "crop": 64,
+                     "generator_parameters": {mode: sum(p.numel() for p in model.netG.parameters())
+                                              for mode, model in models.items()}}
+    for key in timings.wall:
+        figures[key] = figure(timings, key, repeats, "fp32")
+    for part in ("step", "generator_forward_backward"):
+        figures[f"resize_over_transpose/{part}"] = ratio(timings.median(f"resize/{part}"),
+                                                          timings.median(f"transpose/{part}"))
     return figures
 
 

@@ -306,6 +306,14 @@ def person_batching(repeats: int, budget: Budget) -> dict:
     return bench_person_batching(repeats, budget)
 
 
+@register("generator_upsample")
+def generator_upsample(repeats: int, budget: Budget) -> dict:
+    """psgan step at the demo model's sizes (64 px, batch 4) per --netG_upsample mode, and G alone, interleaved."""
+    from scripts.bench_models import bench_generator_upsample
+
+    return bench_generator_upsample(repeats, budget)
+
+
 # ------------------------------------------------------------------------------------------------------ CLI
 
 
