@@ -84,7 +84,8 @@ class BaseOptions:
         model.add_argument("--netG_upsample", default="transpose", choices=UPSAMPLE_MODES,
                            help="how the U-Net decoder doubles the side: transpose = 4x4/2 transposed convolution "
                                 "(the original's), resize = 2x nearest upsampling + 3x3 convolution (no "
-                                "checkerboard pattern; about 2x the decoder's compute)")
+                                "checkerboard pattern; fewer weights; at the demo sizes a training step is as fast: "
+                                "scripts/benchmark.py --only generator_upsample)")
         model.add_argument("--n_layers_D", type=number(int, minimum=1), default=3,
                            help="image D depth when netD_image is n_layers")
         model.add_argument("--norm", default="batch", choices=NORM_TYPES, help="normalisation of every network")
