@@ -5,7 +5,7 @@
         [--detection_threshold 0.5 --fallback_threshold 0.3] [--cache DIR] [--show_detections]
         [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
         [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--window_side PX] [--device cpu|cuda]
-        [--amp auto|bf16|fp16|none] [--threads N] [--network_mode train|eval]
+        [--amp auto|bf16|fp16|none] [--threads N] [--network_mode train|eval] [--truncation 1]
         [--blend_px 0] [--fallback pixelate] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]
 
@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "DIR): paint each person in its own shape and keep the background of its box (a "
                           "single-stage model: psgan or pix2pix; a frame without a map gets whole boxes, with a "
                           "warning)")
+    gan.add_argument("--truncation", type=number(minimum=0, maximum=1), default=1.0,
+                     help="draw the generator's noise with this fraction of its training spread (the truncation "
+                          "trick): below 1, more typical and less varied persons; 0: the same person for every "
+                          "seed (a whole box's stranger's silhouette still varies). Needs a model with --netG_noise")
     gan.add_argument("--network_mode", choices=NETWORK_MODES, default=None,
                      help="eval: BatchNorm running statistics, no dropout; train: per-window BatchNorm statistics, "
                           "dropout on (test.py's default). Default: the mode a --model_file records (the shipped "
@@ -157,6 +161,8 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         args.amp = choose_amp(args.amp, args.device == "cuda")
         if amp_problem(args.amp, args.device == "cuda"):
             parser.error(amp_problem(args.amp, args.device == "cuda"))
+    if args.truncation != 1.0 and args.method != "gan":
+        parser.error(f"--truncation scales the GAN's noise; --method {args.method} draws none")
     if args.instance_ids is not None and args.method != "gan":
         parser.error(f"--instance_ids paints GAN persons in their own shape; --method {args.method} replaces whole "
                      "boxes")
@@ -291,7 +297,7 @@ def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
     eval_mode = None if args.network_mode is None else args.network_mode == "eval"
     model = (load_model(args.name, args.checkpoints_dir, args.epoch, args.device, bool(eval_mode), args.amp)
              if args.name else load_model_file(model_file(args), args.device, eval_mode, args.amp))
-    return WindowGenerator(model)
+    return WindowGenerator(model, args.truncation)
 
 
 def model_file(args: argparse.Namespace) -> Path:
@@ -386,7 +392,7 @@ def build_report(args: argparse.Namespace, entries: list[dict], elapsed: float, 
                             "window_side": args.window_side or generator.window_side or opt.crop_size,
                             "bbox_noise": opt.bbox_noise, "netG_mask_input": opt.netG_mask_input,
                             "netG_noise": opt.netG_noise, "netG_upsample": opt.netG_upsample,
-                            "precision": generator.model.precision.amp,
+                            "precision": generator.model.precision.amp, "truncation": generator.truncation,
                             "weights": (f"{Path(args.checkpoints_dir) / args.name} epoch {opt.epoch}" if args.name
                                         else str(model_file(args))),
                             "network_mode": "eval (BatchNorm running statistics, no dropout)" if generator.eval_mode

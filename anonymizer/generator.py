@@ -150,6 +150,18 @@ def prepare(model, eval_mode: bool):
     return model
 
 
+def truncate_noise(model, truncation: float) -> None:
+    """Sample the model's generators with ``truncation`` times their noise's training spread
+    (models.networks.set_noise_truncation); below 1, a generator that draws no noise is refused, since the value
+    would change nothing."""
+    from models.networks import set_noise_truncation
+
+    noise_inputs = sum(set_noise_truncation(model.network(name), truncation) for name in model.inference_networks())
+    if noise_inputs == 0 and truncation != 1.0:
+        raise ModelError(f"--truncation {truncation:g}: the generator of {model.opt.name} has no noise inputs "
+                         f"(--netG_noise {model.opt.netG_noise}); its only randomness, if any, is dropout")
+
+
 @dataclass
 class Window:
     """One person's generator input: the crop (crop × crop × 3 uint8 RGB, box not yet filled) and its box."""
@@ -163,9 +175,11 @@ class Window:
 class WindowGenerator:
     """Runs batches of windows through a loaded model; outputs are crop × crop × 3 float32 arrays in [0, 255]."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, truncation: float = 1.0) -> None:
         self.model = model
         self.opt = model.opt
+        self.truncation = truncation
+        truncate_noise(model, truncation)
         self.silhouettes: SilhouetteBank | None = getattr(model, "silhouettes", None)
         if getattr(self.opt, "netG_silhouette_input", False) and self.silhouettes is None:
             raise ModelError(f"run {self.opt.name}: trained with --netG_silhouette_input but no silhouette bank is "

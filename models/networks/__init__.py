@@ -22,6 +22,7 @@ from .generators import (
     UnetGenerator,
     define_G,
     mask_channel,
+    set_noise_truncation,
 )
 from .init import INIT_TYPES, NORM_TYPES, count_parameters, get_norm_layer, init_weights
 from .losses import (
@@ -69,6 +70,7 @@ __all__ = [
     "init_weights",
     "linear_multiplier",
     "mask_channel",
+    "set_noise_truncation",
     "masked_l1",
     "mode_seeking_loss",
     "r1_penalty",

@@ -35,20 +35,37 @@ class ChannelNoise(nn.Module):
     """Appends ``channels`` spatially constant maps, one N(0, 0.8^2) value per (sample, channel).
 
     Drawn from torch's global RNG on every call (test time too), so ``torch.manual_seed`` reproduces it.
+    ``truncation`` (1 in training) scales the draws at sampling time: see ``set_noise_truncation``.
     """
 
     def __init__(self, channels: int, std: float = NOISE_STD) -> None:
         super().__init__()
         self.channels = channels
         self.std = std
+        self.truncation = 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
-        noise = torch.randn(n, self.channels, 1, 1, device=x.device, dtype=x.dtype) * self.std
+        noise = torch.randn(n, self.channels, 1, 1, device=x.device, dtype=x.dtype) * (self.std * self.truncation)
         return torch.cat([x, noise.expand(n, self.channels, h, w)], dim=1)
 
     def extra_repr(self) -> str:
-        return f"channels={self.channels}, std={self.std}"
+        return f"channels={self.channels}, std={self.std}, truncation={self.truncation:g}"
+
+
+def set_noise_truncation(net: nn.Module, truncation: float) -> int:
+    """Draw every noise input of ``net`` with ``truncation`` times its training spread; returns how many there are.
+
+    The truncation trick of StyleGAN-era sampling (Karras et al., "A Style-Based Generator Architecture for GANs",
+    2019, section 3): below 1, samples lie nearer the noise's mean, trading diversity for typical outputs; 0 makes
+    the generator deterministic. The same draws are taken from the random stream, so a seed stays reproducible.
+    """
+    if truncation < 0:
+        raise ValueError(f"truncation {truncation:g}: must be >= 0")
+    layers = [m for m in net.modules() if isinstance(m, ChannelNoise)]
+    for layer in layers:
+        layer.truncation = float(truncation)
+    return len(layers)
 
 
 def _noise_projection(channels: int, noise_channels: int, bias: bool) -> nn.Sequential:

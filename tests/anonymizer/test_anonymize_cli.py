@@ -178,11 +178,19 @@ def test_coco_and_simple_json_give_the_same_frames_as_citypersons(demo_frames, t
             assert produced.read_bytes() == expected.read_bytes(), (name, produced)
 
 
-def test_bad_command_lines_and_inputs_give_one_clear_error(demo_frames, tmp_path, capsys):
+def test_bad_command_lines_and_inputs_give_one_clear_error(demo_frames, tiny_run, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["-i", "x", "-a", "y", "-o", str(tmp_path), "--method", "gan", "--name", "run",
                   "--model_file", "m.pth"])
     assert "either --name" in capsys.readouterr().err
+    # the tiny run draws no noise, so a truncation would change nothing: refused, naming the flag
+    assert run(demo_frames, tmp_path / "t", *gan_flags(tiny_run, "--truncation", "0.5")) == 2
+    assert "--truncation 0.5: the generator of tiny has no noise inputs" in capsys.readouterr().err
+    for flags, message in ((("--method", "blur", "--truncation", "0.5"), "--method blur draws none"),
+                           (("--truncation", "1.5"), "--truncation")):
+        with pytest.raises(SystemExit):
+            run(demo_frames, tmp_path, *flags)
+        assert message in capsys.readouterr().err
     assert run(demo_frames, tmp_path, "--method", "gan", "--model_file", str(tmp_path / "missing.pth")) == 2
     assert "missing.pth: model file not found" in capsys.readouterr().err
     assert run(demo_frames, tmp_path, "--method", "gan", "--name", "missing_run",

@@ -14,6 +14,7 @@ from models.networks import (
     get_norm_layer,
     init_weights,
     mask_channel,
+    set_noise_truncation,
 )
 
 
@@ -99,6 +100,36 @@ def test_channel_noise_is_spatially_constant_with_std_0_8() -> None:
     assert torch.equal(out[:, :2], torch.zeros(4000, 2, 3, 5))
     assert torch.equal(noise, noise[:, :, :1, :1].expand_as(noise))
     assert noise[:, :, 0, 0].std().item() == pytest.approx(0.8, rel=0.03)
+
+
+def _samples(net: nn.Module, x: torch.Tensor, seeds: range) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.stack([(torch.manual_seed(seed), net(x))[1] for seed in seeds])
+
+
+@pytest.mark.parametrize("noise", ["encoder_all", "decoder"])
+def test_truncation_shrinks_the_spread_between_seeds_and_zero_removes_it(noise: str) -> None:
+    torch.manual_seed(0)
+    net = _tiny_g(noise=noise).eval()
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    untouched = _samples(net, x, range(6))
+    spreads = {}
+    for truncation in (1.0, 0.5, 0.0):
+        set_noise_truncation(net, truncation)
+        samples = _samples(net, x, range(6))
+        spreads[truncation] = samples.std(dim=0).mean().item()
+        if truncation == 1.0:  # the training spread: the very samples of a network never truncated
+            assert torch.equal(samples, untouched)
+    assert spreads[0.0] == 0.0  # every seed paints the same
+    assert 0.0 < spreads[0.5] < 0.75 * spreads[1.0]
+
+
+def test_truncation_counts_noise_inputs_and_refuses_negative_values() -> None:
+    assert set_noise_truncation(_tiny_g(noise="decoder"), 0.5) == 5  # every decoder level but the outermost
+    assert set_noise_truncation(_tiny_g(noise="encoder_one"), 0.5) == 1
+    assert set_noise_truncation(_tiny_g(noise="none"), 0.5) == 0
+    with pytest.raises(ValueError, match="must be >= 0"):
+        set_noise_truncation(_tiny_g(noise="decoder"), -0.1)
 
 
 def _blocks(net: nn.Module) -> list[UnetBlock]:
