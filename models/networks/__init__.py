@@ -70,10 +70,10 @@ __all__ = [
     "init_weights",
     "linear_multiplier",
     "mask_channel",
-    "set_noise_truncation",
     "masked_l1",
     "mode_seeking_loss",
     "r1_penalty",
+    "set_noise_truncation",
     "pad_to_min_side",
     "spatial_pyramid_max_pool",
 ]

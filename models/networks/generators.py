@@ -56,9 +56,10 @@ class ChannelNoise(nn.Module):
 def set_noise_truncation(net: nn.Module, truncation: float) -> int:
     """Draw every noise input of ``net`` with ``truncation`` times its training spread; returns how many there are.
 
-    The truncation trick of StyleGAN-era sampling (Karras et al., "A Style-Based Generator Architecture for GANs",
-    2019, section 3): below 1, samples lie nearer the noise's mean, trading diversity for typical outputs; 0 makes
-    the generator deterministic. The same draws are taken from the random stream, so a seed stays reproducible.
+    The truncation trick of BigGAN / StyleGAN sampling (Brock et al. 2019; Karras et al. 2019), applied to this
+    generator's noise inputs: below 1, samples lie nearer the noise's mean, trading diversity for typical outputs;
+    0 removes the noise's randomness. The same draws are taken from the random stream, so a seed stays
+    reproducible (docs/results/demo_model/truncation/README.md measures it on the shipped model).
     """
     if truncation < 0:
         raise ValueError(f"truncation {truncation:g}: must be >= 0")
