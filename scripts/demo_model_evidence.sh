@@ -49,9 +49,22 @@ done
 echo "== 4/4 table and picture -> $results"
 "$AGAN_PYTHON" scripts/demo_model_report.py table --evaluations "$work_dir/evaluations" --methods "$methods" \
     --out "$results/table.md"
-"$AGAN_PYTHON" scripts/demo_model_report.py persons --original "$held_out/leftImg8bit" \
-    --annotations "$held_out/gtBboxCityPersons" --out "$results/persons_before_after.png" \
-    --rows "GAN seed 0=$work_dir/anonymized/gan_seed0,GAN seed 1=$work_dir/anonymized/gan_seed1,GAN shape=$work_dir/anonymized/gan_shape_seed0,blur=$work_dir/anonymized/blur_seed0"
+# The picture's rows are those of the GAN seeds, the GAN in each person's shape and blur that METHODS ran.
+declare -A row_label=([gan]="GAN seed 0" [gan_shape]="GAN shape" [blur]="blur")
+rows=()
+for method in gan gan_shape blur; do
+    if [[ ",$methods," == *",$method,"* ]]; then
+        rows+=("${row_label[$method]}=$work_dir/anonymized/${method}_seed0")
+        if [[ "$method" == gan ]]; then
+            rows+=("GAN seed 1=$work_dir/anonymized/gan_seed1")
+        fi
+    fi
+done
+if (( ${#rows[@]} )); then
+    "$AGAN_PYTHON" scripts/demo_model_report.py persons --original "$held_out/leftImg8bit" \
+        --annotations "$held_out/gtBboxCityPersons" --out "$results/persons_before_after.png" \
+        --rows "$(IFS=,; echo "${rows[*]}")"
+fi
 mkdir -p "$results/evaluations"
 for method in ${methods//,/ }; do
     cp "$work_dir/evaluations/$method/metrics.json" "$results/evaluations/$method.json"
