@@ -69,4 +69,4 @@ mkdir -p "$results/evaluations"
 for method in ${methods//,/ }; do
     cp "$work_dir/evaluations/$method/metrics.json" "$results/evaluations/$method.json"
 done
-echo "done: $results/table.md, $results/persons_before_after.png"
+echo "done: $results/table.md${rows[*]:+, $results/persons_before_after.png}"
