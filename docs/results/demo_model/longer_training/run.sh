@@ -15,13 +15,4 @@ date -u +"training start %H:%M:%S"
 "$AGAN_PYTHON" train.py --dataroot ./demo_model_work/crops --name "$name" "${demo_model_flags[@]}" \
     "${demo_recipe_losses[@]}" "${demo_recipe_augment[@]}" "${demo_silhouette_flags[@]}" --batch_size 4 \
     --lr 0.0001 --n_epochs 14 --n_epochs_decay 10 --save_val_freq 4 "${demo_logging_flags[@]}" "${start[@]}"
-mkdir -p "$work"
-model="$work/demo_psgan_longer.pth"
-"$AGAN_PYTHON" scripts/export_model.py "checkpoints/$name" --epoch best --out "$model" --network_mode eval
-sha256sum "$model"
-for frames in 12 48; do
-    date -u +"eval$frames start %H:%M:%S"
-    WORK_DIR="$work/eval$frames" FRAMES=$frames MODEL_FILE="$model" METHODS=gan RESULTS_DIR="$work/eval$frames/results" \
-        bash scripts/demo_model_evidence.sh
-done
-date -u +"all done %H:%M:%S"
+bash scripts/measure_demo_candidate.sh "checkpoints/$name" "$work/demo_psgan_longer.pth" "$work"

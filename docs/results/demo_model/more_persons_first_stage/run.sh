@@ -27,12 +27,4 @@ start=(--init_from "checkpoints/$name" --epoch best)
 [[ -f "checkpoints/$tuned/latest_state.pth" ]] && start=(--continue_train)
 date -u +"stage2 start %H:%M:%S"
 "${train[@]}" --name "$tuned" "${demo_finetune_flags[@]}" --n_epochs 1 --n_epochs_decay 1 "${start[@]}"
-model="$work/demo_psgan_more_persons.pth"
-"$AGAN_PYTHON" scripts/export_model.py "checkpoints/$tuned" --epoch best --out "$model" --network_mode eval
-sha256sum "$model"
-for frames in 12 48; do
-    date -u +"eval$frames start %H:%M:%S"
-    WORK_DIR="$work/eval$frames" FRAMES=$frames MODEL_FILE="$model" METHODS=gan RESULTS_DIR="$work/eval$frames/results" \
-        bash scripts/demo_model_evidence.sh
-done
-date -u +"all done %H:%M:%S"
+bash scripts/measure_demo_candidate.sh "checkpoints/$tuned" "$work/demo_psgan_more_persons.pth" "$work"

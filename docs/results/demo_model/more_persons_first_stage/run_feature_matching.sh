@@ -14,12 +14,4 @@ date -u +"stage2 start %H:%M:%S"
 "$AGAN_PYTHON" train.py --dataroot "$work/crops" --name "$name" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
     "${demo_silhouette_flags[@]}" --batch_size 4 --save_val_freq 1 "${demo_logging_flags[@]}" \
     "${demo_finetune_flags[@]}" --n_epochs 1 --n_epochs_decay 1 --EL_person "${start[@]}"
-model="$work/demo_psgan_more_persons_el.pth"
-"$AGAN_PYTHON" scripts/export_model.py "checkpoints/$name" --epoch best --out "$model" --network_mode eval
-sha256sum "$model"
-for frames in 12 48; do
-    date -u +"eval$frames start %H:%M:%S"
-    WORK_DIR="$work/eval${frames}_el" FRAMES=$frames MODEL_FILE="$model" METHODS=gan \
-        RESULTS_DIR="$work/eval${frames}_el/results" bash scripts/demo_model_evidence.sh
-done
-date -u +"all done %H:%M:%S"
+bash scripts/measure_demo_candidate.sh "checkpoints/$name" "$work/demo_psgan_more_persons_el.pth" "$work/feature_matching"

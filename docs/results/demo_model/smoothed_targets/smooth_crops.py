@@ -34,6 +34,8 @@ def main(src: Path, dst: Path, sigma: float) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".png" and path.relative_to(src).parts[0] == "images":
             pair = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if pair is None:
+                raise SystemExit(f"{path}: not a readable PNG crop")
             ok, encoded = cv2.imencode(".png", smoothed_pair(pair, sigma))
             if not ok:
                 raise SystemExit(f"{path}: could not encode the smoothed crop")
