@@ -42,10 +42,12 @@ from models.networks import (
     discriminator_accuracy,
     feature_matching_loss,
     gradient_penalty,
+    kl_to_standard_normal,
     mask_channel,
     masked_l1,
     mode_seeking_loss,
     r1_penalty,
+    sample_posterior,
 )
 from models.networks.augment import augment, parse_policy
 from util import distributed
@@ -118,6 +120,11 @@ class Stage:
     L1_box_weight: float = 1.0
     # The same for the box's background pixels (the batch's person masks); None = L1_box_weight for the whole box.
     L1_box_background_weight: float | None = None
+    # The cVAE-GAN branch (psgan --lambda_vae_L1): the latent encoder's network name and the weights of the box's
+    # reconstruction from the encoded code and of the KL term; None = off.
+    encoder: str | None = None
+    lambda_vae_L1: float = 0.0
+    lambda_kl: float = 0.0
     discriminators: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +141,7 @@ class StageBatch:
     boxes: torch.Tensor
     inside: torch.Tensor
     person_mask: torch.Tensor | None = None  # N×1×H×W, 1 on the target's people (only when the loss needs it)
+    generator_input: torch.Tensor | None = None  # what G saw (the cVAE branch runs G again on it)
 
     def l1_weights(self, stage: Stage) -> torch.Tensor | None:
         """Per-pixel weights of the L1 term: 1 outside the box; inside it ``L1_box_weight``, or with
@@ -215,7 +223,8 @@ class PersonGANModel(BaseModel):
 
     def loss_names_for(self, stage: Stage) -> list[str]:
         names = self.LOSS_NAMES_PERSON if stage.D_person else self.LOSS_NAMES_IMAGE_ONLY
-        return names + (["G_mode_seeking"] if stage.lambda_mode_seeking > 0 else [])
+        return (names + (["G_mode_seeking"] if stage.lambda_mode_seeking > 0 else [])
+                + (["G_vae_L1", "G_kl"] if stage.encoder else []))
 
     # -- moving average of the generators (--ema_decay) -----------------------------------------------------
     def build_ema(self, generator_names: list[str]) -> None:
@@ -525,8 +534,25 @@ class PersonGANModel(BaseModel):
             self.loss_G_mode_seeking = stage.lambda_mode_seeking * mode_seeking_loss(
                 batch.fake, other_fake, batch.inside, pool=stage.mode_seeking_pool)
             loss = loss + self.loss_G_mode_seeking
-        self.step(stage.G, [stage.G], loss, apply_step=apply_step)
+        if stage.encoder:
+            loss = loss + self.latent_reconstruction_loss(stage, batch)
+        self.step(stage.G, [stage.G] + ([stage.encoder] if stage.encoder else []), loss, apply_step=apply_step)
         self.set_requires_grad([self.network(name) for name in stage.discriminators], True)
+
+    def latent_reconstruction_loss(self, stage: Stage, batch: StageBatch) -> torch.Tensor:
+        """The cVAE-GAN branch: the encoder reads the real box (the rest zeroed, the box mask beside it), G paints
+        the box again from the same input with a code drawn from the encoder's posterior, and the box is pulled
+        toward the real one (L1 over the box's pixels) while KL keeps the posterior near the sampling prior."""
+        if batch.generator_input is None:
+            raise ValueError("the cVAE branch needs the generator's input in the stage batch")
+        encoder_input = torch.cat([batch.real * batch.inside, mask_channel(batch.inside)], dim=1)
+        mean, log_variance = self.run_network(stage.encoder, encoder_input)
+        reconstruction = self.run_network(stage.G, batch.generator_input, sample_posterior(mean, log_variance))
+        box_area = batch.inside.sum().clamp(min=1.0) * reconstruction.shape[1]
+        box_l1 = ((reconstruction - batch.real).abs() * batch.inside).sum() / box_area
+        self.loss_G_vae_L1 = stage.lambda_vae_L1 * box_l1
+        self.loss_G_kl = stage.lambda_kl * kl_to_standard_normal(mean, log_variance)
+        return self.loss_G_vae_L1 + self.loss_G_kl
 
     def get_current_losses(self) -> dict[str, float]:
         losses = {}

@@ -9,7 +9,7 @@ import torch
 
 from data.batch import Batch
 from data.holes import person_silhouette
-from models.networks import define_D_image, define_D_person, define_G, mask_channel
+from models.networks import LatentEncoder, define_D_image, define_D_person, define_G, mask_channel
 from util.cli import number
 
 from .person_gan import (
@@ -52,11 +52,21 @@ class PsganModel(PersonGANModel):
                                 help="first iterations in which only the discriminators learn (G's weights and "
                                      "their moving average unchanged): after --init_from a model file, whose "
                                      "discriminators start fresh, they learn the generator before it learns from them")
+            parser.add_argument("--lambda_vae_L1", type=number(minimum=0), default=0.0,
+                                help="the cVAE-GAN branch of BicycleGAN (docs/realism_recipe.md): an encoder E "
+                                     "reads the real box and gives G its latent code, and G's box painted from that "
+                                     "code is pulled toward the real one with this L1 weight (BicycleGAN: 10); "
+                                     "sampling draws the code from N(0, I). 0 = off. Needs --netG_noise latent")
+            parser.add_argument("--lambda_kl", type=number(minimum=0), default=0.01,
+                                help="weight of the KL term that keeps E's codes near N(0, I) (with --lambda_vae_L1)")
             add_update_order_option(parser)
             add_person_batching_option(parser)
         return parser
 
     def __init__(self, opt: argparse.Namespace) -> None:
+        if getattr(opt, "lambda_vae_L1", 0.0) > 0 and opt.netG_noise != "latent":
+            raise ValueError(f"--lambda_vae_L1 gives G an encoded latent code: it needs --netG_noise latent "
+                             f"(got --netG_noise {opt.netG_noise})")
         if getattr(opt, "person_hole_fraction", 0.0) > 0 and opt.bbox_noise == "original":
             raise ValueError("--person_hole_fraction fills the person's shape with --bbox_noise none or random; "
                              "'original' is noise baked into the crop's box")
@@ -94,8 +104,14 @@ class PsganModel(PersonGANModel):
             label_noise=opt.disc_label_noise, lambda_L1=opt.lambda_L1,
             lambda_image=getattr(opt, "lambda_image", 1.0), lambda_person=getattr(opt, "lambda_person", 1.0),
             L1_outside_only=getattr(opt, "use_L1_mask", False), pool_seed_offset=0)
+        if getattr(opt, "lambda_vae_L1", 0.0) > 0:  # pix2pix shares the class, not the flag
+            # E reads the real box with the box mask beside it; it learns in G's step, with G's optimizer.
+            self.netE = LatentEncoder(opt.output_nc + 1, opt.ndf).to(self.device)
+            self.model_names.append("E")
+            self.stage.encoder, self.stage.lambda_vae_L1, self.stage.lambda_kl = "E", opt.lambda_vae_L1, opt.lambda_kl
         self.loss_names = self.loss_names_for(self.stage)
-        self.optimizers = {name: self.make_optimizer([name]) for name in self.model_names}
+        self.optimizers = {name: self.make_optimizer([name, "E"] if name == "G" and self.stage.encoder else [name])
+                           for name in self.model_names if name != "E"}
 
     def stages(self) -> list[Stage]:
         return [self.stage] if self.isTrain else []
@@ -116,13 +132,14 @@ class PsganModel(PersonGANModel):
         g_input = self.generator_input(self.real_A, self.inside, self.opt.netG_mask_input)
         if self.silhouette is not None:
             g_input = torch.cat([g_input, mask_channel(self.silhouette)], dim=1)
+        self.g_input = g_input  # kept for the cVAE branch
         self.fake_B = self.run_network(self.sampling_network("G"), g_input)
         self.fake_B_display = composite(self.real_B, self.fake_B, self.inside).detach()
 
     def stage_batch(self) -> StageBatch:
         self.forward()
         return StageBatch(condition=self.real_A, real=self.real_B, fake=self.fake_B, boxes=self.boxes,
-                          inside=self.inside, person_mask=self.person_mask)
+                          inside=self.inside, person_mask=self.person_mask, generator_input=self.g_input)
 
     def optimize_parameters(self) -> None:
         update_generator = self.steps_done >= getattr(self.opt, "pretrain_iters_D", 0)  # pix2pix has no such flag

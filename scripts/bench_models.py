@@ -378,6 +378,25 @@ def bench_generator_upsample(repeats: int, budget: Budget, batch_size: int = 4) 
     return figures
 
 
+def bench_latent_branch(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
+    """psgan step at the demo model's sizes: decoder noise with mode seeking (its second G forward) against a
+    latent code with the cVAE branch (an encoder forward and a second G forward with backward), interleaved."""
+    batch = training_batch("psgan", batch_size, size=64)
+    variants = {
+        "mode_seeking": build_model(DEMO_OPTIONS, batch_size=batch_size, lambda_mode_seeking=0.05,
+                                    mode_seeking_pool=4),
+        "cvae": build_model(DEMO_OPTIONS, batch_size=batch_size, netG_noise="latent", lambda_vae_L1=10.0),
+    }
+    timings = interleaved({f"{name}/step": (lambda m=model: iteration(m, batch)) for name, model in variants.items()},
+                          repeats, budget)
+    figures: dict = {"batch": batch_size, "crop": 64,
+                     "encoder_parameters": sum(p.numel() for p in variants["cvae"].netE.parameters())}
+    for key in timings.wall:
+        figures[key] = figure(timings, key, repeats, "fp32")
+    figures["cvae_over_mode_seeking/step"] = ratio(timings.median("cvae/step"), timings.median("mode_seeking/step"))
+    return figures
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["throughput"]:
         name, batch_arg, amp_arg, repeats_arg, device_arg = sys.argv[2:7]

@@ -314,6 +314,14 @@ def generator_upsample(repeats: int, budget: Budget) -> dict:
     return bench_generator_upsample(repeats, budget)
 
 
+@register("latent_branch")
+def latent_branch(repeats: int, budget: Budget) -> dict:
+    """psgan step at the demo model's sizes: mode seeking (decoder noise) against the cVAE branch (latent code)."""
+    from scripts.bench_models import bench_latent_branch
+
+    return bench_latent_branch(repeats, budget)
+
+
 # ------------------------------------------------------------------------------------------------------ CLI
 
 

@@ -4,6 +4,10 @@ The U-Net's convolutions are 4x4/2/1 (transposed on the way up); ``upsample="res
 convolution by a nearest-neighbour 2x upsampling and a 3x3 convolution, whose outputs every input pixel reaches
 evenly, so the decoder cannot paint the transposed convolution's uneven-overlap pattern (Odena, Dumoulin and Olah,
 "Deconvolution and Checkerboard Artifacts", Distill 2016). The ResNet G is the classic pix2pix design.
+
+``noise="latent"`` gives the U-Net one low-dimensional code per sample, appended at every decoder level: drawn from
+N(0, I) when sampling, or given by an encoder in training (psgan ``--lambda_vae_L1``: the cVAE-GAN branch of
+BicycleGAN, Zhu et al., "Toward Multimodal Image-to-Image Translation", NeurIPS 2017).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from torch import nn
 
 from .init import conv_bias, get_norm_layer, init_weights
 
-NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder")
+NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder", "latent")
 UPSAMPLE_MODES = ("transpose", "resize")
 UNET_DEPTHS = {"unet_64": 6, "unet_128": 7, "unet_256": 8}
 RESNET_BLOCKS = {"resnet_6blocks": 6, "resnet_9blocks": 9}
@@ -24,6 +28,8 @@ ENCODER_NOISE_CHANNELS = 8
 DECODER_NOISE_CHANNELS_INNERMOST = 256
 DECODER_NOISE_CHANNELS = 128
 DIFF_MAP_EPS = 1e-6
+# Size of the latent code of noise="latent" (BicycleGAN's nz).
+LATENT_DIM = 8
 
 
 def mask_channel(box_mask01: torch.Tensor) -> torch.Tensor:
@@ -53,6 +59,24 @@ class ChannelNoise(nn.Module):
         return f"channels={self.channels}, std={self.std}, truncation={self.truncation:g}"
 
 
+class LatentChannels(nn.Module):
+    """Appends the code ``UnetGenerator.forward`` set for the current call as spatially constant maps."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.channels = channels
+        self.code: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.code is None:
+            raise RuntimeError("LatentChannels runs only inside UnetGenerator.forward, which sets its code")
+        n, _, h, w = x.shape
+        return torch.cat([x, self.code.to(x.dtype)[:, :, None, None].expand(n, self.channels, h, w)], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}"
+
+
 def set_noise_truncation(net: nn.Module, truncation: float) -> int:
     """Draw every noise input of ``net`` with ``truncation`` times its training spread; returns how many there are.
 
@@ -63,22 +87,22 @@ def set_noise_truncation(net: nn.Module, truncation: float) -> int:
     """
     if truncation < 0:
         raise ValueError(f"truncation {truncation:g}: must be >= 0")
-    layers = [m for m in net.modules() if isinstance(m, ChannelNoise)]
+    # A latent U-Net draws one code per sample for all its levels: one noise input.
+    layers = [m for m in net.modules()
+              if isinstance(m, ChannelNoise) or (isinstance(m, UnetGenerator) and m.latent_dim)]
     for layer in layers:
         layer.truncation = float(truncation)
     return len(layers)
 
 
-def _noise_projection(channels: int, noise_channels: int, bias: bool) -> nn.Sequential:
-    """Decoder noise: append noise, then a plain 1x1 projection back to ``channels`` (no norm, no activation).
+def _noise_projection(channels: int, noise: nn.Module, noise_channels: int, bias: bool) -> nn.Sequential:
+    """Decoder noise (or latent code): append it, then a plain 1x1 projection back to ``channels`` (no norm, no
+    activation).
 
     The original uses a 1x1 ConvTranspose2d; a 1x1 Conv2d is the same map with the same parameter count
     (docs/differences_from_original.md#noise-projection).
     """
-    return nn.Sequential(
-        ChannelNoise(noise_channels),
-        nn.Conv2d(channels + noise_channels, channels, kernel_size=1, bias=bias),
-    )
+    return nn.Sequential(noise, nn.Conv2d(channels + noise_channels, channels, kernel_size=1, bias=bias))
 
 
 def _down_conv(in_nc: int, out_nc: int, bias: bool) -> nn.Conv2d:
@@ -143,7 +167,9 @@ class UnetBlock(nn.Module):
         if noise == "decoder" and not self.outermost:
             innermost = role == "innermost"
             noise_channels = DECODER_NOISE_CHANNELS_INNERMOST if innermost else DECODER_NOISE_CHANNELS
-            self.decoder_noise = _noise_projection(up_in, noise_channels, bias)
+            self.decoder_noise = _noise_projection(up_in, ChannelNoise(noise_channels), noise_channels, bias)
+        elif noise == "latent" and not self.outermost:
+            self.decoder_noise = _noise_projection(up_in, LatentChannels(LATENT_DIM), LATENT_DIM, bias)
 
         up: list[nn.Module] = [nn.ReLU(), *_up_conv(up_in, outer_nc, bias or self.outermost, upsample)]
         if not self.outermost:
@@ -176,6 +202,8 @@ class UnetGenerator(nn.Module):
 
     ``input_nc`` already includes the mask channel when one is used. Returns tanh(raw), or with ``diff_map``
     the pair (tanh(d + atanh(x_rgb)), d) where d is the raw output and x_rgb the first ``output_nc`` inputs.
+    With ``noise="latent"``, ``forward(x, latent)`` takes an N x LATENT_DIM code, or draws one from N(0, I) (times
+    ``truncation``) from torch's global RNG when none is given.
     """
 
     def __init__(
@@ -202,6 +230,8 @@ class UnetGenerator(nn.Module):
         self.num_downs = num_downs
         self.output_nc = output_nc
         self.diff_map = diff_map
+        self.latent_dim = LATENT_DIM if noise == "latent" else 0
+        self.truncation = 1.0
         common = {"norm": norm, "noise": noise, "upsample": upsample}
 
         block = UnetBlock(ngf * 8, ngf * 8, role="innermost", **common)
@@ -213,18 +243,47 @@ class UnetGenerator(nn.Module):
             block = UnetBlock(ngf * mult, ngf * mult * 2, role="intermediate", submodule=block, **common)
         self.model = UnetBlock(output_nc, ngf, role="outermost", in_nc=input_nc, submodule=block, **common)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, latent: torch.Tensor | None = None
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         factor = 2**self.num_downs
         if x.shape[-1] % factor or x.shape[-2] % factor:
             raise ValueError(f"U-Net with {self.num_downs} downsamplings needs sides divisible by {factor}, "
                              f"got {tuple(x.shape[-2:])}")
-        raw = self.model(x)
+        if latent is not None and not self.latent_dim:
+            raise ValueError("this U-Net takes no latent code (built without noise='latent')")
+        raw = self.model(x) if not self.latent_dim else self.run_with_latent(x, latent)
         if not self.diff_map:
             return torch.tanh(raw)
         # atanh(+-1) is infinite: clamp so saturated input pixels stay finite and trainable
         # (docs/differences_from_original.md#diff-map).
         rgb = x[:, : self.output_nc].clamp(-1 + DIFF_MAP_EPS, 1 - DIFF_MAP_EPS)
         return torch.tanh(raw + torch.atanh(rgb)), raw
+
+    def run_with_latent(self, x: torch.Tensor, latent: torch.Tensor | None) -> torch.Tensor:
+        """The raw output with one code per sample at every decoder level (drawn when ``latent`` is None)."""
+        n = x.shape[0]
+        if latent is None:
+            latent = torch.randn(n, self.latent_dim, device=x.device, dtype=x.dtype) * self.truncation
+        elif tuple(latent.shape) != (n, self.latent_dim):
+            raise ValueError(f"latent code of shape {tuple(latent.shape)}; expected {(n, self.latent_dim)}")
+        layers = [m for m in self.modules() if isinstance(m, LatentChannels)]
+        for layer in layers:
+            layer.code = latent
+        try:
+            return self.model(x)
+        finally:
+            for layer in layers:
+                layer.code = None
+
+    def init_latent_projections(self) -> None:
+        """Give the code's columns of each level's 1x1 projection unit-variance-preserving weights (std
+        1/sqrt(LATENT_DIM)). At the general init's 0.02 a code barely moves G's features, so G learns to ignore
+        it before the encoder can learn to use it (the posterior collapses to the prior: no diversity)."""
+        for block in self.modules():
+            if isinstance(block, UnetBlock) and block.decoder_noise is not None:
+                projection = block.decoder_noise[1]
+                with torch.no_grad():
+                    projection.weight[:, -self.latent_dim:].normal_(0.0, self.latent_dim ** -0.5)
 
     def zero_init_output(self) -> None:
         """Zero the outermost up-convolution so d = 0 and the diff-map G starts as the identity."""
@@ -318,4 +377,6 @@ def define_G(
     init_weights(net, init_type, init_gain)
     if diff_map:
         net.zero_init_output()  # after the general init, which would overwrite it
+    if noise == "latent":
+        net.init_latent_projections()  # likewise
     return net

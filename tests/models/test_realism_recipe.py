@@ -13,7 +13,7 @@ from data import create_dataset
 from data.boxes import box_masks
 from data.holes import person_silhouette
 from models import create_model
-from models.networks import mode_seeking_loss, r1_penalty
+from models.networks import LATENT_DIM, mask_channel, mode_seeking_loss, r1_penalty
 from models.person_gan import person_crops
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
@@ -327,3 +327,70 @@ def test_discriminator_pretraining_keeps_the_generator_then_releases_it(crop_dat
     model.optimize_parameters()
     assert any(not torch.equal(a, b) for a, b in zip(g_start, weights("G"), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(ema_start, weights("G_ema"), strict=True))
+
+
+def test_cvae_branch_trains_the_encoder_with_the_generator(crop_dataroot, tmp_path):
+    """--lambda_vae_L1: E is built, saved with the run and learns in G's step (G's optimizer holds its weights);
+    the reconstruction and KL terms are logged; sampling needs no E."""
+    model = build(crop_dataroot, tmp_path, "--model", "psgan", "--netG_mask_input", "--netG_noise", "latent",
+                  "--lambda_vae_L1", "10", "--ema_decay", "0.9")
+    assert model.model_names == ["G", "D_image", "D_person", "E", "G_ema"]
+    assert "E" not in model.optimizers and "E" not in model.inference_networks()
+    g_params = {id(p) for group in model.optimizers["G"].param_groups for p in group["params"]}
+    assert all(id(p) in g_params for p in model.netE.parameters())
+    encoder_before = [p.clone() for p in model.netE.parameters()]
+    model.optimize_parameters()
+    losses = model.get_current_losses()
+    assert losses["G_vae_L1"] > 0 and losses["G_kl"] >= 0
+    assert all(not torch.equal(a, b) for a, b in zip(encoder_before, model.netE.parameters(), strict=True))
+    model.save_networks("latest")
+    assert (tmp_path / "experiment_name" / "latest_net_E.pth").is_file()
+
+
+def test_cvae_branch_without_a_latent_generator_is_one_clear_error(crop_dataroot, tmp_path):
+    with pytest.raises(ValueError, match="needs --netG_noise latent \\(got --netG_noise decoder\\)"):
+        build(crop_dataroot, tmp_path, "--model", "psgan", "--netG_noise", "decoder", "--lambda_vae_L1", "10")
+
+
+def test_a_tiny_cvae_learns_codes_that_carry_each_persons_appearance(crop_dataroot, tmp_path):
+    """Two targets behind one input (the same crop, its person once in its colours and once with the colour
+    channels swapped): only the code can tell G which to paint. Overfitting them with the cVAE branch alone (no
+    GAN terms, no L1 pull of random samples on the box), the box painted from E's code falls below 0.65 of its
+    starting error within 150 steps, and random codes paint clearly farther from the person: the code carries the
+    appearance that sampling replaces by a stranger's. Fails when the code does not reach G or E does not learn.
+    Measured: 0.51 of the start; random codes' error 1.8x the encoded one's."""
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--model", "psgan", "--netG_mask_input",
+                                          "--netG_noise", "latent", "--lambda_vae_L1", "10", "--batch_size", "1",
+                                          "--lambda_image", "0", "--lambda_person", "0",
+                                          "--no_flip", "--serial_batches", "--max_dataset_size", "1", "--lr",
+                                          "0.002", "--no_dropout", "--L1_box_weight", "0"))
+    torch.manual_seed(0)
+    model = create_model(opt)
+    model.setup()
+    crop = next(iter(create_dataset(opt)))
+    inside = box_masks(crop.boxes, *crop.B.shape[-2:])
+    recoloured = crop.B * (1 - inside) + crop.B[:, [2, 0, 1]] * inside
+    batch = dataclasses.replace(crop, A=crop.A.repeat(2, 1, 1, 1), B=torch.cat([crop.B, recoloured]),
+                                boxes=crop.boxes.repeat(2, 1), paths=crop.paths * 2)
+
+    def box_error(code: torch.Tensor) -> float:
+        model.set_input(batch)
+        model.forward()
+        with torch.no_grad():
+            painted = model.netG(model.g_input, code)
+        return ((painted - model.real_B).abs() * model.inside).sum().item() / model.inside.sum().item()
+
+    def encoded_error() -> float:
+        model.set_input(batch)
+        with torch.no_grad():
+            mean, _ = model.netE(torch.cat([model.real_B * model.inside, mask_channel(model.inside)], dim=1))
+        return box_error(mean)
+
+    start = encoded_error()
+    for _ in range(150):
+        model.set_input(batch)
+        model.optimize_parameters()
+    encoded = encoded_error()
+    random_codes = sum(box_error(torch.randn(2, LATENT_DIM)) for _ in range(8)) / 8
+    assert encoded < 0.65 * start, f"encoded box error only fell to {encoded / start:.2f} of its start"
+    assert random_codes > 1.3 * encoded, f"random codes {random_codes:.3f}, encoded {encoded:.3f}"

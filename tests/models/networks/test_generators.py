@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from models.networks import (
+    LATENT_DIM,
     ChannelNoise,
     UnetBlock,
     count_parameters,
@@ -16,6 +17,7 @@ from models.networks import (
     mask_channel,
     set_noise_truncation,
 )
+from models.networks.generators import LatentChannels
 
 
 def _count_on_meta(**kwargs) -> int:
@@ -71,7 +73,7 @@ def test_unet_rejects_sides_not_divisible() -> None:
         _tiny_g()(torch.zeros(1, 3, 96, 96))
 
 
-@pytest.mark.parametrize("noise", ["encoder_one", "encoder_all", "decoder"])
+@pytest.mark.parametrize("noise", ["encoder_one", "encoder_all", "decoder", "latent"])
 def test_noise_makes_output_stochastic_and_seedable(noise: str) -> None:
     net = _tiny_g(noise=noise).eval()  # eval: no dropout, so noise is the only randomness
     x = torch.rand(1, 3, 64, 64) * 2 - 1
@@ -107,7 +109,7 @@ def _samples(net: nn.Module, x: torch.Tensor, seeds: range) -> torch.Tensor:
         return torch.stack([(torch.manual_seed(seed), net(x))[1] for seed in seeds])
 
 
-@pytest.mark.parametrize("noise", ["encoder_all", "decoder"])
+@pytest.mark.parametrize("noise", ["encoder_all", "decoder", "latent"])
 def test_truncation_shrinks_the_spread_between_seeds_and_zero_removes_it(noise: str) -> None:
     torch.manual_seed(0)
     net = _tiny_g(noise=noise).eval()
@@ -127,9 +129,48 @@ def test_truncation_shrinks_the_spread_between_seeds_and_zero_removes_it(noise: 
 def test_truncation_counts_noise_inputs_and_refuses_negative_values() -> None:
     assert set_noise_truncation(_tiny_g(noise="decoder"), 0.5) == 5  # every decoder level but the outermost
     assert set_noise_truncation(_tiny_g(noise="encoder_one"), 0.5) == 1
+    assert set_noise_truncation(_tiny_g(noise="latent"), 0.5) == 1  # one code for every level
     assert set_noise_truncation(_tiny_g(noise="none"), 0.5) == 0
     with pytest.raises(ValueError, match="must be >= 0"):
         set_noise_truncation(_tiny_g(noise="decoder"), -0.1)
+
+
+def test_latent_code_given_is_used_at_every_decoder_level_and_checked() -> None:
+    """A latent U-Net paints the same for the same code and differently for another; the code reaches the five
+    decoder levels as spatially constant maps; a wrong shape, or a code for a U-Net without one, is refused."""
+    torch.manual_seed(0)
+    net = _tiny_g(noise="latent").eval()
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    code = torch.randn(2, LATENT_DIM)
+    seen = []
+    hooks = [layer.register_forward_hook(lambda _m, _i, out: seen.append(out[:, -LATENT_DIM:]))
+             for layer in net.modules() if isinstance(layer, LatentChannels)]
+    with torch.no_grad():
+        a, b, other = net(x, code), net(x, code), net(x, torch.randn(2, LATENT_DIM))
+    for hook in hooks:
+        hook.remove()
+    assert torch.equal(a, b)
+    assert (a - other).abs().mean().item() > 1e-3
+    assert len(seen) == 3 * 5  # three calls, five decoder levels
+    for maps in seen[:5]:
+        torch.testing.assert_close(maps, code[:, :, None, None].expand_as(maps))
+    with pytest.raises(ValueError, match="expected \\(2, 8\\)"):
+        net(x, torch.randn(2, 4))
+    with pytest.raises(ValueError, match="takes no latent code"):
+        _tiny_g(noise="decoder")(x, code)
+
+
+def test_latent_code_columns_start_with_unit_variance_preserving_weights() -> None:
+    """So that a code moves G's features from the first step (at the general 0.02 it would be ignored)."""
+    torch.manual_seed(0)
+    projections = [block.decoder_noise[1] for block in _blocks(define_G("unet_64", ngf=32, noise="latent"))
+                   if block.decoder_noise is not None]
+    assert len(projections) == 5
+    for projection in projections:
+        code_columns = projection.weight[:, -LATENT_DIM:]
+        feature_columns = projection.weight[:, :-LATENT_DIM]
+        assert code_columns.std().item() == pytest.approx(LATENT_DIM ** -0.5, rel=0.1)
+        assert feature_columns.std().item() == pytest.approx(0.02, rel=0.1)
 
 
 def _blocks(net: nn.Module) -> list[UnetBlock]:
