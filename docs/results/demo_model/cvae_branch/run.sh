@@ -8,12 +8,12 @@ source scripts/setup.sh
 source scripts/demo_model_recipe.sh
 work="${WORK:-./demo_model_work/cvae_branch}"
 export OMP_NUM_THREADS="${THREADS:-2}"
-name=demo_people64_vae50
+name=demo_people64_vae
 resume=()
 [[ -f "checkpoints/$name/latest_state.pth" ]] && resume=(--continue_train)
 date -u +"training start %H:%M:%S"
 "$AGAN_PYTHON" train.py --dataroot ./demo_model_work/crops --name "$name" "${demo_model_flags[@]}" \
-    --netG_noise latent --lambda_vae_L1 50 --lambda_kl 0.01 --L1_box_weight 0 --ema_decay 0.998 \
+    --netG_noise latent --lambda_vae_L1 10 --lambda_kl 0.01 --L1_box_weight 0 --ema_decay 0.998 \
     "${demo_recipe_augment[@]}" "${demo_silhouette_flags[@]}" --batch_size 4 --n_epochs 12 --n_epochs_decay 6 \
     --save_val_freq 2 "${demo_logging_flags[@]}" "${resume[@]}"
-bash scripts/measure_demo_candidate.sh "checkpoints/$name" "$work/demo_psgan_cvae50.pth" "$work"
+bash scripts/measure_demo_candidate.sh "checkpoints/$name" "$work/demo_psgan_cvae.pth" "$work"
