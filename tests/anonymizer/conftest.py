@@ -53,3 +53,12 @@ def tiny_silhouette_run(crop_dataroot, tmp_path_factory) -> Path:
     assert train_script.main(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(checkpoints),
                               "--name", "tiny", *TINY_RUN, "--netG_silhouette_input"]) == 0
     return checkpoints
+
+
+@pytest.fixture(scope="session")
+def tiny_cvae_run(crop_dataroot, tmp_path_factory) -> Path:
+    """checkpoints folder holding run ``tiny`` trained with the cVAE branch (a latent code, an encoder E), 1 epoch."""
+    checkpoints = tmp_path_factory.mktemp("anon_cvae_ckpt")
+    assert train_script.main(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(checkpoints),
+                              "--name", "tiny", *TINY_RUN, "--netG_noise", "latent", "--lambda_vae_L1", "10"]) == 0
+    return checkpoints
