@@ -38,6 +38,7 @@ from data.boxes import box_masks
 from models.base_model import BaseModel
 from models.networks import (
     GANLoss,
+    box_l1,
     clip_gradients_,
     discriminator_accuracy,
     feature_matching_loss,
@@ -345,8 +346,7 @@ class PersonGANModel(BaseModel):
 
     def validation_loss(self) -> torch.Tensor:
         """Mean absolute error inside the box at full size (the fallback validation score without Inception)."""
-        area = self.inside.sum().clamp(min=1.0)
-        return ((self.fake_B - self.real_B).abs() * self.inside).sum() / (area * self.fake_B.shape[1])
+        return box_l1(self.fake_B, self.real_B, self.inside)
 
     # -- one iteration ------------------------------------------------------------------------------------
     def optimize_stage(self, stage: Stage, forward: Callable[[], StageBatch], update_generator: bool = True,
@@ -548,9 +548,7 @@ class PersonGANModel(BaseModel):
         encoder_input = torch.cat([batch.real * batch.inside, mask_channel(batch.inside)], dim=1)
         mean, log_variance = self.run_network(stage.encoder, encoder_input)
         reconstruction = self.run_network(stage.G, batch.generator_input, sample_posterior(mean, log_variance))
-        box_area = batch.inside.sum().clamp(min=1.0) * reconstruction.shape[1]
-        box_l1 = ((reconstruction - batch.real).abs() * batch.inside).sum() / box_area
-        self.loss_G_vae_L1 = stage.lambda_vae_L1 * box_l1
+        self.loss_G_vae_L1 = stage.lambda_vae_L1 * box_l1(reconstruction, batch.real, batch.inside)
         self.loss_G_kl = stage.lambda_kl * kl_to_standard_normal(mean, log_variance)
         return self.loss_G_vae_L1 + self.loss_G_kl
 

@@ -30,6 +30,7 @@ from .init import INIT_TYPES, NORM_TYPES, count_parameters, get_norm_layer, init
 from .losses import (
     GAN_MODES,
     GANLoss,
+    box_l1,
     clip_gradients_,
     discriminator_accuracy,
     feature_matching_loss,
@@ -56,6 +57,7 @@ __all__ = [
     "LATENT_DIM",
     "LatentEncoder",
     "GANLoss",
+    "box_l1",
     "NLayerDiscriminator",
     "PersonDiscriminator",
     "PixelDiscriminator",

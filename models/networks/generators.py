@@ -242,6 +242,8 @@ class UnetGenerator(nn.Module):
         for mult in (4, 2, 1):
             block = UnetBlock(ngf * mult, ngf * mult * 2, role="intermediate", submodule=block, **common)
         self.model = UnetBlock(output_nc, ngf, role="outermost", in_nc=input_nc, submodule=block, **common)
+        # Found once: every forward of a latent U-Net hands them the code.
+        self.latent_layers = tuple(m for m in self.model.modules() if isinstance(m, LatentChannels))
 
     def forward(self, x: torch.Tensor, latent: torch.Tensor | None = None
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
@@ -266,13 +268,12 @@ class UnetGenerator(nn.Module):
             latent = torch.randn(n, self.latent_dim, device=x.device, dtype=x.dtype) * self.truncation
         elif tuple(latent.shape) != (n, self.latent_dim):
             raise ValueError(f"latent code of shape {tuple(latent.shape)}; expected {(n, self.latent_dim)}")
-        layers = [m for m in self.modules() if isinstance(m, LatentChannels)]
-        for layer in layers:
+        for layer in self.latent_layers:
             layer.code = latent
         try:
             return self.model(x)
         finally:
-            for layer in layers:
+            for layer in self.latent_layers:
                 layer.code = None
 
     def init_latent_projections(self) -> None:

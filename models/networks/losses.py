@@ -134,6 +134,12 @@ def masked_l1(
     return F.l1_loss(fake, real)
 
 
+def box_l1(fake: torch.Tensor, real: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """Mean |fake - real| over the pixels where ``inside`` (N×1×H×W, 1 in the box) is 1 and over the channels."""
+    area = inside.sum().clamp(min=1.0) * fake.shape[1]
+    return ((fake - real).abs() * inside).sum() / area
+
+
 def clip_gradients_(parameters: Iterable[nn.Parameter] | nn.Parameter, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place (value, not norm, clipping)."""
     if clip_value <= 0:
