@@ -74,7 +74,9 @@ class BaseOptions:
         model.add_argument("--netD_person", default="spp", choices=(*PERSON_D_NAMES, "none"),
                            help="person discriminator on the box crop (spp: 21 pyramid logits, spp_128: 5)")
         model.add_argument("--netG", default="unet_256", choices=GENERATOR_NAMES,
-                           help="generator (G1 for progan)")
+                           help="generator (G1 for progan): unet_* (the thesis's), resnet_*, or inpaint = dilated "
+                                "residual blocks at a quarter of the side, built to fill holes (no normalisation, "
+                                "its own fan-in init; noise none or decoder)")
         model.add_argument("--netG2", default="none", choices=("none", *GENERATOR_NAMES),
                            help="stage-2 generator (progan)")
         model.add_argument("--netG_mask_input", action="store_true",
@@ -88,8 +90,10 @@ class BaseOptions:
                                 "scripts/benchmark.py --only generator_upsample)")
         model.add_argument("--n_layers_D", type=number(int, minimum=1), default=3,
                            help="image D depth when netD_image is n_layers")
-        model.add_argument("--norm", default="batch", choices=NORM_TYPES, help="normalisation of every network")
-        model.add_argument("--init_type", default="normal", choices=INIT_TYPES, help="weight initialisation")
+        model.add_argument("--norm", default="batch", choices=NORM_TYPES,
+                           help="normalisation of every network but the inpaint generator, which has none")
+        model.add_argument("--init_type", default="normal", choices=INIT_TYPES,
+                           help="weight initialisation (the inpaint generator sets its own)")
         model.add_argument("--init_gain", type=number(above=0), default=0.02,
                            help="scale for normal, xavier, orthogonal")
         model.add_argument("--no_dropout", action="store_true", help="no dropout in the U-Net generator")

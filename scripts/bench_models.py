@@ -20,7 +20,8 @@ and CUDA configurations run in subprocesses when the budget holds them (boxes ra
 ``bench_person_batching`` times a psgan step at batch 8 for each ``--person_batching`` scheme, interleaved.
 
 ``bench_generator_upsample`` times a psgan step at the demo model's sizes (64 px, unet_64, ngf/ndf 32, batch 4)
-for each ``--netG_upsample`` mode, interleaved, with the generator's forward + backward alone.
+for each ``--netG_upsample`` mode, interleaved, with the generator's forward + backward alone;
+``bench_inpaint_generator`` the same for ``--netG inpaint`` against unet_64.
 """
 
 from __future__ import annotations
@@ -351,31 +352,45 @@ DEMO_OPTIONS = {"model": "psgan", "crop_size": 64, "load_size": 64, "netG": "une
                 "netG_mask_input": True, "netG_noise": "decoder", "pool_size_image": 50, "pool_size_person": 50}
 
 
-def bench_generator_upsample(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
-    """psgan step at the demo model's sizes per --netG_upsample mode, and G's forward + backward alone."""
-    from models.networks import UPSAMPLE_MODES
-
+def generator_step_figures(models: dict, repeats: int, budget: Budget, batch_size: int, reference: str) -> dict:
+    """A psgan step at the demo sizes and G's forward + backward alone for each of ``models`` (the same networks
+    but G), interleaved, with each variant's ratios against ``reference``."""
     batch = training_batch("psgan", batch_size, size=64)
-    models = {mode: build_model(DEMO_OPTIONS, batch_size=batch_size, netG_upsample=mode) for mode in UPSAMPLE_MODES}
     g_input = torch.randn(batch_size, 4, 64, 64)
 
     def generator_pass(model) -> None:
         model.netG(g_input).mean().backward()
 
     actions = {}
-    for mode, model in models.items():
-        actions[f"{mode}/step"] = lambda m=model: iteration(m, batch)
-        actions[f"{mode}/generator_forward_backward"] = lambda m=model: generator_pass(m)
+    for name, model in models.items():
+        actions[f"{name}/step"] = lambda m=model: iteration(m, batch)
+        actions[f"{name}/generator_forward_backward"] = lambda m=model: generator_pass(m)
     timings = interleaved(actions, repeats, budget)
     figures: dict = {"batch": batch_size, "crop": 64,
-                     "generator_parameters": {mode: sum(p.numel() for p in model.netG.parameters())
-                                              for mode, model in models.items()}}
+                     "generator_parameters": {name: sum(p.numel() for p in model.netG.parameters())
+                                              for name, model in models.items()}}
     for key in timings.wall:
         figures[key] = figure(timings, key, repeats, "fp32")
-    for part in ("step", "generator_forward_backward"):
-        figures[f"resize_over_transpose/{part}"] = ratio(timings.median(f"resize/{part}"),
-                                                          timings.median(f"transpose/{part}"))
+    for name in models:
+        if name != reference:
+            for part in ("step", "generator_forward_backward"):
+                figures[f"{name}_over_{reference}/{part}"] = ratio(timings.median(f"{name}/{part}"),
+                                                                  timings.median(f"{reference}/{part}"))
     return figures
+
+
+def bench_generator_upsample(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
+    """psgan step at the demo model's sizes per --netG_upsample mode, and G's forward + backward alone."""
+    from models.networks import UPSAMPLE_MODES
+
+    models = {mode: build_model(DEMO_OPTIONS, batch_size=batch_size, netG_upsample=mode) for mode in UPSAMPLE_MODES}
+    return generator_step_figures(models, repeats, budget, batch_size, reference="transpose")
+
+
+def bench_inpaint_generator(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
+    """psgan step at the demo model's sizes with the dilated inpainting G against the U-Net, and each G alone."""
+    models = {netG: build_model(DEMO_OPTIONS, batch_size=batch_size, netG=netG) for netG in ("unet_64", "inpaint")}
+    return generator_step_figures(models, repeats, budget, batch_size, reference="unet_64")
 
 
 def bench_latent_branch(repeats: int, budget: Budget, batch_size: int = 4) -> dict:

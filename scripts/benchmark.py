@@ -314,6 +314,15 @@ def generator_upsample(repeats: int, budget: Budget) -> dict:
     return bench_generator_upsample(repeats, budget)
 
 
+@register("inpaint_generator")
+def inpaint_generator(repeats: int, budget: Budget) -> dict:
+    """psgan step at the demo model's sizes (64 px, batch 4): the dilated inpainting G against unet_64, and each G
+    alone, interleaved."""
+    from scripts.bench_models import bench_inpaint_generator
+
+    return bench_inpaint_generator(repeats, budget)
+
+
 @register("latent_branch")
 def latent_branch(repeats: int, budget: Budget) -> dict:
     """psgan step at the demo model's sizes: mode seeking (decoder noise) against the cVAE branch (latent code)."""

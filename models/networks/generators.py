@@ -1,4 +1,5 @@
-"""Generators: the U-Net with mask input, noise injection and difference-map variant, and the ResNet G.
+"""Generators: the U-Net with mask input, noise injection and difference-map variant, the ResNet G, and the
+dilated inpainting G.
 
 The U-Net's convolutions are 4x4/2/1 (transposed on the way up); ``upsample="resize"`` replaces each transposed
 convolution by a nearest-neighbour 2x upsampling and a 3x3 convolution, whose outputs every input pixel reaches
@@ -8,6 +9,14 @@ evenly, so the decoder cannot paint the transposed convolution's uneven-overlap 
 ``noise="latent"`` gives the U-Net one low-dimensional code per sample, appended at every decoder level: drawn from
 N(0, I) when sampling, or given by an encoder in training (psgan ``--lambda_vae_L1``: the cVAE-GAN branch of
 BicycleGAN, Zhu et al., "Toward Multimodal Image-to-Image Translation", NeurIPS 2017).
+
+``inpaint`` is a generator built to fill holes rather than to translate images: two stride-2 steps down to a quarter
+of the side, residual blocks of dilated 3x3 convolutions there (dilations 1, 2, 4, 8, 1, so the field of view
+spans the whole 64 px crop while the features stay a 16 x 16 map, as in the completion network of Iizuka,
+Simo-Serra and Ishikawa, "Globally and Locally Consistent Image Completion", SIGGRAPH 2017), then nearest-neighbour
+upsampling with skips from the encoder. The U-Net squeezes a 64 px crop to a 1 x 1 code and must rebuild the
+person's layout from it; here every output pixel keeps a spatial feature of its own neighbourhood and of the
+silhouette it is told to fill.
 """
 
 from __future__ import annotations
@@ -21,12 +30,16 @@ NOISE_MODES = ("none", "encoder_one", "encoder_all", "decoder", "latent")
 UPSAMPLE_MODES = ("transpose", "resize")
 UNET_DEPTHS = {"unet_64": 6, "unet_128": 7, "unet_256": 8}
 RESNET_BLOCKS = {"resnet_6blocks": 6, "resnet_9blocks": 9}
-GENERATOR_NAMES = (*UNET_DEPTHS, *RESNET_BLOCKS)
+INPAINT_GENERATOR = "inpaint"
+GENERATOR_NAMES = (*UNET_DEPTHS, *RESNET_BLOCKS, INPAINT_GENERATOR)
 
 NOISE_STD = 0.8
 ENCODER_NOISE_CHANNELS = 8
 DECODER_NOISE_CHANNELS_INNERMOST = 256
 DECODER_NOISE_CHANNELS = 128
+# The inpainting G's dilated residual blocks at a quarter of the side.
+INPAINT_DILATIONS = (1, 2, 4, 8, 1)
+INPAINT_NOISE_CHANNELS = 64
 DIFF_MAP_EPS = 1e-6
 # Size of the latent code of noise="latent" (BicycleGAN's nz).
 LATENT_DIM = 8
@@ -341,6 +354,79 @@ class ResnetGenerator(nn.Module):
         return torch.tanh(self.model(x))
 
 
+def _leaky() -> nn.LeakyReLU:
+    return nn.LeakyReLU(0.2)
+
+
+class DilatedResidualBlock(nn.Module):
+    """(x + [3x3 conv, dilation d, LeakyReLU, 3x3 conv](x)) / sqrt(2): the sum of two unit-variance paths is
+    scaled back to unit variance, so a stack of blocks without normalisation neither grows nor vanishes."""
+
+    def __init__(self, channels: int, dilation: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation), _leaky(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x + self.body(x)) * 0.5**0.5
+
+
+class InpaintGenerator(nn.Module):
+    """The dilated inpainting G (module docstring): input side divisible by 4, no normalisation layer.
+
+    Without normalisation no batch statistic differs between training and sampling, and nothing subtracts the
+    spatially constant noise a sample's person is drawn from (an instance norm would). ``noise="decoder"`` appends
+    INPAINT_NOISE_CHANNELS fresh channel-noise maps (``ChannelNoise``) with a 1x1 projection before the dilated
+    blocks and before each upsampling step.
+    """
+
+    def __init__(self, input_nc: int, output_nc: int, ngf: int = 64, noise: str = "none") -> None:
+        super().__init__()
+        if noise not in ("none", "decoder"):
+            raise ValueError(f"the {INPAINT_GENERATOR} generator injects noise 'none' or 'decoder', not {noise!r}")
+        wide, widest = 2 * ngf, 4 * ngf
+
+        def noise_input(channels: int) -> nn.Module:
+            if noise == "none":
+                return nn.Identity()
+            return _noise_projection(channels, ChannelNoise(INPAINT_NOISE_CHANNELS), INPAINT_NOISE_CHANNELS, True)
+
+        self.stem = nn.Sequential(nn.Conv2d(input_nc, ngf, 5, padding=2), _leaky())
+        self.down1 = nn.Sequential(nn.Conv2d(ngf, wide, 3, stride=2, padding=1), _leaky())
+        self.down2 = nn.Sequential(nn.Conv2d(wide, widest, 3, stride=2, padding=1), _leaky())
+        self.middle = nn.Sequential(noise_input(widest), *(DilatedResidualBlock(widest, d) for d in INPAINT_DILATIONS))
+        self.up1 = nn.Sequential(noise_input(widest), nn.Upsample(scale_factor=2, mode="nearest"),
+                                 nn.Conv2d(widest, wide, 3, padding=1), _leaky())
+        self.merge1 = nn.Sequential(nn.Conv2d(2 * wide, wide, 3, padding=1), _leaky())
+        self.up2 = nn.Sequential(noise_input(wide), nn.Upsample(scale_factor=2, mode="nearest"),
+                                 nn.Conv2d(wide, ngf, 3, padding=1), _leaky())
+        self.merge2 = nn.Sequential(nn.Conv2d(2 * ngf, ngf, 3, padding=1), _leaky(),
+                                    nn.Conv2d(ngf, output_nc, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] % 4 or x.shape[-2] % 4:
+            raise ValueError(f"the {INPAINT_GENERATOR} generator needs sides divisible by 4, got {tuple(x.shape[-2:])}")
+        full = self.stem(x)
+        half = self.down1(full)
+        h = self.middle(self.down2(half))
+        h = self.merge1(torch.cat([self.up1(h), half], dim=1))
+        h = self.merge2(torch.cat([self.up2(h), full], dim=1))
+        return torch.tanh(h)
+
+    def init_fan_in(self) -> None:
+        """He initialisation for LeakyReLU(0.2) with zero biases, the output layer at 0.1 of it (G starts near
+        grey): a 0.02-std init, which BatchNorm rescales in the other generators, would leave this one's signal
+        vanishing through a dozen unnormalised layers."""
+        convs = [m for m in self.modules() if isinstance(m, nn.Conv2d)]
+        for conv in convs:
+            nn.init.kaiming_normal_(conv.weight, a=0.2, nonlinearity="leaky_relu")
+            nn.init.zeros_(conv.bias)
+        with torch.no_grad():
+            convs[-1].weight.mul_(0.1)
+
+
 def define_G(
     netG: str,
     input_nc: int = 3,
@@ -366,6 +452,10 @@ def define_G(
     if netG in UNET_DEPTHS:
         net: nn.Module = UnetGenerator(in_nc, output_nc, UNET_DEPTHS[netG], ngf, norm, use_dropout, noise,
                                        diff_map, upsample)
+    elif netG == INPAINT_GENERATOR:
+        if diff_map:
+            raise ValueError(f"{netG} has no difference map; use a unet_* generator")
+        net = InpaintGenerator(in_nc, output_nc, ngf, noise)
     elif netG in RESNET_BLOCKS:
         if noise != "none" or diff_map or upsample != "transpose":
             raise ValueError(f"{netG} supports neither noise injection, the difference map nor resize upsampling "
@@ -373,9 +463,11 @@ def define_G(
                              "use a unet_* generator")
         net = ResnetGenerator(in_nc, output_nc, ngf, norm, use_dropout, RESNET_BLOCKS[netG])
     else:
-        names = ", ".join([*UNET_DEPTHS, *RESNET_BLOCKS])
+        names = ", ".join(GENERATOR_NAMES)
         raise ValueError(f"generator {netG!r} is not supported; choose one of {names}")
     init_weights(net, init_type, init_gain)
+    if isinstance(net, InpaintGenerator):
+        net.init_fan_in()  # its own scale: no norm layer rescales the general init
     if diff_map:
         net.zero_init_output()  # after the general init, which would overwrite it
     if noise == "latent":

@@ -46,6 +46,17 @@ def tiny_shape_run(crop_dataroot, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_inpaint_run(crop_dataroot, tmp_path_factory) -> Path:
+    """checkpoints folder holding run ``tiny`` with the dilated inpainting generator (decoder noise, silhouette
+    input), 1 epoch."""
+    checkpoints = tmp_path_factory.mktemp("anon_inpaint_ckpt")
+    flags = [{"unet_64": "inpaint"}.get(flag, flag) for flag in TINY_RUN]
+    assert train_script.main(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(checkpoints),
+                              "--name", "tiny", *flags, "--netG_noise", "decoder", "--netG_silhouette_input"]) == 0
+    return checkpoints
+
+
+@pytest.fixture(scope="session")
 def tiny_silhouette_run(crop_dataroot, tmp_path_factory) -> Path:
     """checkpoints folder holding run ``tiny`` told where the person is (--netG_silhouette_input), 1 epoch; train.py
     leaves its silhouette bank in the run folder."""

@@ -501,14 +501,27 @@ def test_a_cvae_model_exports_without_its_encoder_and_samples_strangers(demo_fra
     assert "gan" in {p["method"] for p in check_frames(tmp_path / "out")}
 
     model = load_model_file(out)
+    assert np.abs(paint_box(model, 1.0, 0) - paint_box(model, 1.0, 1)).mean() > 0.5  # measured 2.4 (1 tiny epoch)
+    assert np.array_equal(paint_box(model, 0.0, 0), paint_box(model, 0.0, 1))
+
+
+def paint_box(model, truncation: float, seed: int) -> np.ndarray:
+    """The grey levels ``model`` paints in a 24 x 52 box of a fixed random 64 px window, with ``seed``."""
     pixels = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    window = Window(pixels=pixels, box=(20, 8, 44, 60), rng=np.random.default_rng(5))
+    return WindowGenerator(model, truncation)([window], seed)[0][8:60, 20:44].astype(float)
 
-    def paint(truncation: float, seed: int) -> np.ndarray:
-        window = Window(pixels=pixels, box=(20, 8, 44, 60), rng=np.random.default_rng(5))
-        return WindowGenerator(model, truncation)([window], seed)[0][8:60, 20:44].astype(float)
 
-    assert np.abs(paint(1.0, 0) - paint(1.0, 1)).mean() > 0.5  # grey levels; measured 2.4 after one tiny epoch
-    assert np.array_equal(paint(0.0, 0), paint(0.0, 1))
+def test_an_inpaint_generator_model_anonymizes_and_draws_strangers(demo_frames, tiny_inpaint_run, tmp_path):
+    """--netG inpaint goes through the same export and anonymize.py path as the U-Net: its noise is drawn per
+    seed and --truncation 0 removes it."""
+    out = export_model_file(tiny_inpaint_run / "tiny", "latest", tmp_path / "inpaint.pth", network_mode="eval")
+    assert run(demo_frames, tmp_path / "out", "--method", "gan", "--model_file", str(out)) == 0
+    assert "gan" in {p["method"] for p in check_frames(tmp_path / "out")}
+    model = load_model_file(out)
+    assert model.opt.netG == "inpaint"
+    assert np.abs(paint_box(model, 1.0, 0) - paint_box(model, 1.0, 1)).mean() > 0.5
+    assert np.array_equal(paint_box(model, 0.0, 0), paint_box(model, 0.0, 1))
 
 
 def test_a_silhouette_model_without_its_bank_is_one_error(demo_frames, tiny_silhouette_run, tmp_path, capsys):

@@ -319,3 +319,62 @@ def test_init_weights(init_type: str) -> None:
         assert torch.allclose(rows @ rows.T, torch.eye(256), atol=1e-4)
     with pytest.raises(ValueError):
         init_weights(net, "uniform")
+
+
+def _tiny_inpaint(noise: str = "decoder") -> nn.Module:
+    return define_G("inpaint", ngf=8, mask_input=True, silhouette_input=True, noise=noise)
+
+
+def test_inpaint_generator_shapes_range_and_sides() -> None:
+    net = _tiny_inpaint()
+    out = net(torch.rand(2, 5, 64, 48) * 2 - 1)
+    assert out.shape == (2, 3, 64, 48)
+    assert out.abs().max().item() < 1.0  # tanh
+    with pytest.raises(ValueError, match="divisible by 4"):
+        net(torch.zeros(1, 5, 62, 64))
+
+
+def test_inpaint_generator_has_no_normalisation_so_training_and_sampling_agree() -> None:
+    net = _tiny_inpaint(noise="none")
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm | nn.InstanceNorm2d) for m in net.modules())
+    x = torch.rand(3, 5, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(net.train()(x), net.eval()(x))
+
+
+def test_inpaint_generator_noise_is_seedable_and_truncatable() -> None:
+    net = _tiny_inpaint().eval()
+    x = torch.rand(1, 5, 32, 32) * 2 - 1
+    samples = _samples(net, x, range(4))
+    assert samples.std(dim=0).mean().item() > 1e-3  # seeds paint differently
+    assert torch.equal(_samples(net, x, range(4)), samples)  # and the same seed the same
+    assert set_noise_truncation(net, 0.0) == 3  # before the dilated blocks and before each upsampling
+    assert _samples(net, x, range(4)).std(dim=0).max().item() == 0.0
+
+
+def test_inpaint_generator_keeps_its_signal_scale_at_init() -> None:
+    # Without normalisation, the residual blocks' 1/sqrt(2) and the fan-in init keep the features' spread (about
+    # 1.9x over the five blocks, 0.5 at the encoder's end): an unscaled residual sum grows it about 11x, the
+    # general 0.02-std init leaves the encoder's features at 0.003.
+    torch.manual_seed(0)
+    net = define_G("inpaint", ngf=16, mask_input=True)
+    features = net.down2(net.down1(net.stem(torch.rand(4, 4, 64, 64) * 2 - 1)))
+    ratio = (net.middle(features).std() / features.std()).item()
+    assert 0.5 < ratio < 3.0
+    assert 0.1 < features.std().item() < 2.0
+
+
+def test_inpaint_generator_sees_the_whole_64_px_crop_from_the_box_centre() -> None:
+    torch.manual_seed(0)
+    net = _tiny_inpaint(noise="none")
+    x = torch.zeros(1, 5, 64, 64, requires_grad=True)
+    net(x)[0, :, 32, 32].sum().backward()
+    reach = x.grad.abs().sum(dim=1)[0]
+    assert all(reach[y, x_].item() > 0 for y, x_ in ((0, 0), (0, 63), (63, 0), (63, 63)))
+
+
+def test_inpaint_generator_refuses_what_it_does_not_have() -> None:
+    with pytest.raises(ValueError, match="'none' or 'decoder'"):
+        define_G("inpaint", ngf=4, noise="latent")
+    with pytest.raises(ValueError, match="difference map"):
+        define_G("inpaint", ngf=4, diff_map=True)
