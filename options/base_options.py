@@ -26,6 +26,7 @@ from models.networks import (
     NORM_TYPES,
     PERSON_D_NAMES,
     UPSAMPLE_MODES,
+    generator_problem,
 )
 from util.cli import number
 from util.fileio import atomic_write_text
@@ -220,6 +221,11 @@ class BaseOptions:
             opt.small_input_size = models.find_model_using_name(opt.model).small_input_size(opt)
         except ValueError as error:
             parser.error(str(error))
+        for flag, netG, diff_map in (("--netG", opt.netG, False),
+                                     ("--netG2", getattr(opt, "netG2", "none"), getattr(opt, "unet_diff_map", False))):
+            problem = None if netG == "none" else generator_problem(netG, opt.netG_noise, diff_map, opt.netG_upsample)
+            if problem:
+                parser.error(f"{flag} {netG}: {problem}")
         on_cuda = cuda_requested(opt.gpu_ids)
         opt.amp = choose_amp(opt.amp, on_cuda)
         problem = amp_problem(opt.amp, on_cuda, self.gan_modes(opt))

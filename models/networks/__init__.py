@@ -23,6 +23,7 @@ from .generators import (
     UnetBlock,
     UnetGenerator,
     define_G,
+    generator_problem,
     mask_channel,
     set_noise_truncation,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "count_parameters",
     "define_D_image",
     "define_D_person",
+    "generator_problem",
     "define_G",
     "discriminator_accuracy",
     "feature_matching_loss",

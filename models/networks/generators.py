@@ -384,8 +384,9 @@ class InpaintGenerator(nn.Module):
 
     def __init__(self, input_nc: int, output_nc: int, ngf: int = 64, noise: str = "none") -> None:
         super().__init__()
-        if noise not in ("none", "decoder"):
-            raise ValueError(f"the {INPAINT_GENERATOR} generator injects noise 'none' or 'decoder', not {noise!r}")
+        problem = generator_problem(INPAINT_GENERATOR, noise)
+        if problem:
+            raise ValueError(problem)
         wide, widest = 2 * ngf, 4 * ngf
 
         def noise_input(channels: int) -> nn.Module:
@@ -427,6 +428,21 @@ class InpaintGenerator(nn.Module):
             convs[-1].weight.mul_(0.1)
 
 
+def generator_problem(netG: str, noise: str = "none", diff_map: bool = False, upsample: str = "transpose"
+                      ) -> str | None:
+    """Why ``define_G`` cannot build this generator, in one line, or None (option parsing reports it up front)."""
+    if netG not in GENERATOR_NAMES:
+        return f"generator {netG!r} is not supported; choose one of {', '.join(GENERATOR_NAMES)}"
+    if netG in RESNET_BLOCKS and (noise != "none" or diff_map or upsample != "transpose"):
+        return (f"{netG} supports neither noise injection, the difference map nor resize upsampling "
+                f"(got noise={noise!r}, diff_map={diff_map}, upsample={upsample!r}); use a unet_* generator")
+    if netG == INPAINT_GENERATOR and noise not in ("none", "decoder"):
+        return f"the {INPAINT_GENERATOR} generator injects noise 'none' or 'decoder', not {noise!r}"
+    if netG == INPAINT_GENERATOR and diff_map:
+        return f"the {INPAINT_GENERATOR} generator has no difference map; use a unet_* generator"
+    return None
+
+
 def define_G(
     netG: str,
     input_nc: int = 3,
@@ -448,23 +464,17 @@ def define_G(
 
     No device placement or DataParallel: the caller owns devices.
     """
+    problem = generator_problem(netG, noise, diff_map, upsample)
+    if problem:
+        raise ValueError(problem)
     in_nc = input_nc + (1 if mask_input else 0) + (1 if silhouette_input else 0)
     if netG in UNET_DEPTHS:
         net: nn.Module = UnetGenerator(in_nc, output_nc, UNET_DEPTHS[netG], ngf, norm, use_dropout, noise,
                                        diff_map, upsample)
     elif netG == INPAINT_GENERATOR:
-        if diff_map:
-            raise ValueError(f"{netG} has no difference map; use a unet_* generator")
         net = InpaintGenerator(in_nc, output_nc, ngf, noise)
-    elif netG in RESNET_BLOCKS:
-        if noise != "none" or diff_map or upsample != "transpose":
-            raise ValueError(f"{netG} supports neither noise injection, the difference map nor resize upsampling "
-                             f"(got noise={noise!r}, diff_map={diff_map}, upsample={upsample!r}); "
-                             "use a unet_* generator")
-        net = ResnetGenerator(in_nc, output_nc, ngf, norm, use_dropout, RESNET_BLOCKS[netG])
     else:
-        names = ", ".join(GENERATOR_NAMES)
-        raise ValueError(f"generator {netG!r} is not supported; choose one of {names}")
+        net = ResnetGenerator(in_nc, output_nc, ngf, norm, use_dropout, RESNET_BLOCKS[netG])
     init_weights(net, init_type, init_gain)
     if isinstance(net, InpaintGenerator):
         net.init_fan_in()  # its own scale: no norm layer rescales the general init

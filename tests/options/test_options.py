@@ -81,6 +81,9 @@ def test_stage_two_flags_are_unknown_to_psgan(tmp_path):
     ("--preprocess resize_zoom", "unknown token"),
     ("--preprocess resize_crop --load_size 100 --crop_size 256", "--load_size (100) must be >= --crop_size"),
     ("--gpu_ids a,b", "--gpu_ids"),
+    ("--netG inpaint --netG_noise latent", "--netG inpaint: the inpaint generator injects noise 'none' or 'decoder'"),
+    ("--model progan --netG unet_64 --netG2 inpaint --unet_diff_map", "--netG2 inpaint: the inpaint generator has no"),
+    ("--netG resnet_6blocks --netG_noise decoder", "--netG resnet_6blocks: resnet_6blocks supports neither"),
 ])
 def test_inconsistent_flags_name_the_flag(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit):
