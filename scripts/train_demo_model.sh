@@ -13,12 +13,18 @@
 # NAME_background), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other
 # core free, at about 1.4x the time), SILHOUETTE (1; 0 trains the model shipped before this one, SHA-256
 # 249e1860...14f9, without the silhouette input and with the background pull only in the fine-tune; NAME then
-# defaults to demo_people64).
+# defaults to demo_people64), GENERATOR (unet_64; inpaint trains both stages with the dilated inpainting generator
+# instead, docs/results/demo_model/inpaint_generator/, and NAME gets the suffix _inpaint).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 silhouette="${SILHOUETTE:-1}"
 if [[ "$silhouette" != 0 && "$silhouette" != 1 ]]; then
     echo "train_demo_model.sh: SILHOUETTE must be 0 or 1, got '$silhouette'" >&2
+    exit 2
+fi
+generator="${GENERATOR:-unet_64}"
+if [[ "$generator" != unet_64 && "$generator" != inpaint ]]; then
+    echo "train_demo_model.sh: GENERATOR must be unet_64 or inpaint, got '$generator'" >&2
     exit 2
 fi
 source scripts/setup.sh
@@ -30,6 +36,10 @@ default_name=demo_people64
 if [[ "$silhouette" == 1 ]]; then
     variant=("${demo_silhouette_flags[@]}")
     default_name=demo_people64_silhouette
+fi
+if [[ "$generator" == inpaint ]]; then
+    variant+=(--netG inpaint)  # after demo_model_flags' --netG unet_64: the later flag wins
+    default_name="${default_name}_inpaint"
 fi
 name="${NAME:-$default_name}"
 frames="${FRAMES:-480}"

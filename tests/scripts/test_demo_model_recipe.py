@@ -79,3 +79,17 @@ def test_silhouette_variant_rejects_a_value_other_than_0_or_1():
                             timeout=30, env={"PATH": "/usr/bin:/bin", "SILHOUETTE": "yes"})
     assert result.returncode == 2
     assert result.stderr.strip() == "train_demo_model.sh: SILHOUETTE must be 0 or 1, got 'yes'"
+
+
+def test_generator_variant_trains_both_stages_with_the_inpainting_generator(crop_dataroot, tmp_path):
+    """GENERATOR=inpaint adds --netG inpaint to the variant flags both train.py commands take, after the recipe's
+    --netG unet_64, so both stages build the inpainting generator; any other value is one error."""
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    assert 'variant+=(--netG inpaint)' in text and 'generator="${GENERATOR:-unet_64}"' in text
+    flags = [*recipe_flags("train_demo_model.sh", ("demo_model_flags",)), "--netG", "inpaint"]
+    opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
+    assert opt.netG == "inpaint" and opt.netG_noise == "decoder"
+    result = subprocess.run(["bash", "scripts/train_demo_model.sh"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=30, env={"PATH": "/usr/bin:/bin", "GENERATOR": "unet_128"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "train_demo_model.sh: GENERATOR must be unet_64 or inpaint, got 'unet_128'"
