@@ -75,6 +75,12 @@ class BaseModel:
         resolve it into ``opt.small_input_size`` and the dataset follows it; a ValueError explains a bad setting."""
         return None
 
+    @staticmethod
+    def option_problem(opt: argparse.Namespace) -> str | None:
+        """Why these options cannot build the model (flags that contradict each other), or None. The options report
+        it as a usage error naming the flags; the model's constructor raises it as a ValueError."""
+        return None
+
     # -- to be implemented --------------------------------------------------------------------------------
     def set_input(self, batch: Batch) -> None:
         raise NotImplementedError

@@ -63,13 +63,20 @@ class PsganModel(PersonGANModel):
             add_person_batching_option(parser)
         return parser
 
-    def __init__(self, opt: argparse.Namespace) -> None:
+    @staticmethod
+    def option_problem(opt: argparse.Namespace) -> str | None:
         if getattr(opt, "lambda_vae_L1", 0.0) > 0 and opt.netG_noise != "latent":
-            raise ValueError(f"--lambda_vae_L1 gives G an encoded latent code: it needs --netG_noise latent "
-                             f"(got --netG_noise {opt.netG_noise})")
+            return (f"--lambda_vae_L1 gives G an encoded latent code: it needs --netG_noise latent "
+                    f"(got --netG_noise {opt.netG_noise})")
         if getattr(opt, "person_hole_fraction", 0.0) > 0 and opt.bbox_noise == "original":
-            raise ValueError("--person_hole_fraction fills the person's shape with --bbox_noise none or random; "
-                             "'original' is noise baked into the crop's box")
+            return ("--person_hole_fraction fills the person's shape with --bbox_noise none or random; "
+                    "'original' is noise baked into the crop's box")
+        return None
+
+    def __init__(self, opt: argparse.Namespace) -> None:
+        problem = self.option_problem(opt)
+        if problem:
+            raise ValueError(problem)
         super().__init__(opt)
         self.silhouette_input = getattr(opt, "netG_silhouette_input", False)  # psgan's flag; pix2pix shares the class
         self.visual_names = ["real_A", "fake_B", "fake_B_display", "real_B"]

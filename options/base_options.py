@@ -217,10 +217,14 @@ class BaseOptions:
         if "crop" in opt.preprocess and opt.load_size < opt.crop_size:
             parser.error(f"--load_size ({opt.load_size}) must be >= --crop_size ({opt.crop_size}) "
                          f"when --preprocess has 'crop'")
+        model_class = models.find_model_using_name(opt.model)
         try:
-            opt.small_input_size = models.find_model_using_name(opt.model).small_input_size(opt)
+            opt.small_input_size = model_class.small_input_size(opt)
         except ValueError as error:
             parser.error(str(error))
+        problem = model_class.option_problem(opt)
+        if problem:
+            parser.error(problem)
         for flag, netG, diff_map in (("--netG", opt.netG, False),
                                      ("--netG2", getattr(opt, "netG2", "none"), getattr(opt, "unet_diff_map", False))):
             problem = None if netG == "none" else generator_problem(netG, opt.netG_noise, diff_map, opt.netG_upsample)

@@ -306,8 +306,11 @@ def test_person_hole_fraction_mixes_holes_and_boxes_per_crop(crop_dataroot, tmp_
 
 
 def test_person_holes_refuse_the_baked_noise_fill(crop_dataroot, tmp_path):
+    """Options built in code (not parsed, which reports the same as a usage error) are refused by the model."""
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--model", "psgan", "--person_hole_fraction", "1"))
+    opt.bbox_noise = "original"
     with pytest.raises(ValueError, match="--person_hole_fraction fills the person's shape"):
-        build(crop_dataroot, tmp_path, "--model", "psgan", "--person_hole_fraction", "1", "--bbox_noise", "original")
+        create_model(opt)
 
 
 def test_discriminator_pretraining_keeps_the_generator_then_releases_it(crop_dataroot, tmp_path):
@@ -352,8 +355,12 @@ def test_cvae_branch_trains_the_encoder_with_the_generator(crop_dataroot, tmp_pa
 
 
 def test_cvae_branch_without_a_latent_generator_is_one_clear_error(crop_dataroot, tmp_path):
+    """Options built in code (not parsed, which reports the same as a usage error) are refused by the model."""
+    opt = TrainOptions().parse(train_args(crop_dataroot, tmp_path, "--model", "psgan", "--lambda_vae_L1", "10",
+                                          "--netG_noise", "latent"))
+    opt.netG_noise = "decoder"
     with pytest.raises(ValueError, match="needs --netG_noise latent \\(got --netG_noise decoder\\)"):
-        build(crop_dataroot, tmp_path, "--model", "psgan", "--netG_noise", "decoder", "--lambda_vae_L1", "10")
+        create_model(opt)
 
 
 def test_a_tiny_cvae_learns_codes_that_carry_each_persons_appearance(crop_dataroot, tmp_path):

@@ -84,6 +84,9 @@ def test_stage_two_flags_are_unknown_to_psgan(tmp_path):
     ("--netG inpaint --netG_noise latent", "--netG inpaint: the inpaint generator injects noise 'none' or 'decoder'"),
     ("--model progan --netG unet_64 --netG2 inpaint --unet_diff_map", "--netG2 inpaint: the inpaint generator has no"),
     ("--netG resnet_6blocks --netG_noise decoder", "--netG resnet_6blocks: resnet_6blocks supports neither"),
+    ("--netG_noise decoder --lambda_vae_L1 10", "--lambda_vae_L1 gives G an encoded latent code: it needs "
+                                                "--netG_noise latent (got --netG_noise decoder)"),
+    ("--person_hole_fraction 1 --bbox_noise original", "--person_hole_fraction fills the person's shape"),
 ])
 def test_inconsistent_flags_name_the_flag(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit):
