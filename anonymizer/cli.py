@@ -6,7 +6,7 @@
         [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
         [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--window_side PX] [--device cpu|cuda]
         [--amp auto|bf16|fp16|none] [--threads N] [--network_mode train|eval] [--truncation 1]
-        [--blend_px 0] [--fallback pixelate] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
+        [--blend_px 0] [--fallback pixelate] [--redraws 0] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]
 
 Who is anonymized comes from ``--detector`` (anonymizer/detection.py): the annotation files of ``-a``, or, without
@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--method", default="gan", choices=METHODS, help="how boxes are replaced")
     how.add_argument("--fallback", default="pixelate", choices=TRADITIONAL_METHODS,
                      help="for people the GAN cannot take (too small, failure) — never the original pixels")
+    how.add_argument("--redraws", type=number(int, minimum=0, maximum=8), default=0,
+                     help="GAN: when the leakage check rejects a painted whole box, paint it again up to this many "
+                          "times (each with a new stranger's silhouette and new noise) before the fallback")
     how.add_argument("--strength", type=number(), default=None,
                      help="strength of a traditional --method: " + "; ".join(
                          f"{m}: {STRENGTH_MEANING[m]} (default {DEFAULT_STRENGTH[m]:g})" for m in TRADITIONAL_METHODS))
@@ -326,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
         person_maps = InstanceIdsIndex(args.instance_ids)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin,
-                        window_side=args.window_side, seed=args.seed)
+                        window_side=args.window_side, seed=args.seed, redraws=args.redraws)
     thresholds = Thresholds(args.detection_threshold, args.fallback_threshold)
     processor = FrameProcessor(detector_list, thresholds, settings, generator, args.show_detections, person_maps)
     # With tracking, windows are generated one at a time so that each track's noise comes from its own seed.

@@ -13,7 +13,9 @@ batch's first person, so reruns are identical; a different ``--batch_size`` chan
 
 Fail closed. A person whose window cannot be built, whose generator call raises, whose output is not finite or
 not a crop of the model's size, or whose paste fails the leakage check (``verify``) gets the fallback method
-(recorded with the reason); a traditional method whose box fails the check is replaced by the fallback, and a
+(recorded with the reason), except that a rejected whole box is first painted again up to ``Settings.redraws``
+times (``--redraws``: each time a new stranger's silhouette and a new batch seed; the rejections are recorded as
+``redrawn``); a traditional method whose box fails the check is replaced by the fallback, and a
 fallback that fails it by full-range uniform noise (``LAST_RESORT``, which shares nothing with the original). A
 paste fails the check when its own box leaks, or when it leaves an overlapping box replaced before it leaking.
 The frame is returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes
@@ -67,6 +69,7 @@ class Settings:
     margin: int | None = None  # None: geometry.default_margin(crop_size)
     window_side: int | None = None  # frame pixels per model window; None: the generator's training scale
     seed: int = 0
+    redraws: int = 0  # GAN repaints of a whole box the leakage check rejected, before the fallback
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Task:
     record: dict = field(default_factory=dict)
     hole: np.ndarray | None = None  # region-sized bool: the person's shape to paint (data.holes); None: the box
     replaced: np.ndarray | None = None  # what the final check requires replaced: the hole once painted, else the box
+    draw: int = 0  # how many rejected whole-box paintings came before this one (Settings.redraws)
 
     @property
     def reads(self) -> Box:
@@ -93,8 +97,11 @@ def frame_seed(relative_path: str) -> int:
     return zlib.crc32(relative_path.encode("utf-8", "surrogateescape"))
 
 
-def batch_seed(seed: int, frame: int, first_index: int) -> int:
-    return int(np.random.SeedSequence([seed, frame, first_index, 1]).generate_state(1, np.uint64)[0] % 2**63)
+def batch_seed(seed: int, frame: int, first_index: int, draw: int = 0) -> int:
+    """The torch seed of one generator batch; ``draw`` > 0 for a repaint of rejected boxes (the first draw keeps
+    the seeds of runs made before repaints existed)."""
+    entropy = [seed, frame, first_index, 1] + ([draw] if draw else [])
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0] % 2**63)
 
 
 def person_seed(seed: int, frame: int, index: int, identity: int | None) -> list[int]:
@@ -252,8 +259,8 @@ class FrameAnonymizer:
         """Run one batch of windows and paste them back in order."""
         start = time.perf_counter()
         first = tasks[0]
-        seed = (batch_seed(self.settings.seed, self.frame, first.index) if first.person.identity is None
-                else batch_seed(self.settings.seed, TRACK_STREAM, first.person.identity))
+        seed = (batch_seed(self.settings.seed, self.frame, first.index, first.draw) if first.person.identity is None
+                else batch_seed(self.settings.seed, TRACK_STREAM, first.person.identity, first.draw))
         try:
             outputs = self.generator([t.window for t in tasks], seed)
             failures = [self.output_problem(output) for output in outputs]
@@ -263,20 +270,31 @@ class FrameAnonymizer:
             outputs = [None] * len(tasks)
             failures = [f"generator error: {type(error).__name__}: {error}"] * len(tasks)
         share = (time.perf_counter() - start) / len(tasks)
-        whole_boxes = []  # persons whose painted shape was rejected: the GAN paints their whole box next
+        repaint = []  # painted next: a rejected shape as a whole box, a rejected whole box with a new draw
         for task, output, failure in zip(tasks, outputs, failures, strict=True):
             begin = time.perf_counter()
             if failure is not None:
                 self.traditional(task, self.settings.fallback, failure)
-            elif not self.paste_generated(task, output):
-                whole_boxes.append(task)
+            else:
+                problem = self.paste_generated(task, output)
+                if problem and task.hole is None and task.draw < self.settings.redraws:
+                    task.record.setdefault("redrawn", []).append(problem)
+                    task.draw += 1
+                    repaint.append(task)
+                elif problem and task.hole is None:
+                    self.reject_generated(task, problem)
+                elif problem:
+                    task.record["shape_rejected"] = {"problem": problem, "leakage": task.record.pop("leakage")}
+                    task.hole = None
+                    repaint.append(task)
             task.seconds += share + time.perf_counter() - begin
             task.record["seconds"] = round(task.seconds, 4)
-        for task in whole_boxes:
-            task.hole = None
+        for task in repaint:
+            # A whole box, drawn afresh: the generator draws the stranger's silhouette from a new child of the
+            # person's stream, and the batch seed changes with the draw.
             task.window = Window(task.window.pixels, task.window.box, task.rng, None)
-        if whole_boxes:
-            self.generate(whole_boxes)
+        for draw in sorted({task.draw for task in repaint}):
+            self.generate([task for task in repaint if task.draw == draw])
 
     def output_problem(self, output: np.ndarray | None) -> str | None:
         """Why one generator output cannot be pasted (None: it is a finite crop × crop × 3 array)."""
@@ -291,9 +309,9 @@ class FrameAnonymizer:
             return "non-finite generator output"
         return None
 
-    def paste_generated(self, task: Task, output: np.ndarray) -> bool:
-        """Paste one generator output. False: the person's painted shape was rejected, and its whole box is to be
-        painted instead (a whole box that is rejected gets the fallback)."""
+    def paste_generated(self, task: Task, output: np.ndarray) -> str | None:
+        """Paste one generator output; or, when the leakage check rejects it, leave the region as it was and
+        return why (the caller repaints or falls back)."""
         placement = task.placement
         wx1, wy1, wx2, wy2 = placement.window
         x1, y1, x2, y2 = task.region
@@ -310,18 +328,18 @@ class FrameAnonymizer:
             if task.hole is not None:  # the background around the person stays as it is
                 values = np.where(task.hole[..., None], values, self.out[y1:y2, x1:x2])
             problem = self.try_paste(task, values, task.hole)
-        if problem and task.hole is not None:
-            task.record["shape_rejected"] = {"problem": problem, "leakage": task.record.pop("leakage")}
-            return False
         if problem:
-            generated = task.record["leakage"]
-            self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
-            task.record["generated_leakage"] = generated  # what the rejected generator output kept
-            return True
+            return problem
         task.record.update(method="gan", path=placement.path, window=list(placement.window))
         if task.hole is not None:
             task.record["painted_fraction"] = round(float(task.hole.mean()), 4)
-        return True
+        return None
+
+    def reject_generated(self, task: Task, problem: str) -> None:
+        """A whole box whose generated content the leakage check rejected (every draw): the fallback."""
+        generated = task.record["leakage"]
+        self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
+        task.record["generated_leakage"] = generated  # what the rejected generator output kept
 
     # -- traditional methods and fallbacks -----------------------------------------------------------------------
     def traditional(self, task: Task, method: str, reason: str | None) -> None:

@@ -95,7 +95,7 @@ CASES = [
     *[case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "blur", flag, value,
            names=flag) for flag, value in [
         ("--blur_sigma", "nan"), ("--blur_sigma", "0"), ("--pixelate_block", "1"), ("--mask_value", "300"),
-        ("--noise_amplitude", "2"), ("--blend_px", "-1"), ("--batch_size", "0"), ("--seed", "-1"),
+        ("--noise_amplitude", "2"), ("--blend_px", "-1"), ("--redraws", "9"), ("--batch_size", "0"), ("--seed", "-1"),
         ("--margin", "-2"), ("--strength", "nan")]],
     case("anonymize.py", "-i", "{frame}", "-a", "{frame_json}", *ANON, "--method", "pixelate", "--strength", "1",
          names="--strength"),

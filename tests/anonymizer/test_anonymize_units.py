@@ -295,6 +295,51 @@ def test_a_rejected_shape_gets_the_gan_over_the_whole_box_before_any_fallback():
     assert np.any(out != image, axis=2)[60:160, 200:240].mean() > 0.95  # the whole box replaced
 
 
+class CopiesFirstDraws:
+    """A stand-in generator that returns its input (a near-copy the check rejects) for its first ``copies``
+    calls, then noise; keeps the seed of each call."""
+
+    crop_size, window_side = 64, 114
+
+    def __init__(self, copies: int) -> None:
+        self.copies = copies
+        self.seeds = []
+        self.rng = np.random.default_rng(3)
+
+    def __call__(self, windows, seed):
+        self.seeds.append(seed)
+        if len(self.seeds) <= self.copies:
+            return [w.pixels.astype(np.float32) for w in windows]
+        return [self.rng.uniform(0, 255, w.pixels.shape).astype(np.float32) for w in windows]
+
+
+@pytest.mark.parametrize("redraws, method, calls", [(0, "pixelate", 1), (1, "pixelate", 2), (2, "gan", 3)])
+def test_a_rejected_whole_box_is_painted_again_up_to_redraws_times(redraws, method, calls):
+    """anonymize.py --redraws N: a whole box the leakage check rejects gets up to N new paintings, each with its
+    own seed, before the fallback; the record keeps every rejection. Here the first two paintings copy the
+    input."""
+    image, _, person = person_in_frame(np.random.default_rng(5))
+    generator = CopiesFirstDraws(copies=2)
+    out, records = FrameAnonymizer(image, Settings(method="gan", redraws=redraws), generator, 0).run([(0, person)])
+    assert records[0]["method"] == method and len(generator.seeds) == calls == len(set(generator.seeds))
+    assert len(records[0].get("redrawn", [])) == min(redraws, 2)
+    assert all(problem.startswith("its fine detail correlates") for problem in records[0].get("redrawn", []))
+    assert ("fallback_reason" in records[0]) == (method == "pixelate")
+    assert verify.box_problem(image[60:160, 200:240], out[60:160, 200:240]) is None  # never the original
+
+
+def test_the_first_draw_keeps_the_seed_it_had_before_redraws():
+    """Runs made before --redraws existed are reproduced: a box that passes at once is painted with the same
+    seed whatever --redraws is."""
+    image, _, person = person_in_frame(np.random.default_rng(6))
+    seeds = []
+    for redraws in (0, 3):
+        generator = CopiesFirstDraws(copies=0)
+        FrameAnonymizer(image, Settings(method="gan", redraws=redraws), generator, 0).run([(0, person)])
+        seeds.append(generator.seeds)
+    assert seeds[0] == seeds[1] and len(seeds[0]) == 1
+
+
 def test_the_frame_check_over_a_hole():
     """frame_problems with a hole: the hole must be written and must not keep the original's detail; the rest of
     the box may stay the original."""
