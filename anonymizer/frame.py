@@ -277,15 +277,7 @@ class FrameAnonymizer:
                 self.traditional(task, self.settings.fallback, failure)
             else:
                 problem = self.paste_generated(task, output)
-                if problem and task.hole is None and task.draw < self.settings.redraws:
-                    task.record.setdefault("redrawn", []).append(problem)
-                    task.draw += 1
-                    repaint.append(task)
-                elif problem and task.hole is None:
-                    self.reject_generated(task, problem)
-                elif problem:
-                    task.record["shape_rejected"] = {"problem": problem, "leakage": task.record.pop("leakage")}
-                    task.hole = None
+                if problem and self.paint_again(task, problem):
                     repaint.append(task)
             task.seconds += share + time.perf_counter() - begin
             task.record["seconds"] = round(task.seconds, 4)
@@ -335,11 +327,22 @@ class FrameAnonymizer:
             task.record["painted_fraction"] = round(float(task.hole.mean()), 4)
         return None
 
-    def reject_generated(self, task: Task, problem: str) -> None:
-        """A whole box whose generated content the leakage check rejected (every draw): the fallback."""
+    def paint_again(self, task: Task, problem: str) -> bool:
+        """After the leakage check rejected a painting: True if the GAN paints the person again — a rejected
+        shape as its whole box (the same draw), a rejected whole box with a new draw while ``Settings.redraws``
+        allows; otherwise the fallback replaces the box and False is returned."""
+        if task.hole is not None:
+            task.record["shape_rejected"] = {"problem": problem, "leakage": task.record.pop("leakage")}
+            task.hole = None
+            return True
+        if task.draw < self.settings.redraws:
+            task.record.setdefault("redrawn", []).append(problem)
+            task.draw += 1
+            return True
         generated = task.record["leakage"]
         self.traditional(task, self.settings.fallback, f"generated box rejected: {problem}")
         task.record["generated_leakage"] = generated  # what the rejected generator output kept
+        return False
 
     # -- traditional methods and fallbacks -----------------------------------------------------------------------
     def traditional(self, task: Task, method: str, reason: str | None) -> None:
