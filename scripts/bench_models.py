@@ -21,7 +21,7 @@ and CUDA configurations run in subprocesses when the budget holds them (boxes ra
 
 ``bench_generator_upsample`` times a psgan step at the demo model's sizes (64 px, unet_64, ngf/ndf 32, batch 4)
 for each ``--netG_upsample`` mode, interleaved, with the generator's forward + backward alone;
-``bench_inpaint_generator`` the same for ``--netG inpaint`` against unet_64.
+``bench_inpaint_generator`` the same for ``--netG inpaint`` (ngf 32, 40 and 48) against unet_64.
 """
 
 from __future__ import annotations
@@ -388,8 +388,11 @@ def bench_generator_upsample(repeats: int, budget: Budget, batch_size: int = 4) 
 
 
 def bench_inpaint_generator(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
-    """psgan step at the demo model's sizes with the dilated inpainting G against the U-Net, and each G alone."""
+    """psgan step at the demo model's sizes with the dilated inpainting G (ngf 32, and wider: what a candidate with
+    more capacity would cost in the recipe's 2 hours) against the U-Net, and each G alone."""
     models = {netG: build_model(DEMO_OPTIONS, batch_size=batch_size, netG=netG) for netG in ("unet_64", "inpaint")}
+    for ngf in (40, 48):
+        models[f"inpaint_ngf{ngf}"] = build_model(DEMO_OPTIONS, batch_size=batch_size, netG="inpaint", ngf=ngf)
     return generator_step_figures(models, repeats, budget, batch_size, reference="unet_64")
 
 
