@@ -6,7 +6,7 @@
 # model painting each person in its own shape from the frames' gtFine instance ids (anonymize.py --instance_ids).
 # Every step resumes (outputs and evaluations already in WORK_DIR are kept: use a fresh WORK_DIR for a new model).
 # Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), MODEL_FILE (the shipped model), METHODS,
-# RESULTS_DIR (docs/results/demo_model).
+# RESULTS_DIR (docs/results/demo_model), REDRAWS (0: anonymize.py --redraws for the GAN methods).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
@@ -15,6 +15,7 @@ work_dir="${WORK_DIR:-./demo_model_work}"
 frames="${FRAMES:-24}"
 model_file="${MODEL_FILE:-models/shipped/demo_psgan.pth}"
 methods="${METHODS:-gan,gan_shape,blur,pixelate,mask,noise}"
+redraws="${REDRAWS:-0}"
 held_out="$work_dir/heldout"
 results="${RESULTS_DIR:-docs/results/demo_model}"
 
@@ -26,8 +27,10 @@ fi
 echo "== 2/4 anonymize with every method (seeds 0 and 1)"
 for method in ${methods//,/ }; do
     how=(--method "$method" --model_file "$model_file")
-    if [[ "$method" == gan_shape ]]; then
-        how=(--method gan --model_file "$model_file" --instance_ids "$held_out/gtFine")
+    if [[ "$method" == gan ]]; then
+        how+=(--redraws "$redraws")
+    elif [[ "$method" == gan_shape ]]; then
+        how=(--method gan --model_file "$model_file" --redraws "$redraws" --instance_ids "$held_out/gtFine")
     fi
     for seed in 0 1; do
         "$AGAN_PYTHON" anonymize.py -i "$held_out/leftImg8bit" -a "$held_out/gtBboxCityPersons" \

@@ -3,7 +3,8 @@
 # in eval mode to MODEL_FILE (with its silhouette bank), print its SHA-256, then the GAN rows of
 # scripts/demo_model_evidence.sh on 12 and on 48 held-out frames (seed 1502, whole boxes, sampling seeds 0/1) in
 # EVAL_ROOT/eval12 and EVAL_ROOT/eval48 (each with results/table.md and results/persons_before_after.png).
-# Every step resumes as demo_model_evidence.sh does; use a fresh EVAL_ROOT for a new model.
+# Every step resumes as demo_model_evidence.sh does; use a fresh EVAL_ROOT for a new model. REDRAWS (0) is passed
+# on to it (anonymize.py --redraws).
 # Usage: bash scripts/measure_demo_candidate.sh RUN_DIR MODEL_FILE EVAL_ROOT
 set -euo pipefail
 if (( $# != 3 )); then
