@@ -27,10 +27,11 @@ fi
 echo "== 2/4 anonymize with every method (seeds 0 and 1)"
 for method in ${methods//,/ }; do
     how=(--method "$method" --model_file "$model_file")
-    if [[ "$method" == gan ]]; then
+    if [[ "$method" == gan_shape ]]; then
+        how=(--method gan --model_file "$model_file" --instance_ids "$held_out/gtFine")
+    fi
+    if [[ "$method" == gan* ]]; then
         how+=(--redraws "$redraws")
-    elif [[ "$method" == gan_shape ]]; then
-        how=(--method gan --model_file "$model_file" --redraws "$redraws" --instance_ids "$held_out/gtFine")
     fi
     for seed in 0 1; do
         "$AGAN_PYTHON" anonymize.py -i "$held_out/leftImg8bit" -a "$held_out/gtBboxCityPersons" \
