@@ -54,7 +54,7 @@ from evaluation.reid import (
     load_reid_extractor,
 )
 from util.cli import number, os_error_text
-from util.fileio import atomic_write, atomic_write_json
+from util.fileio import atomic_write, atomic_write_json, torch_writer
 from util.progress import progress_bar
 from util.provenance import git_commit, machine
 from util.weights import WeightsNotFoundError
@@ -227,7 +227,7 @@ def save_state(path: Path, recipe: Recipe, run: Run, data: dict) -> None:
              "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
              "progress": asdict(run.progress), "history": run.history,
              "generator": run.generator.get_state() if run.generator is not None else None}
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    atomic_write(path, torch_writer(state))
 
 
 def load_state(path: Path, recipe: Recipe, data: dict) -> dict:
@@ -350,7 +350,7 @@ def save_model(out: Path, backbone: OSNet, recipe: Recipe, meta: dict) -> None:
     state = {k: v.detach().contiguous() for k, v in backbone.state_dict().items()}
     payload = {"format": TRAINED_FORMAT, "arch": recipe.arch, "input_size": list(recipe.size),
                "state_dict": state, "meta": meta}
-    atomic_write(out, lambda tmp: torch.save(payload, tmp))
+    atomic_write(out, torch_writer(payload))
 
 
 # ----------------------------------------------------------------------------------------------------

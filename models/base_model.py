@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from models.checkpoint_set import CheckpointError
 from models.networks import count_parameters, get_scheduler
 from util import distributed
 from util.cli import one_line
+from util.fileio import torch_writer
 from util.precision import Precision, resolve_amp, to_float
 
 
@@ -39,10 +39,6 @@ def resolve_device(gpu_ids: list[int]) -> torch.device:
         raise ValueError(f"--gpu_ids: GPU {missing} requested but only {torch.cuda.device_count()} visible")
     torch.cuda.set_device(gpu_ids[0])
     return torch.device(f"cuda:{gpu_ids[0]}")
-
-
-def torch_writer(obj: Any) -> Callable[[Path], None]:
-    return lambda path: torch.save(obj, path)
 
 
 class BaseModel:

@@ -128,9 +128,8 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
         raise ValueError(f"network_mode {network_mode!r}: choose one of {', '.join(NETWORK_MODES)}")
     import json
 
-    from models.base_model import torch_writer
     from options.test_options import load_training_options
-    from util.fileio import atomic_write, atomic_write_text
+    from util.fileio import atomic_write, atomic_write_text, torch_writer
 
     run, out = Path(run), Path(out)
     model = load_model(run, epoch=epoch, quiet=True)

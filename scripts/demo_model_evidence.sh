@@ -4,11 +4,18 @@
 # evaluation.evaluate measures person-crop and full-frame FID/KID, in-box LPIPS-diversity (a second seed) and
 # re-ID anonymity; a table and a picture of 16 persons go to RESULTS_DIR. Method gan_shape is the same
 # model painting each person in its own shape from the frames' gtFine instance ids (anonymize.py --instance_ids).
-# Every step resumes (outputs and evaluations already in WORK_DIR are kept: use a fresh WORK_DIR for a new model).
-# Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), MODEL_FILE (the shipped model), METHODS,
-# RESULTS_DIR (docs/results/demo_model), REDRAWS (0: anonymize.py --redraws for the GAN methods).
+# Every step resumes (outputs and evaluations already in WORK_DIR are kept: use a fresh WORK_DIR for a new model);
+# frames already in WORK_DIR/heldout must be those of HELDOUT_SEED and FRAMES (their demo_manifest.json says).
+# Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), HELDOUT_SEED (1502; 1503 is the second held-out
+# set, docs/results/demo_model/second_frame_set/), MODEL_FILE (the shipped model), METHODS, RESULTS_DIR
+# (docs/results/demo_model), REDRAWS (0: anonymize.py --redraws for the GAN methods).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+heldout_seed="${HELDOUT_SEED:-1502}"
+if [[ ! "$heldout_seed" =~ ^[0-9]+$ ]]; then
+    echo "demo_model_evidence.sh: HELDOUT_SEED must be a whole number, got '$heldout_seed'" >&2
+    exit 2
+fi
 source scripts/setup.sh
 
 work_dir="${WORK_DIR:-./demo_model_work}"
@@ -19,9 +26,22 @@ redraws="${REDRAWS:-0}"
 held_out="$work_dir/heldout"
 results="${RESULTS_DIR:-docs/results/demo_model}"
 
-echo "== 1/4 $frames held-out frames (seed 1502) -> $held_out"
-if [[ ! -f "$held_out/identities.json" ]]; then
-    "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$held_out" --frames "$frames" --seed 1502 --quiet
+echo "== 1/4 $frames held-out frames (seed $heldout_seed) -> $held_out"
+if [[ -f "$held_out/identities.json" ]]; then
+    # a folder made for another seed or size would be measured silently as if it were this one
+    made_with="$("$AGAN_PYTHON" -c 'import json, sys
+try:
+    manifest = json.load(open(sys.argv[1]))
+    print("seed %s, %s frames" % (manifest["seed"], manifest["total_frames"]))
+except (OSError, ValueError, KeyError) as error:
+    print("unreadable (%s)" % error)' "$held_out/demo_manifest.json")"
+    if [[ "$made_with" != "seed $heldout_seed, $frames frames" ]]; then
+        echo "demo_model_evidence.sh: $held_out/demo_manifest.json says $made_with; HELDOUT_SEED and FRAMES ask" \
+            "for seed $heldout_seed, $frames frames: use another WORK_DIR" >&2
+        exit 2
+    fi
+else
+    "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$held_out" --frames "$frames" --seed "$heldout_seed" --quiet
 fi
 
 echo "== 2/4 anonymize with every method (seeds 0 and 1)"

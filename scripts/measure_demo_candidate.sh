@@ -2,7 +2,9 @@
 # Measure a trained demo-domain candidate the way the shipped model was measured: export RUN_DIR's best checkpoint
 # in eval mode to MODEL_FILE (with its silhouette bank), print its SHA-256, then the GAN rows of
 # scripts/demo_model_evidence.sh on 12 and on 48 held-out frames (seed 1502, whole boxes, sampling seeds 0/1) in
-# EVAL_ROOT/eval12 and EVAL_ROOT/eval48 (each with results/table.md and results/persons_before_after.png).
+# EVAL_ROOT/eval12 and EVAL_ROOT/eval48, and on the 48 frames of the second held-out set (seed 1503,
+# docs/results/demo_model/second_frame_set/) in EVAL_ROOT/eval48_seed1503 (each with results/table.md and
+# results/persons_before_after.png).
 # Every step resumes as demo_model_evidence.sh does; use a fresh EVAL_ROOT for a new model. REDRAWS (0) is passed
 # on to it (anonymize.py --redraws).
 # Usage: bash scripts/measure_demo_candidate.sh RUN_DIR MODEL_FILE EVAL_ROOT
@@ -22,9 +24,10 @@ source scripts/setup.sh
 mkdir -p "$(dirname "$model")"
 "$AGAN_PYTHON" scripts/export_model.py "$run_dir" --epoch best --out "$model" --network_mode eval
 sha256sum "$model"
-for frames in 12 48; do
-    date -u +"eval$frames start %H:%M:%S"
-    WORK_DIR="$eval_root/eval$frames" FRAMES=$frames MODEL_FILE="$model" METHODS=gan \
-        RESULTS_DIR="$eval_root/eval$frames/results" bash scripts/demo_model_evidence.sh
+for frame_set in eval12:12:1502 eval48:48:1502 eval48_seed1503:48:1503; do
+    IFS=: read -r name frames heldout_seed <<< "$frame_set"
+    date -u +"$name start %H:%M:%S"
+    WORK_DIR="$eval_root/$name" FRAMES=$frames HELDOUT_SEED=$heldout_seed MODEL_FILE="$model" METHODS=gan \
+        RESULTS_DIR="$eval_root/$name/results" bash scripts/demo_model_evidence.sh
 done
 date -u +"all done %H:%M:%S"

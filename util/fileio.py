@@ -44,6 +44,18 @@ def _current_umask() -> int:
     return mask
 
 
+def torch_writer(obj: Any) -> Callable[[Path], None]:
+    """A ``write`` for :func:`atomic_write` that ``torch.save``s ``obj``. It writes through a file object: given a
+    path, torch names the archive's inner folder after the file, here the random temporary name, so the same
+    object would give different bytes (and SHA-256) on every save."""
+    import torch  # here, so that the JSON and text writers do not need torch
+
+    def write(path: Path) -> None:
+        with open(path, "wb") as handle:
+            torch.save(obj, handle)
+    return write
+
+
 def atomic_write_bytes(path: str | Path, payload: bytes) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_bytes(payload))
 

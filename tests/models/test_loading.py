@@ -12,6 +12,7 @@ from models import CheckpointError, create_model, load_model, untrained_model
 from models.loading import export_model_file
 from options import OptionsError
 from options.train_options import TrainOptions
+from util.fileio import sha256_file
 
 TINY = {"crop_size": 64, "load_size": 64, "ngf": 8, "ndf": 8, "gpu_ids": "-1", "quiet": True}
 PSGAN = {"model": "psgan", "netG": "unet_64", "netG_mask_input": True, "netG_noise": "decoder"}
@@ -117,6 +118,17 @@ def test_an_exported_file_runs_in_the_network_mode_it_records(tmp_path):
     fp16_rounding = 2e-2  # the exported weights are fp16
     assert torch.allclose(generate(load_model(tmp_path / "eval.pth"), window_batch()),
                           generate(trained, window_batch()), atol=fp16_rounding)
+
+
+def test_exporting_the_same_checkpoint_twice_gives_the_same_bytes(tmp_path):
+    """A file's SHA-256 identifies the weights (model cards quote it): written through a temporary file, each export
+    used to embed that file's random name in the archive, so two exports of one checkpoint differed."""
+    run, _ = trained_run(tmp_path, PSGAN)
+    export_model_file(run, "best", tmp_path / "first" / "demo.pth", network_mode="eval")
+    export_model_file(run, "best", tmp_path / "second" / "demo.pth", network_mode="eval")
+    first, second = (sha256_file(tmp_path / folder / "demo.pth") for folder in ("first", "second"))
+    assert first == second
+    assert sha256_file(run / "best_net_G.pth") != sha256_file(tmp_path / "first" / "demo.pth")  # fp16, not a copy
 
 
 def test_a_model_file_with_an_unknown_network_mode_is_refused(tmp_path):
