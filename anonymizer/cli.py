@@ -6,7 +6,7 @@
         [--start S --end S --tracking on|off --crf 18] [--name EXP --epoch best --checkpoints_dir DIR | --model_file F]
         [--labels ...] [--box_kind full|visible] [--scale_boxes] [--batch_size 8] [--window_side PX] [--device cpu|cuda]
         [--amp auto|bf16|fp16|none] [--threads N] [--network_mode train|eval] [--truncation 1]
-        [--blend_px 0] [--fallback pixelate] [--redraws 0] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
+        [--blend_px N] [--fallback pixelate] [--redraws 2] [--strength S | --blur_sigma ...] [--seed 0] [--overwrite]
         [--quiet] [--compare PNG]
 
 Who is anonymized comes from ``--detector`` (anonymizer/detection.py): the annotation files of ``-a``, or, without
@@ -49,7 +49,7 @@ from .actions import FrameProcessor, Thresholds
 from .annotations import DEFAULT_LABELS, AnnotationError
 from .detection import DetectionError, Detector
 from .frame import FrameError, Settings
-from .generator import ModelError, WindowGenerator, load_model, load_model_file
+from .generator import ModelError, WindowGenerator, load_model, load_model_file, recorded_feather
 from .methods import DEFAULT_STRENGTH, STRENGTH_MEANING, STRENGTH_RANGE, TRADITIONAL_METHODS
 from .tracking import IoUTracker
 from .video import DEFAULT_CRF, VideoError, anonymize_video, is_video, output_name
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--method", default="gan", choices=METHODS, help="how boxes are replaced")
     how.add_argument("--fallback", default="pixelate", choices=TRADITIONAL_METHODS,
                      help="for people the GAN cannot take (too small, failure) — never the original pixels")
-    how.add_argument("--redraws", type=number(int, minimum=0, maximum=8), default=0,
+    how.add_argument("--redraws", type=number(int, minimum=0, maximum=8), default=2,
                      help="GAN: when the leakage check rejects a painted whole box, paint it again up to this many "
                           "times (each with a new stranger's silhouette and new noise) before the fallback")
     how.add_argument("--strength", type=number(), default=None,
@@ -102,9 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
         low, high = STRENGTH_RANGE[method]
         how.add_argument(f"--{flag}", type=number(minimum=low, maximum=high), default=None,
                          help=f"{STRENGTH_MEANING[method]} for {method} (as method or fallback), {low:g}-{high:g}")
-    how.add_argument("--blend_px", type=number(int, minimum=0), default=0,
+    how.add_argument("--blend_px", type=number(int, minimum=0), default=None,
                      help="feather this many pixels inside the box border (0: hard paste); at most 1/16 of the "
-                          "box's shorter side is used")
+                          "box's shorter side is used. Default: the feather a --model_file records (the shipped "
+                          "demo model: 4), else 0")
     how.add_argument("--seed", type=number(int, minimum=0), default=0, help="same seed -> same output bytes")
 
     gan = parser.add_argument_group("GAN")
@@ -303,6 +304,15 @@ def build_generator(args: argparse.Namespace) -> WindowGenerator | None:
     return WindowGenerator(model, args.truncation)
 
 
+def feather(args: argparse.Namespace) -> int:
+    """--blend_px, else the feather the GAN's model file was measured with (the shipped demo model's: 4), else 0."""
+    if args.blend_px is not None:
+        return args.blend_px
+    if args.method == "gan" and not args.name and not args.show_detections:
+        return recorded_feather(model_file(args))
+    return 0
+
+
 def model_file(args: argparse.Namespace) -> Path:
     """The generator file without --name: --model_file, else the shipped demo model."""
     return Path(args.model_file) if args.model_file else SHIPPED_DEMO_MODEL
@@ -321,6 +331,7 @@ def run(args: argparse.Namespace) -> int:
     detector_list = detectors.build_detectors(args)  # bad detector files or --labels: refused before OUT is made
     log = open_report_log(report_path)
     generator = build_generator(args)
+    args.blend_px = feather(args)  # resolved here, so the report records the feather used
     person_maps = None
     if args.instance_ids is not None and generator is not None:
         if generator.small_size is not None:

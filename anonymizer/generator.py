@@ -99,6 +99,18 @@ def load_model_file(path: str | Path, device: str = "cpu", eval_mode: bool | Non
     return attach_silhouettes(prepare(model, in_eval_mode(model)), path)
 
 
+def recorded_feather(path: str | Path) -> int:
+    """The box-edge feather a shipped generator file was measured with (models.loading.recorded_blend_px): what
+    ``anonymize.py`` pastes its boxes with unless given ``--blend_px``."""
+    from models.loading import recorded_blend_px
+    from options import OptionsError
+
+    try:
+        return recorded_blend_px(path)
+    except OptionsError as error:
+        raise ModelError(str(error)) from None
+
+
 def attach_silhouettes(model, source: Path):
     """A generator told where the person is (psgan ``--netG_silhouette_input``) gets the silhouette bank of its run
     folder or model file as ``model.silhouettes`` (data.silhouettes); other models get None."""

@@ -12,7 +12,8 @@ must fit its file exactly. ``eval_mode=False`` keeps the networks in train mode 
 dropout on), test.py's and the original's default; ``eval_mode=True`` uses BatchNorm's running statistics and no
 dropout. A model file records the mode it was measured in (``network_mode`` in its JSON, written by
 ``scripts/export_model.py --network_mode``); ``eval_mode=None`` (the default) uses that mode for a model file and
-train mode for a run folder.
+train mode for a run folder. A model file may also record the box-edge feather it was measured with (``blend_px``,
+``scripts/export_model.py --blend_px``; ``recorded_blend_px``), which ``anonymize.py`` uses unless told otherwise.
 
 The options layer sits above the model registry (it asks the registry for each model's flags), so this module
 imports it inside the functions rather than at import time; see docs/ARCHITECTURE.md.
@@ -83,6 +84,19 @@ def recorded_network_mode(model_file: str | Path) -> str:
     return mode
 
 
+def recorded_blend_px(model_file: str | Path) -> int:
+    """The box-edge feather (``anonymize.py --blend_px``) a model file ``<stem>.pth`` was measured with:
+    ``blend_px`` in ``<stem>.json`` (0, a hard paste, when the file does not record one)."""
+    from options import OptionsError
+    from options.test_options import load_training_options
+
+    saved_path = Path(model_file).with_suffix(".json")
+    feather = load_training_options(saved_path).get("blend_px", 0)
+    if isinstance(feather, bool) or not isinstance(feather, int) or feather < 0:
+        raise OptionsError(f"{saved_path}: blend_px {feather!r} is not a whole number of pixels >= 0")
+    return feather
+
+
 def untrained_model(*, device: Device = "cpu", eval_mode: bool = False, amp: str = "none", quiet: bool = True,
                     prepack: bool = True, **options: Any) -> BaseModel:
     """A test-time model with freshly initialised weights, built from keyword options: for benchmarks (timing)
@@ -117,15 +131,18 @@ def ready_model(opt: argparse.Namespace, *, eval_mode: bool = False, amp: str = 
 
 
 def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool = True,
-                      network_mode: str = "train") -> Path:
+                      network_mode: str = "train", blend_px: int = 0) -> Path:
     """Write a run's generators as a shipped model file: ``out`` (``<stem>.pth``, the state dict of the only
     generator or ``{name: state dict}``; the moving average ``<G>_ema`` when the run kept one; fp16 with ``half``)
     and ``<stem>.json`` (the run's training options, which ``load_model(out)`` resolves like ``test.py``, and the
-    ``network_mode`` the file runs in by default); a run with ``--netG_silhouette_input`` also gets its silhouette
-    bank beside the file (``data.silhouettes.bank_path``). A run started with ``--init_from`` also records the
-    options of the run it started from (``exported_from.initialised_from``)."""
+    ``network_mode`` the file runs in by default, and the ``blend_px`` feather anonymize.py pastes its boxes with by
+    default); a run with ``--netG_silhouette_input`` also gets its silhouette bank beside the file
+    (``data.silhouettes.bank_path``). A run started with ``--init_from`` also records the options of the run it
+    started from (``exported_from.initialised_from``)."""
     if network_mode not in NETWORK_MODES:
         raise ValueError(f"network_mode {network_mode!r}: choose one of {', '.join(NETWORK_MODES)}")
+    if blend_px < 0:
+        raise ValueError(f"blend_px {blend_px}: a feather is a whole number of pixels >= 0")
     import json
 
     from options.test_options import load_training_options
@@ -150,6 +167,7 @@ def export_model_file(run: str | Path, epoch: str, out: str | Path, half: bool =
             saved["exported_from"]["initialised_from"] = {"run": str(base), "epoch": str(saved.get("epoch", "latest")),
                                                           "options": load_training_options(base / "train_opt.json")}
     saved["network_mode"] = network_mode
+    saved["blend_px"] = blend_px
     if saved.get("netG_silhouette_input"):  # the strangers' silhouettes anonymize.py paints whole boxes with
         from data.silhouettes import bank_path, load_bank
 

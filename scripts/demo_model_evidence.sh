@@ -8,7 +8,8 @@
 # frames already in WORK_DIR/heldout must be those of HELDOUT_SEED and FRAMES (their demo_manifest.json says).
 # Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), HELDOUT_SEED (1502; 1503 is the second held-out
 # set, docs/results/demo_model/second_frame_set/), MODEL_FILE (the shipped model), METHODS, RESULTS_DIR
-# (docs/results/demo_model), REDRAWS (0: anonymize.py --redraws for the GAN methods).
+# (docs/results/demo_model), REDRAWS (anonymize.py --redraws for the GAN methods; unset: its default, 2).
+# The GAN methods paste with the feather MODEL_FILE records (anonymize.py --blend_px; the shipped model's: 4).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 heldout_seed="${HELDOUT_SEED:-1502}"
@@ -22,7 +23,7 @@ work_dir="${WORK_DIR:-./demo_model_work}"
 frames="${FRAMES:-24}"
 model_file="${MODEL_FILE:-models/shipped/demo_psgan.pth}"
 methods="${METHODS:-gan,gan_shape,blur,pixelate,mask,noise}"
-redraws="${REDRAWS:-0}"
+redraws="${REDRAWS:-}"
 held_out="$work_dir/heldout"
 results="${RESULTS_DIR:-docs/results/demo_model}"
 
@@ -50,7 +51,7 @@ for method in ${methods//,/ }; do
     if [[ "$method" == gan_shape ]]; then
         how=(--method gan --model_file "$model_file" --instance_ids "$held_out/gtFine")
     fi
-    if [[ "$method" == gan* ]]; then
+    if [[ "$method" == gan* && -n "$redraws" ]]; then
         how+=(--redraws "$redraws")
     fi
     for seed in 0 1; do

@@ -18,4 +18,8 @@ demo_finetune_flags=(--L1_box_background_weight 1 --lr 0.0001 --n_epochs 2 --n_e
 # "Telling the generator where the person is"): G is told where in the box the person stands, and the box's
 # background is pulled toward the original from the first epoch (the outline says which pixels are street).
 demo_silhouette_flags=(--netG_silhouette_input --L1_box_background_weight 1)
+# The shipped model's generator (scripts/train_demo_model.sh unless GENERATOR=unet_64; docs/realism_recipe.md, "A
+# generator built to fill holes"): dilated residual blocks at a quarter of the side instead of the U-Net's 1x1
+# bottleneck. Given after demo_model_flags, so its --netG wins.
+demo_inpaint_flags=(--netG inpaint)
 demo_logging_flags=(--print_freq 800 --display_freq 1600 --save_latest_freq 3200 --quiet)

@@ -6,7 +6,9 @@ The moving-average generator is exported when the run kept one (``--ema_decay``)
 unless ``--fp32``. ``--network_mode eval`` records that the file runs with BatchNorm's running statistics and no
 dropout by default (the shipped demo model: it was measured better so, models/shipped/MODEL_CARD.md); the default
 ``train`` is the original's test-time mode. ``anonymize.py --model_file OUT`` and ``models.load_model(OUT)`` load
-the result in that mode unless told otherwise.
+the result in that mode unless told otherwise. ``--blend_px N`` records the box-edge feather the file was measured
+with, which ``anonymize.py --model_file OUT`` then pastes with unless given its own ``--blend_px`` (the shipped demo
+model: 4).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from data.silhouettes import SilhouetteError  # noqa: E402
 from models import CheckpointError  # noqa: E402
 from models.loading import NETWORK_MODES, export_model_file  # noqa: E402
 from options import OptionsError  # noqa: E402
-from util.cli import os_error_text  # noqa: E402
+from util.cli import number, os_error_text  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +36,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="the test-time mode the file runs in by default: train (per-image BatchNorm "
                              "statistics, dropout on; the original's) or eval (running statistics, no dropout); "
                              "default %(default)s")
+    parser.add_argument("--blend_px", type=number(int, minimum=0), default=0,
+                        help="the feather (pixels inside the box edge) anonymize.py pastes this file's boxes with "
+                             "by default; default %(default)s, a hard paste")
     args = parser.parse_args(argv)
     if args.out.suffix != ".pth":
         parser.error(f"--out {args.out}: a model file ends in .pth")
     try:
-        out = export_model_file(args.run, args.epoch, args.out, half=not args.fp32, network_mode=args.network_mode)
+        out = export_model_file(args.run, args.epoch, args.out, half=not args.fp32, network_mode=args.network_mode,
+                                blend_px=args.blend_px)
     except (OptionsError, CheckpointError, SilhouetteError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -5,8 +5,9 @@
 # EVAL_ROOT/eval12 and EVAL_ROOT/eval48, and on the 48 frames of the second held-out set (seed 1503,
 # docs/results/demo_model/second_frame_set/) in EVAL_ROOT/eval48_seed1503 (each with results/table.md and
 # results/persons_before_after.png).
-# Every step resumes as demo_model_evidence.sh does; use a fresh EVAL_ROOT for a new model. REDRAWS (0) is passed
-# on to it (anonymize.py --redraws).
+# Every step resumes as demo_model_evidence.sh does; use a fresh EVAL_ROOT for a new model. REDRAWS is passed on
+# to it (anonymize.py --redraws; unset: its default, 2). BLEND_PX (0) is recorded in MODEL_FILE (export_model.py
+# --blend_px): the feather anonymize.py pastes the candidate's boxes with.
 # Usage: bash scripts/measure_demo_candidate.sh RUN_DIR MODEL_FILE EVAL_ROOT
 set -euo pipefail
 if (( $# != 3 )); then
@@ -22,7 +23,8 @@ fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 mkdir -p "$(dirname "$model")"
-"$AGAN_PYTHON" scripts/export_model.py "$run_dir" --epoch best --out "$model" --network_mode eval
+"$AGAN_PYTHON" scripts/export_model.py "$run_dir" --epoch best --out "$model" --network_mode eval \
+    --blend_px "${BLEND_PX:-0}"
 sha256sum "$model"
 for frame_set in eval12:12:1502 eval48:48:1502 eval48_seed1503:48:1503; do
     IFS=: read -r name frames heldout_seed <<< "$frame_set"

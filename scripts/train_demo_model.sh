@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Train the shipped demo-domain GAN (docs/realism_recipe.md): synthetic street frames (seed 1501, never used by a
-# test or an evaluation) with their person masks -> 64 px crops -> psgan with the realism recipe (a weak L1 pull
-# inside the box, mode seeking on 4x4-pooled outputs, a moving average of G's weights, differentiable augmentation
-# of the discriminators' inputs) and the person's silhouette as a generator input with an L1 pull on the box's
-# background (demo_silhouette_flags), batch 4, 26 epochs (44,564 crops), best epoch by validation FID; then 6 epochs
-# of fine-tuning from that checkpoint at half the learning rate, which the shipped model is. With both cores of the
-# project's 2-core CPU machine (THREADS=2, nothing else running) 85-145 minutes for the 26 epochs and about 30 for
-# the fine-tune, as fast as that machine runs on the day (models/shipped/MODEL_CARD.md); 128 px crops train 3x
-# slower per crop, too few steps for 2 hours (docs/realism_recipe.md). Every step resumes: run the same command
-# again after an interruption.
-# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64_silhouette; the fine-tune is
+# Train the shipped demo-domain GAN (docs/realism_recipe.md; models/shipped/MODEL_CARD.md): synthetic street
+# frames (seed 1501, never used by a test or an evaluation) with their person masks -> 64 px crops -> psgan with the
+# realism recipe (a weak L1 pull inside the box, mode seeking on 4x4-pooled outputs, a moving average of G's
+# weights, differentiable augmentation of the discriminators' inputs), the person's silhouette as a generator input
+# with an L1 pull on the box's background (demo_silhouette_flags) and the dilated inpainting generator
+# (demo_inpaint_flags), batch 4, 26 epochs (15 + 11 of linear decay; 44,564 crops), best epoch by validation FID
+# every second epoch; then 6 epochs from that checkpoint at half the learning rate, which the shipped model is. With
+# both cores of the project's 2-core CPU machine (THREADS=2, nothing else running) the shipped model's run took 93
+# minutes for the 26 epochs and 21 for the second stage (114 in all), as fast as that machine runs on the day;
+# 128 px crops train 3x slower per crop, too few steps for 2 hours (docs/realism_recipe.md). Every step resumes: run
+# the same command again after an interruption.
+# Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64_silhouette_inpaint; the second stage is
 # NAME_background), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other
-# core free, at about 1.4x the time), SILHOUETTE (1; 0 trains the model shipped before this one, SHA-256
-# 249e1860...14f9, without the silhouette input and with the background pull only in the fine-tune; NAME then
-# defaults to demo_people64), GENERATOR (unet_64; inpaint trains both stages with the dilated inpainting generator
-# instead, docs/results/demo_model/inpaint_generator/, and NAME gets the suffix _inpaint).
+# core free, at about 1.4x the time), GENERATOR (inpaint; unet_64 trains the thesis's U-Net instead, with a
+# validation every fourth epoch: the model shipped before this one, SHA-256 ff49877e...1ea0, and NAME then loses
+# the suffix _inpaint), SILHOUETTE (1; 0 drops the silhouette input, and the background pull then comes only in the
+# second stage: with GENERATOR=unet_64 the model shipped before that, SHA-256 249e1860...14f9; NAME then drops
+# _silhouette).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 silhouette="${SILHOUETTE:-1}"
@@ -22,7 +24,7 @@ if [[ "$silhouette" != 0 && "$silhouette" != 1 ]]; then
     echo "train_demo_model.sh: SILHOUETTE must be 0 or 1, got '$silhouette'" >&2
     exit 2
 fi
-generator="${GENERATOR:-unet_64}"
+generator="${GENERATOR:-inpaint}"
 if [[ "$generator" != unet_64 && "$generator" != inpaint ]]; then
     echo "train_demo_model.sh: GENERATOR must be unet_64 or inpaint, got '$generator'" >&2
     exit 2
@@ -37,9 +39,14 @@ if [[ "$silhouette" == 1 ]]; then
     variant=("${demo_silhouette_flags[@]}")
     default_name=demo_people64_silhouette
 fi
+# Each generator's first stage validates as its shipped run did (the U-Net every fourth epoch, the inpainting
+# generator every second): validation never changes the training, but it decides which epoch is `best`.
 if [[ "$generator" == inpaint ]]; then
-    variant+=(--netG inpaint)  # after demo_model_flags' --netG unet_64: the later flag wins
+    variant+=("${demo_inpaint_flags[@]}")  # after demo_model_flags' --netG unet_64: the later flag wins
     default_name="${default_name}_inpaint"
+    first_val_freq=2
+else
+    first_val_freq=4
 fi
 name="${NAME:-$default_name}"
 frames="${FRAMES:-480}"
@@ -68,7 +75,7 @@ if [[ -f "checkpoints/$name/latest_state.pth" ]]; then
     resume=(--continue_train)
 fi
 "$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$name" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
-    "${demo_recipe_augment[@]}" "${variant[@]}" --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq 4 \
+    "${demo_recipe_augment[@]}" "${variant[@]}" --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq "$first_val_freq" \
     "${demo_logging_flags[@]}" "${resume[@]}"
 
 tuned="${name}_background"
@@ -82,4 +89,5 @@ fi
     "${start[@]}"
 
 echo "done: checkpoints/$tuned (best_net_G_ema.pth is the moving-average generator); ship it with"
-echo "  python scripts/export_model.py checkpoints/$tuned --epoch best --out models/shipped/demo_psgan.pth --network_mode eval"
+echo "  python scripts/export_model.py checkpoints/$tuned --epoch best --out models/shipped/demo_psgan.pth --network_mode eval \\"
+echo "      --blend_px 4   # the feather the shipped model's numbers were measured with"

@@ -266,6 +266,31 @@ def test_a_feather_of_the_whole_box_is_bounded_and_leaks_nothing(demo_frames, ti
         assert person["leakage"]["detail_correlation"] < 0.5
 
 
+def test_a_model_file_pastes_with_the_feather_it_records_unless_told_otherwise(demo_frames, tiny_run, tmp_path,
+                                                                             capsys):
+    """A model file exported with --blend_px 3 is run with that feather by default (as the shipped model with its
+    4); --blend_px on the command line wins; traditional methods keep a hard paste; a broken record is one error."""
+    model = export_model_file(tiny_run / "tiny", "latest", tmp_path / "feathered.pth", blend_px=3)
+    runs = {"recorded": ("--method", "gan", "--model_file", str(model)),
+            "asked": ("--method", "gan", "--model_file", str(model), "--blend_px", "0"),
+            "blur": ("--method", "blur", "--model_file", str(model))}
+    for name, flags in runs.items():
+        assert run(demo_frames, tmp_path / name, *flags) == 0
+    assert [report(tmp_path / name)["options"]["blend_px"] for name in runs] == [3, 0, 0]
+    feathered = [p for p in check_frames(tmp_path / "recorded") if p["method"] == "gan"]
+    assert feathered and all(p["blend_px"] == min(3, min(p["box_in_frame"][3] - p["box_in_frame"][1],
+                                                            p["box_in_frame"][2] - p["box_in_frame"][0]) // 16)
+                             for p in feathered)
+    assert any(p["blend_px"] > 0 for p in feathered)  # the demo frames' boxes are small: the bound cuts most
+    assert not any("blend_px" in p for p in check_frames(tmp_path / "asked"))
+    saved = json.loads((tmp_path / "feathered.json").read_text())
+    (tmp_path / "feathered.json").write_text(json.dumps({**saved, "blend_px": "wide"}))
+    capsys.readouterr()
+    assert run(demo_frames, tmp_path / "broken", *runs["recorded"]) == 2
+    assert "feathered.json: blend_px 'wide' is not a whole number of pixels" in capsys.readouterr().err
+    assert not (tmp_path / "broken").exists() or not any((tmp_path / "broken").rglob("*.png"))
+
+
 @pytest.mark.parametrize("outputs", ["wrong shape", "too few"])
 def test_wrong_generator_outputs_fall_back_per_person(demo_frames, tiny_run, tmp_path, monkeypatch, outputs):
     def wrong(self, windows, seed):

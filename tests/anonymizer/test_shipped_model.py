@@ -17,7 +17,7 @@ from models import load_model
 def test_the_shipped_model_loads_as_its_card_says():
     assert SHIPPED_DEMO_MODEL.is_file() and SHIPPED_DEMO_MODEL.stat().st_size <= 25e6
     model = load_model(SHIPPED_DEMO_MODEL)
-    assert (model.opt.model, model.opt.netG, model.opt.ngf, model.opt.crop_size) == ("psgan", "unet_64", 32, 64)
+    assert (model.opt.model, model.opt.netG, model.opt.ngf, model.opt.crop_size) == ("psgan", "inpaint", 32, 64)
     # fp16 on disk, fp32 in the network, every weight finite
     weights = [p for p in model.netG.parameters() if p.dim() == 4]
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in weights)
@@ -40,6 +40,8 @@ def test_anonymize_uses_the_shipped_model_without_a_run(demo_frames, tmp_path):
     assert report["options"]["model"]["weights"] == str(SHIPPED_DEMO_MODEL)
     # the card's numbers were measured with BatchNorm's running statistics, so that is how it runs by default
     assert report["options"]["model"]["network_mode"].startswith("eval")
+    # and with the redraws and the box-edge feather it was measured with
+    assert report["options"]["redraws"] == 2 and report["options"]["blend_px"] == 4
     assert report["totals"]["frames_written"] == 3
     assert report["totals"]["persons_by_method"]["gan"] >= 1
 

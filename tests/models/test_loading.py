@@ -9,7 +9,7 @@ import torch
 
 from data.batch import Batch, make_batch
 from models import CheckpointError, create_model, load_model, untrained_model
-from models.loading import export_model_file
+from models.loading import export_model_file, recorded_blend_px
 from options import OptionsError
 from options.train_options import TrainOptions
 from util.fileio import sha256_file
@@ -140,6 +140,25 @@ def test_a_model_file_with_an_unknown_network_mode_is_refused(tmp_path):
         load_model(tmp_path / "demo.pth")
     with pytest.raises(ValueError, match="network_mode 'test'"):
         export_model_file(run, "best", tmp_path / "other.pth", network_mode="test")
+
+
+def test_an_exported_file_records_the_feather_it_was_measured_with(tmp_path):
+    """export --blend_px N goes into the JSON for anonymize.py; a file without one is a hard paste (0); a value
+    that is not a whole number of pixels is one error naming the file."""
+    run, _ = trained_run(tmp_path, PSGAN)
+    export_model_file(run, "best", tmp_path / "feathered.pth", network_mode="eval", blend_px=4)
+    export_model_file(run, "best", tmp_path / "hard.pth")
+    assert recorded_blend_px(tmp_path / "feathered.pth") == 4 and recorded_blend_px(tmp_path / "hard.pth") == 0
+    saved = json.loads((tmp_path / "hard.json").read_text())
+    del saved["blend_px"]  # as files exported before the feather was recorded
+    (tmp_path / "hard.json").write_text(json.dumps(saved))
+    assert recorded_blend_px(tmp_path / "hard.pth") == 0
+    for bad in (-1, 2.5, "4", True):
+        (tmp_path / "hard.json").write_text(json.dumps({**saved, "blend_px": bad}))
+        with pytest.raises(OptionsError, match=r"hard\.json: blend_px .* is not a whole number of pixels"):
+            recorded_blend_px(tmp_path / "hard.pth")
+    with pytest.raises(ValueError, match="blend_px -2"):
+        export_model_file(run, "best", tmp_path / "other.pth", blend_px=-2)
 
 
 def test_an_exported_fine_tune_records_the_run_it_started_from(tmp_path):

@@ -12,7 +12,8 @@ from pathlib import Path
 from options.train_options import TrainOptions
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_RUN_ARRAYS = ("demo_model_flags", "demo_recipe_losses", "demo_recipe_augment", "demo_silhouette_flags")
+FIRST_RUN_ARRAYS = ("demo_model_flags", "demo_recipe_losses", "demo_recipe_augment", "demo_silhouette_flags",
+                    "demo_inpaint_flags")
 RECIPE_ARRAYS = (*FIRST_RUN_ARRAYS, "demo_finetune_flags")
 
 
@@ -39,6 +40,7 @@ def test_train_demo_model_uses_every_recipe_array_and_the_shipped_model_has_thei
                      if getattr(opt, name) != record.get(name)}
         assert not differing, f"recipe ({', '.join(arrays)}) vs shipped model: {differing}"
     assert shipped["L1_box_background_weight"] == 1.0 and shipped["netG_silhouette_input"]
+    assert shipped["netG"] == "inpaint" and shipped["exported_from"]["initialised_from"]["options"]["netG"] == "inpaint"
 
 
 def test_train_demo_model_defaults_give_the_shipped_models_schedule():
@@ -47,18 +49,23 @@ def test_train_demo_model_defaults_give_the_shipped_models_schedule():
     reproduces it."""
     text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
     batches = [int(size) for size in re.findall(r"--batch_size (\d+)", text)]
-    val_freqs = [int(freq) for freq in re.findall(r"--save_val_freq (\d+)", text)]
+    # the first stage validates at the default generator's frequency (its branch of the script), the second at its own
+    default_branch = re.search(r'if \[\[ "\$generator" == inpaint \]\]; then\n(.*?)\nelse', text, re.S).group(1)
+    assert 'generator="${GENERATOR:-inpaint}"' in text and '--save_val_freq "$first_val_freq"' in text
     first_run = {"n_epochs": int(re.search(r'epochs="\$\{EPOCHS:-(\d+)\}"', text).group(1)),
                  "n_epochs_decay": int(re.search(r'decay_epochs="\$\{DECAY_EPOCHS:-(\d+)\}"', text).group(1)),
-                 "batch_size": batches[0], "save_val_freq": val_freqs[0]}
-    fine_tune = {"batch_size": batches[1], "save_val_freq": val_freqs[1]}
+                 "batch_size": batches[0],
+                 "save_val_freq": int(re.search(r"first_val_freq=(\d+)", default_branch).group(1))}
+    fine_tune = {"batch_size": batches[1], "save_val_freq": int(re.search(r"--save_val_freq (\d+)", text).group(1))}
     shipped = json.loads((ROOT / "models" / "shipped" / "demo_psgan.json").read_text())
     start = shipped["exported_from"]["initialised_from"]
     assert start["epoch"] == "best" and '--init_from "checkpoints/$name" --epoch best' in text
     assert first_run == {name: start["options"][name] for name in first_run}
     assert fine_tune == {name: shipped[name] for name in fine_tune}
-    # anonymize.py runs the shipped file in the mode its card's numbers were measured in, which the script says
+    # anonymize.py runs the shipped file in the mode and with the feather its card's numbers were measured in, which
+    # the script says
     assert shipped["network_mode"] == "eval" and "--network_mode eval" in text
+    assert shipped["blend_px"] == 4 and "--blend_px 4" in text
 
 
 def test_silhouette_variant_trains_both_stages_with_the_silhouette_input(crop_dataroot, tmp_path):
@@ -81,14 +88,15 @@ def test_silhouette_variant_rejects_a_value_other_than_0_or_1():
     assert result.stderr.strip() == "train_demo_model.sh: SILHOUETTE must be 0 or 1, got 'yes'"
 
 
-def test_generator_variant_trains_both_stages_with_the_inpainting_generator(crop_dataroot, tmp_path):
-    """GENERATOR=inpaint adds --netG inpaint to the variant flags both train.py commands take, after the recipe's
-    --netG unet_64, so both stages build the inpainting generator; any other value is one error."""
+def test_generator_variant_trains_both_stages_with_the_inpainting_generator_by_default(crop_dataroot, tmp_path):
+    """By default (GENERATOR=inpaint) demo_inpaint_flags go to the variant flags both train.py commands take, after
+    the recipe's --netG unet_64, so both stages build the inpainting generator; GENERATOR=unet_64 leaves them out
+    (the U-Net shipped before); any other value is one error."""
     text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
-    assert 'variant+=(--netG inpaint)' in text and 'generator="${GENERATOR:-unet_64}"' in text
-    flags = [*recipe_flags("train_demo_model.sh", ("demo_model_flags",)), "--netG", "inpaint"]
+    assert 'variant+=("${demo_inpaint_flags[@]}")' in text and 'generator="${GENERATOR:-inpaint}"' in text
+    flags = recipe_flags("train_demo_model.sh", ("demo_model_flags", "demo_inpaint_flags"))
     opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
-    assert opt.netG == "inpaint" and opt.netG_noise == "decoder"
+    assert (opt.netG, opt.netG_noise, opt.ngf) == ("inpaint", "decoder", 32)
     result = subprocess.run(["bash", "scripts/train_demo_model.sh"], cwd=ROOT, capture_output=True, text=True,
                             timeout=30, env={"PATH": "/usr/bin:/bin", "GENERATOR": "unet_128"})
     assert result.returncode == 2
