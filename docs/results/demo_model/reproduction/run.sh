@@ -14,5 +14,12 @@ for frame_set in eval48:48 eval12:12; do
         RESULTS_DIR="$out/repro_eval/$name/results" bash scripts/demo_model_evidence.sh
 done
 # the shipped model, measured on the same machine and the same 48 frames
+mkdir -p "$out/shipped_eval/eval48" && ln -sfn "$out/repro_eval/eval48/heldout" "$out/shipped_eval/eval48/heldout"
 WORK_DIR="$out/shipped_eval/eval48" FRAMES=48 METHODS=gan RESULTS_DIR="$out/shipped_eval/eval48/results" \
     bash scripts/demo_model_evidence.sh
+# the reproduced run's last epoch (second stage epoch 6) instead of its best by validation FID
+python scripts/export_model.py checkpoints/repro_check_inpaint_background --epoch latest \
+    --out "$out/repro_eval/repro_latest_psgan.pth" --network_mode eval --blend_px 4
+mkdir -p "$out/repro_latest/eval48" && ln -sfn "$out/repro_eval/eval48/heldout" "$out/repro_latest/eval48/heldout"
+WORK_DIR="$out/repro_latest/eval48" FRAMES=48 MODEL_FILE="$out/repro_eval/repro_latest_psgan.pth" METHODS=gan \
+    RESULTS_DIR="$out/repro_latest/eval48/results" bash scripts/demo_model_evidence.sh
