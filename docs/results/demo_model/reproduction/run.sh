@@ -23,3 +23,9 @@ python scripts/export_model.py checkpoints/repro_check_inpaint_background --epoc
 mkdir -p "$out/repro_latest/eval48" && ln -sfn "$out/repro_eval/eval48/heldout" "$out/repro_latest/eval48/heldout"
 WORK_DIR="$out/repro_latest/eval48" FRAMES=48 MODEL_FILE="$out/repro_eval/repro_latest_psgan.pth" METHODS=gan \
     RESULTS_DIR="$out/repro_latest/eval48/results" bash scripts/demo_model_evidence.sh
+# the reproduced first stage's best checkpoint, measured as the shipped run's first stage was (no feather, no redraws)
+python scripts/export_model.py checkpoints/repro_check_inpaint --epoch best \
+    --out "$out/repro_eval/repro_first_stage.pth" --network_mode eval --blend_px 0
+mkdir -p "$out/repro_first/eval48" && ln -sfn "$out/repro_eval/eval48/heldout" "$out/repro_first/eval48/heldout"
+REDRAWS=0 WORK_DIR="$out/repro_first/eval48" FRAMES=48 MODEL_FILE="$out/repro_eval/repro_first_stage.pth" METHODS=gan \
+    RESULTS_DIR="$out/repro_first/eval48/results" bash scripts/demo_model_evidence.sh
