@@ -4,9 +4,10 @@
 # (scripts/demo_model_evidence.sh, seed 1502) for the reproduced model and, on the same machine, for the shipped one.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
-out=${OUT:-/work/runs}
+source scripts/setup.sh
+out=${OUT:-/work/runs}  # where this run wrote; any folder will do
 GENERATOR=inpaint NAME=repro_check_inpaint bash scripts/train_demo_model.sh
-python scripts/export_model.py checkpoints/repro_check_inpaint_background --epoch best \
+"$AGAN_PYTHON" scripts/export_model.py checkpoints/repro_check_inpaint_background --epoch best \
     --out "$out/repro_eval/repro_psgan.pth" --network_mode eval --blend_px 4
 for frame_set in eval48:48 eval12:12; do
     IFS=: read -r name frames <<< "$frame_set"
@@ -18,13 +19,13 @@ mkdir -p "$out/shipped_eval/eval48" && ln -sfn "$out/repro_eval/eval48/heldout" 
 WORK_DIR="$out/shipped_eval/eval48" FRAMES=48 METHODS=gan RESULTS_DIR="$out/shipped_eval/eval48/results" \
     bash scripts/demo_model_evidence.sh
 # the reproduced run's last epoch (second stage epoch 6) instead of its best by validation FID
-python scripts/export_model.py checkpoints/repro_check_inpaint_background --epoch latest \
+"$AGAN_PYTHON" scripts/export_model.py checkpoints/repro_check_inpaint_background --epoch latest \
     --out "$out/repro_eval/repro_latest_psgan.pth" --network_mode eval --blend_px 4
 mkdir -p "$out/repro_latest/eval48" && ln -sfn "$out/repro_eval/eval48/heldout" "$out/repro_latest/eval48/heldout"
 WORK_DIR="$out/repro_latest/eval48" FRAMES=48 MODEL_FILE="$out/repro_eval/repro_latest_psgan.pth" METHODS=gan \
     RESULTS_DIR="$out/repro_latest/eval48/results" bash scripts/demo_model_evidence.sh
 # the reproduced first stage's best checkpoint, measured as the shipped run's first stage was (no feather, no redraws)
-python scripts/export_model.py checkpoints/repro_check_inpaint --epoch best \
+"$AGAN_PYTHON" scripts/export_model.py checkpoints/repro_check_inpaint --epoch best \
     --out "$out/repro_eval/repro_first_stage.pth" --network_mode eval --blend_px 0
 mkdir -p "$out/repro_first/eval48" && ln -sfn "$out/repro_eval/eval48/heldout" "$out/repro_first/eval48/heldout"
 REDRAWS=0 WORK_DIR="$out/repro_first/eval48" FRAMES=48 MODEL_FILE="$out/repro_eval/repro_first_stage.pth" METHODS=gan \
