@@ -1,24 +1,43 @@
 #!/usr/bin/env bash
-# For each kept checkpoint of RUN (EPOCHS), measured as the shipped run's first stage was (eval mode, no feather,
-# no redraws, sampling seed 0): person FID on the validation frames (seed 1505, 24 frames) and on the held-out
-# frames (seed 1502, 48 frames). Usage: eval_ckpts.sh RUN "14 16 ..." [THREADS]
+# The spread study's per-checkpoint measurement (rule_epoch_selection.md), from the repository root:
+#   bash docs/results/demo_model/spread/eval_checkpoints.sh RUN "EPOCHS..." [MODEL_FILE TAG]
+# Each kept checkpoint of checkpoints/RUN in EPOCHS (or the one MODEL_FILE, reported as TAG) is exported in eval
+# mode without feather and measured as the shipped run's first stage was (whole boxes, strangers' silhouettes,
+# `--redraws 0`, sampling seed 0): person FID on 24 validation frames (seed 1505, used by nothing else) and on the
+# 48 held-out frames (seed 1502). Results: $WORK/RUN/e<EPOCH>/{val,heldout}/metrics.json and one line per epoch.
+# WORK defaults to ./spread_work; THREADS (2) sets OMP_NUM_THREADS. Measured epochs are skipped on a rerun.
 set -euo pipefail
-cd /work/main
-run=$1; epochs=$2; export OMP_NUM_THREADS=${3:-2}
-py=.venv/bin/python
-out=/work/runs/s30/ckpt_eval/$run; mkdir -p $out
-heldout=/work/runs/s30/repro_shape/heldout; valframes=/work/runs/s30/valframes/frames
-for e in $epochs; do
-    [[ -f $out/e$e/heldout/metrics.json ]] && continue
-    date -u +"epoch $e start %H:%M:%S"
-    $py scripts/export_model.py checkpoints/$run --epoch $e --out $out/e$e/model.pth --network_mode eval --blend_px 0 >/dev/null
-    for set in val:$valframes heldout:$heldout; do
-        IFS=: read -r tag frames <<< "$set"
-        $py anonymize.py -i $frames/leftImg8bit -a $frames/gtBboxCityPersons -o $out/e$e/${tag}_frames --method gan \
-            --model_file $out/e$e/model.pth --redraws 0 --labels pedestrian --seed 0 --quiet --overwrite
-        $py -m evaluation.evaluate --frames_dir $out/e$e/${tag}_frames --original_frames $frames/leftImg8bit \
-            --annotations $frames/gtBboxCityPersons --out $out/e$e/$tag --quiet
+cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
+source scripts/setup.sh
+run=$1; epochs=$2; model_file=${3:-}; tag=${4:-}
+export OMP_NUM_THREADS="${THREADS:-2}"
+work="${WORK:-./spread_work}"
+out="$work/$run"
+val_frames="$work/val_frames_seed1505"; heldout="$work/heldout_seed1502"
+[[ -f "$val_frames/demo_manifest.json" ]] || "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$val_frames" --frames 24 --seed 1505 --quiet
+[[ -f "$heldout/demo_manifest.json" ]] || "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$heldout" --frames 48 --seed 1502 --quiet
+
+measure() {  # measure NAME MODEL_FILE
+    local name=$1 model=$2
+    for set in "val:$val_frames" "heldout:$heldout"; do
+        IFS=: read -r set_name frames <<< "$set"
+        "$AGAN_PYTHON" anonymize.py -i "$frames/leftImg8bit" -a "$frames/gtBboxCityPersons" -o "$out/$name/${set_name}_frames" \
+            --method gan --model_file "$model" --redraws 0 --labels pedestrian --seed 0 --quiet --overwrite
+        "$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$out/$name/${set_name}_frames" \
+            --original_frames "$frames/leftImg8bit" --annotations "$frames/gtBboxCityPersons" --out "$out/$name/$set_name" --quiet
     done
-    $py -c "import json,sys; f=lambda t: json.load(open(f'$out/e$e/{t}/metrics.json'))['person_fidelity']['fid']; print('epoch $e', 'val %.1f' % f('val'), 'heldout %.1f' % f('heldout'))"
-    date -u +"epoch $e end %H:%M:%S"
+    "$AGAN_PYTHON" -c "import json; fid = lambda s: json.load(open('$out/$name/' + s + '/metrics.json'))['person_fidelity']['fid']; print('$name', 'validation frames %.1f' % fid('val'), 'held out %.1f' % fid('heldout'))"
+}
+
+if [[ -n "$model_file" ]]; then
+    [[ -f "$out/$tag/heldout/metrics.json" ]] || measure "$tag" "$model_file"
+    exit 0
+fi
+for epoch in $epochs; do
+    [[ -f "$out/e$epoch/heldout/metrics.json" ]] && continue
+    date -u +"epoch $epoch start %H:%M:%S"
+    "$AGAN_PYTHON" scripts/export_model.py "checkpoints/$run" --epoch "$epoch" --out "$out/e$epoch/model.pth" \
+        --network_mode eval --blend_px 0 > /dev/null
+    measure "e$epoch" "$out/e$epoch/model.pth"
+    date -u +"epoch $epoch end %H:%M:%S"
 done
