@@ -27,7 +27,8 @@ COLUMNS = ("FID persons", "KID persons", "FID frames", "KID frames", "LPIPS-dive
 TILE = (64, 128)  # width, height of one person in the picture
 
 
-def row_values(metrics: dict) -> list[str]:
+def row_numbers(metrics: dict) -> dict[str, float | None]:
+    """One evaluation's metrics.json as the table's columns (None where the evaluation has no such number)."""
     persons, frames = metrics.get("person_fidelity") or {}, metrics["fidelity"]
     anonymity = metrics.get("anonymity", {})
     ranking, rates = anonymity.get("ranking", {}), anonymity.get("rates", {})
@@ -36,7 +37,11 @@ def row_values(metrics: dict) -> list[str]:
               diversity.get("mean") if isinstance(diversity, dict) else None, ranking.get("rank_1"),
               ranking.get("mAP"), (rates.get("not_anonymized") or {}).get("rate"),
               (rates.get("recall_at_rank_1") or {}).get("rate")]
-    return ["n/a" if v is None else f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}" for v in values]
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def row_values(metrics: dict) -> list[str]:
+    return ["n/a" if v is None else f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}" for v in row_numbers(metrics).values()]
 
 
 def table(evaluations: Path, methods: list[str]) -> str:
