@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Critic selection, one model: MODEL (export), RUN (its second stage's checkpoint folder: train_opt.json and
+# best_net_D_person.pth), OUT; CANDIDATES draws per box. The 48 held-out frames of seed 1502, seeds 0/1,
+# --redraws 2, the feather the model file records; evaluated as scripts/demo_model_evidence.sh evaluates.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
+source scripts/setup.sh
+held_out=${HELDOUT:-spread_work/s31_seed1551_background/eval48/heldout}
+export D_FILE="$RUN/best_net_D_person.pth" D_OPTIONS="$RUN/train_opt.json" CANDIDATES
+date -u +"start %H:%M:%S"
+for seed in 0 1; do
+    [[ -d "$OUT/gan_seed$seed" ]] || "$AGAN_PYTHON" docs/results/demo_model/critic_selection/select_anon.py \
+        -i "$held_out/leftImg8bit" -a "$held_out/gtBboxCityPersons" -o "$OUT/gan_seed$seed" --method gan \
+        --model_file "$MODEL" --redraws 2 --labels pedestrian --seed "$seed" --quiet
+done
+"$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$OUT/gan_seed0" --second_sample "$OUT/gan_seed1" \
+    --original_frames "$held_out/leftImg8bit" --annotations "$held_out/gtBboxCityPersons" --out "$OUT/eval" --quiet
+date -u +"end %H:%M:%S"
