@@ -1,7 +1,9 @@
-"""The reading of rule_run_spread.md from the runs' evaluation files, from the repository root:
+"""The readings of rule_run_spread.md and rule_more_frame_sets.md from the runs' evaluation files, from the
+repository root:
     python docs/results/demo_model/spread/pool_full_runs.py
 Prints each pooled run's held-out row, the reruns' mean and sample standard deviation of person FID, the verdict
-and the counts against the traditional methods (../heldout48/evaluations/)."""
+and the counts against the traditional methods (../heldout48/evaluations/); then the same runs on the three
+48-frame held-out sets (seeds 1502, 1503, 1504; evaluations/frame_sets/) and the reruns in person shapes."""
 
 from __future__ import annotations
 
@@ -26,6 +28,23 @@ RUNS = {
 }
 
 
+FRAME_SETS = {  # held-out seed -> {row name: evaluation file}; 1502 is section 4's set
+    1502: {**RUNS, "pixelate": RESULTS / "heldout48/evaluations/pixelate.json",
+           "blur": RESULTS / "heldout48/evaluations/blur.json"},
+    **{seed: {name: HERE / f"evaluations/frame_sets/{key}_{seed}.json"
+              for name, key in zip([*RUNS, "pixelate", "blur"],
+                                   ["shipped", "reproduction", "seed1541", "seed1551", "pixelate", "blur"],
+                                   strict=True)}
+       for seed in (1503, 1504)},
+}
+SHAPES = {
+    SHIPPED: RESULTS / "heldout48/evaluations/gan_shape.json",
+    "reproduction (seed 1501, Intel)": HERE / "evaluations/reproduced_gan_shape_48frames.json",
+    "seed 1541 (Intel)": HERE / "evaluations/frame_sets/seed1541_shape_1502.json",
+    "seed 1551 (Intel)": HERE / "evaluations/frame_sets/seed1551_shape_1502.json",
+}
+
+
 def row(metrics_file: Path) -> dict[str, float]:
     numbers = row_numbers(json.loads(metrics_file.read_text(encoding="utf-8")))
     return {column: numbers[column] for column in COLUMNS}
@@ -42,6 +61,12 @@ def main() -> None:
     verdict = "met" if abs(shipped - mean) <= 2 * sd else "missed"
     print(f"reruns' person FID: mean {mean:.1f}, sd {sd:.1f}; shipped {shipped:.1f} is "
           f"{abs(shipped - mean) / sd:.2f} sd from it: {verdict}")
+    counts(rows, baselines)
+    frame_sets()
+    shapes(baselines)
+
+
+def counts(rows: dict[str, dict[str, float]], baselines: dict[str, dict[str, float]]) -> None:
     for metric in ("FID persons", "FID frames"):
         for baseline in ("pixelate", "blur"):
             below = sum(values[metric] < baselines[baseline][metric] for values in rows.values())
@@ -51,6 +76,41 @@ def main() -> None:
     blur_rank1 = baselines["blur"]["re-ID rank-1"]
     anonymous = sum(values["re-ID rank-1"] <= blur_rank1 for values in rows.values())
     print(f"rank-1 <= blur's ({blur_rank1:.3f}): {anonymous} of {len(rows)} runs")
+
+
+def frame_sets() -> None:
+    """Person FID of every run and baseline on each held-out set, their means over the sets, the spread reading
+    on those means and the (run, set) pairs below pixelation (rule_more_frame_sets.md)."""
+    fid = {seed: {name: row(path)["FID persons"] for name, path in files.items()}
+           for seed, files in FRAME_SETS.items()}
+    names = list(fid[1502])
+    print("\nperson FID on the held-out sets " + ", ".join(str(seed) for seed in fid) + ", and their mean:")
+    means = {}
+    for name in names:
+        values = [fid[seed][name] for seed in fid]
+        means[name] = statistics.mean(values)
+        print(f"{name:34s} " + " / ".join(f"{value:.1f}" for value in values) + f"  mean {means[name]:.1f}")
+    reruns = [means[name] for name in RUNS if name != SHIPPED]
+    mean, sd = statistics.mean(reruns), statistics.stdev(reruns)
+    distance = abs(means[SHIPPED] - mean) / sd
+    print(f"reruns' three-set means: mean {mean:.1f}, sd {sd:.1f}; shipped {means[SHIPPED]:.1f} is "
+          f"{distance:.2f} sd from it: {'met' if distance <= 2 else 'missed'}")
+    below = sum(fid[seed][name] < fid[seed]["pixelate"] for seed in fid for name in RUNS)
+    print(f"(run, set) pairs below that set's pixelation: {below} of {len(RUNS) * len(fid)}")
+    print("runs whose three-set mean is below pixelation's: "
+          f"{sum(means[name] < means['pixelate'] for name in RUNS)} of {len(RUNS)}")
+
+
+def shapes(baselines: dict[str, dict[str, float]]) -> None:
+    """The runs painting each person in their own shape on the seed-1502 set, against pixelation and blur."""
+    print("\nin the persons' own shapes (seed 1502):")
+    rows = {name: row(path) for name, path in SHAPES.items()}
+    for name, values in rows.items():
+        print(f"{name:34s} " + " / ".join(f"{value:.3f}" for value in values.values()))
+    for baseline in ("pixelate", "blur"):
+        limit = baselines[baseline]["FID persons"]
+        print(f"person FID below {baseline}'s ({limit:.1f}): "
+              f"{sum(values['FID persons'] < limit for values in rows.values())} of {len(rows)} runs")
 
 
 if __name__ == "__main__":
