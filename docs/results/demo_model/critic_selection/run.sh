@@ -2,10 +2,14 @@
 # Critic selection, one model: MODEL (export), RUN (its second stage's checkpoint folder: train_opt.json and
 # best_net_D_person.pth), OUT; CANDIDATES draws per box. The 48 held-out frames of seed 1502, seeds 0/1,
 # --redraws 2, the feather the model file records; evaluated as scripts/demo_model_evidence.sh evaluates.
+#   MODEL=repro_psgan.pth RUN=checkpoints/critic_repro OUT=pilot2 CANDIDATES=4 bash docs/results/demo_model/critic_selection/run.sh
+# HELDOUT: the frames (made here with make_demo_data --frames 48 --seed 1502 when the folder has none).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
 source scripts/setup.sh
-held_out=${HELDOUT:-spread_work/s31_seed1551_background/eval48/heldout}
+held_out=${HELDOUT:-demo_model_work/heldout48_seed1502}
+[[ -f "$held_out/identities.json" ]] || "$AGAN_PYTHON" -m synthetic.make_demo_data --out "$held_out" --frames 48 \
+    --seed 1502 --quiet
 export D_FILE="$RUN/best_net_D_person.pth" D_OPTIONS="$RUN/train_opt.json" CANDIDATES
 date -u +"start %H:%M:%S"
 for seed in 0 1; do

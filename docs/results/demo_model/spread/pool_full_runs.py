@@ -26,15 +26,13 @@ RUNS = {
     "seed 1541 (Intel)": HERE / "evaluations/seed1541_full_run_gan_48frames.json",
     "seed 1551 (Intel)": HERE / "evaluations/seed1551_full_run_gan_48frames.json",
 }
-
-
-FRAME_SETS = {  # held-out seed -> {row name: evaluation file}; 1502 is section 4's set
-    1502: {**RUNS, "pixelate": RESULTS / "heldout48/evaluations/pixelate.json",
-           "blur": RESULTS / "heldout48/evaluations/blur.json"},
-    **{seed: {name: HERE / f"evaluations/frame_sets/{key}_{seed}.json"
-              for name, key in zip([*RUNS, "pixelate", "blur"],
-                                   ["shipped", "reproduction", "seed1541", "seed1551", "pixelate", "blur"],
-                                   strict=True)}
+BASELINES = {name: RESULTS / f"heldout48/evaluations/{name}.json" for name in ("pixelate", "blur")}
+# Section 5's files are evaluations/frame_sets/<key>_<held-out seed>.json; the seed-1502 rows are section 4's.
+FILE_KEYS = dict(zip([*RUNS, *BASELINES], ["shipped", "reproduction", "seed1541", "seed1551", "pixelate", "blur"],
+                     strict=True))
+FRAME_SETS = {
+    1502: {**RUNS, **BASELINES},
+    **{seed: {name: HERE / f"evaluations/frame_sets/{key}_{seed}.json" for name, key in FILE_KEYS.items()}
        for seed in (1503, 1504)},
 }
 SHAPES = {
@@ -52,18 +50,22 @@ def row(metrics_file: Path) -> dict[str, float]:
 
 def main() -> None:
     rows = {name: row(path) for name, path in RUNS.items()}
-    baselines = {name: row(RESULTS / f"heldout48/evaluations/{name}.json") for name in ("pixelate", "blur")}
+    baselines = {name: row(path) for name, path in BASELINES.items()}
     for name, values in {**rows, **baselines}.items():
         print(f"{name:34s} " + " / ".join(f"{value:.3f}" for value in values.values()))
-    reruns = [values["FID persons"] for name, values in rows.items() if name != SHIPPED]
-    mean, sd = statistics.mean(reruns), statistics.stdev(reruns)
-    shipped = rows[SHIPPED]["FID persons"]
-    verdict = "met" if abs(shipped - mean) <= 2 * sd else "missed"
-    print(f"reruns' person FID: mean {mean:.1f}, sd {sd:.1f}; shipped {shipped:.1f} is "
-          f"{abs(shipped - mean) / sd:.2f} sd from it: {verdict}")
+    print_spread("reruns' person FID", {name: values["FID persons"] for name, values in rows.items()})
     counts(rows, baselines)
     frame_sets()
     shapes(baselines)
+
+
+def print_spread(label: str, person_fid: dict[str, float]) -> None:
+    """The rules' reading: the shipped run's distance from the reruns' mean in their sample sd (met within 2)."""
+    reruns = [value for name, value in person_fid.items() if name != SHIPPED]
+    mean, sd = statistics.mean(reruns), statistics.stdev(reruns)
+    distance = abs(person_fid[SHIPPED] - mean) / sd
+    print(f"{label}: mean {mean:.1f}, sd {sd:.1f}; shipped {person_fid[SHIPPED]:.1f} is {distance:.2f} sd from it: "
+          f"{'met' if distance <= 2 else 'missed'}")
 
 
 def counts(rows: dict[str, dict[str, float]], baselines: dict[str, dict[str, float]]) -> None:
@@ -90,11 +92,7 @@ def frame_sets() -> None:
         values = [fid[seed][name] for seed in fid]
         means[name] = statistics.mean(values)
         print(f"{name:34s} " + " / ".join(f"{value:.1f}" for value in values) + f"  mean {means[name]:.1f}")
-    reruns = [means[name] for name in RUNS if name != SHIPPED]
-    mean, sd = statistics.mean(reruns), statistics.stdev(reruns)
-    distance = abs(means[SHIPPED] - mean) / sd
-    print(f"reruns' three-set means: mean {mean:.1f}, sd {sd:.1f}; shipped {means[SHIPPED]:.1f} is "
-          f"{distance:.2f} sd from it: {'met' if distance <= 2 else 'missed'}")
+    print_spread("reruns' three-set means", {name: means[name] for name in RUNS})
     below = sum(fid[seed][name] < fid[seed]["pixelate"] for seed in fid for name in RUNS)
     print(f"(run, set) pairs below that set's pixelation: {below} of {len(RUNS) * len(fid)}")
     print("runs whose three-set mean is below pixelation's: "
