@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "box's shorter side is used. Default: the feather a --model_file records (the shipped "
                           "demo model: 4), else 0")
     how.add_argument("--seed", type=number(int, minimum=0), default=0, help="same seed -> same output bytes")
+    how.add_argument("--instance_ids", default=None, metavar="DIR",
+                     help="Cityscapes gtFine instance-id maps (*_gtFine_instanceIds.png, found by frame name under "
+                          "DIR): replace each person in its own shape, grown by a few pixels, and keep the "
+                          "background of its box (--method gan: a single-stage model, psgan or pix2pix; a frame "
+                          "without a map gets whole boxes, with a warning)")
 
     gan = parser.add_argument_group("GAN")
     gan.add_argument("--name", default=None,
@@ -130,11 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
                           "where a cached micro-benchmark measured it faster, else fp32; fp16 needs CUDA")
     gan.add_argument("--threads", type=number(int, minimum=1), default=None,
                      help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
-    gan.add_argument("--instance_ids", default=None, metavar="DIR",
-                     help="Cityscapes gtFine instance-id maps (*_gtFine_instanceIds.png, found by frame name under "
-                          "DIR): paint each person in its own shape and keep the background of its box (a "
-                          "single-stage model: psgan or pix2pix; a frame without a map gets whole boxes, with a "
-                          "warning)")
     gan.add_argument("--truncation", type=number(minimum=0, maximum=1), default=1.0,
                      help="draw the generator's noise with this fraction of its training spread (the truncation "
                           "trick): below 1, more typical and less varied persons; 0: the same person for every "
@@ -167,9 +167,6 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
             parser.error(amp_problem(args.amp, args.device == "cuda"))
     if args.truncation != 1.0 and args.method != "gan":
         parser.error(f"--truncation scales the GAN's noise; --method {args.method} draws none")
-    if args.instance_ids is not None and args.method != "gan":
-        parser.error(f"--instance_ids paints GAN persons in their own shape; --method {args.method} replaces whole "
-                     "boxes")
     detectors.check_arguments(parser, args)
     if args.start is not None and args.end is not None and args.end <= args.start:
         parser.error(f"--end ({args.end:g}) must be after --start ({args.start:g})")
@@ -333,8 +330,8 @@ def run(args: argparse.Namespace) -> int:
     generator = build_generator(args)
     args.blend_px = feather(args)  # resolved here, so the report records the feather used
     person_maps = None
-    if args.instance_ids is not None and generator is not None:
-        if generator.small_size is not None:
+    if args.instance_ids is not None:
+        if generator is not None and generator.small_size is not None:
             raise ModelError(f"--instance_ids: the model ({generator.opt.name}, --model {generator.opt.model}) paints "
                              "in two stages, and a person's shape is painted in one: use a psgan or pix2pix model")
         person_maps = InstanceIdsIndex(args.instance_ids)

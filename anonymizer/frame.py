@@ -21,11 +21,13 @@ paste fails the check when its own box leaks, or when it leaves an overlapping b
 The frame is returned only when ``verify.frame_problems`` is empty; otherwise ``FrameError`` — the caller writes
 nothing.
 
-Person shapes. With the frame's person map (``anonymize.py --instance_ids``: Cityscapes gtFine instance ids) a GAN
-person is painted in its own shape: the map's person pixels in its box, grown by ``data.holes.HOLE_DILATION`` model
-pixels, are the generator's hole and the only pixels pasted; the rest of the box keeps the original background.
-The check then covers the hole (written, no leakage there). A box with no person pixel in the map, and every
-fallback, replace the whole box; a person whose painted shape is rejected gets its whole box painted by the GAN
+Person shapes. With the frame's person map (``anonymize.py --instance_ids``: Cityscapes gtFine instance ids) a
+person is replaced in its own shape: the map's person pixels in its box, grown, are the only pixels written; the
+rest of the box keeps the original background. For the GAN they are the generator's hole, grown by
+``data.holes.HOLE_DILATION`` model pixels; a traditional ``--method`` replaces them grown by ``SHAPE_GROW_PX`` frame
+pixels (what the shipped 64 px model grows at its training scale), so both replace comparable pixels. The check
+then covers the hole (written, no leakage there). A box with no person pixel in the map, and every fallback,
+replace the whole box; a person whose shape is rejected by the check gets its whole box replaced by the same method
 (recorded as ``shape_rejected``) before any fallback.
 
 Feathering. ``--blend_px`` mixes the original into the box's border pixels, so it is bounded per box: at most
@@ -52,6 +54,10 @@ from .methods import anonymize_region
 
 LAST_RESORT = ("noise", 1.0)  # method and strength when even the fallback leaks
 BLEND_FRACTION = 16  # the feather may cover at most 1/16 of the box's shorter side
+# Frame pixels a traditional method's person shape grows by: what the shipped 64 px model's hole grows at its
+# training scale (HOLE_DILATION model pixel of a 228-pixel window: ceil(228 / 64) = 4), so that blur or pixelation
+# in shapes replaces the pixels the GAN in shapes does.
+SHAPE_GROW_PX = 4
 TRACK_STREAM = 2**32  # above any crc32 frame number: track seeds never collide with per-frame ones
 
 
@@ -210,7 +216,7 @@ class FrameAnonymizer:
             if task.person.forced is not None:
                 self.traditional(task, self.traditional_method, task.person.forced)
             elif task.placement is None:
-                self.traditional(task, self.settings.method, None)
+                self.traditional(task, self.settings.method, None, in_shape=True)
             else:
                 self.traditional(task, self.settings.fallback, task.placement.reason)
             task.seconds += time.perf_counter() - start
@@ -226,17 +232,16 @@ class FrameAnonymizer:
         if x2 - x1 != self.crop_size:
             interpolation = cv2.INTER_AREA if x2 - x1 > self.crop_size else cv2.INTER_CUBIC  # antialiased down
             pixels = cv2.resize(pixels, (self.crop_size, self.crop_size), interpolation=interpolation)
-        task.hole = self.person_hole(task)
+        side = task.placement.window[2] - task.placement.window[0]
+        task.hole = self.person_hole(task, int(np.ceil(HOLE_DILATION * side / self.crop_size)))
         return Window(np.array(pixels, copy=True), task.placement.local_box, task.rng, self.window_hole(task))
 
-    def person_hole(self, task: Task) -> np.ndarray | None:
-        """The person's own shape in its box (frame pixels; data.holes, grown by HOLE_DILATION model pixels), or
-        None to paint the whole box: no person map, or no person pixel in the box."""
+    def person_hole(self, task: Task, grow: int) -> np.ndarray | None:
+        """The person's own shape in its box (frame pixels; data.holes, grown by ``grow`` frame pixels), or None
+        to replace the whole box: no person map, or no person pixel in the box."""
         if self.person_map is None:
             return None
         x1, y1, x2, y2 = task.region
-        side = task.placement.window[2] - task.placement.window[0]
-        grow = int(np.ceil(HOLE_DILATION * side / self.crop_size))
         height, width = self.person_map.shape
         u1, v1, u2, v2 = max(x1 - grow, 0), max(y1 - grow, 0), min(x2 + grow, width), min(y2 + grow, height)
         hole = person_hole(self.person_map[v1:v2, u1:u2], (x1 - u1, y1 - v1, x2 - u1, y2 - v1), grow)
@@ -345,8 +350,11 @@ class FrameAnonymizer:
         return False
 
     # -- traditional methods and fallbacks -----------------------------------------------------------------------
-    def traditional(self, task: Task, method: str, reason: str | None) -> None:
-        """Replace the box by ``method``; if that leaks, by the fallback, then by LAST_RESORT (each recorded)."""
+    def traditional(self, task: Task, method: str, reason: str | None, in_shape: bool = False) -> None:
+        """Replace the box by ``method``; if that leaks, by the fallback, then by LAST_RESORT (each recorded).
+        ``in_shape``: first only the person's shape, when the frame's person map has one (module docstring)."""
+        if in_shape and self.replace_shape(task, method):
+            return
         fallback = self.settings.fallback
         attempts = [(method, self.settings.strengths.get(method))]
         if method != fallback:
@@ -363,6 +371,23 @@ class FrameAnonymizer:
                 return
             reason = f"{name} rejected: {problem}"
         task.record["problem"] = problem  # the final check refuses the frame
+
+    def replace_shape(self, task: Task, method: str) -> bool:
+        """Replace the person's grown shape in its box by a traditional ``method`` and keep the rest of the box;
+        False when there is no shape (no map, no person pixel) or the check rejects it (recorded as
+        ``shape_rejected``), and the whole box is then to be replaced."""
+        hole = self.person_hole(task, SHAPE_GROW_PX)
+        if hole is None:
+            return False
+        x1, y1, x2, y2 = task.region
+        box = self.out[y1:y2, x1:x2]
+        values = anonymize_region(box, method, self.settings.strengths.get(method), task.rng)
+        problem = self.try_paste(task, np.where(hole[..., None], values, box), hole)
+        if problem:
+            task.record["shape_rejected"] = {"problem": problem, "leakage": task.record.pop("leakage")}
+            return False
+        task.record.update(method=method, path="shape", painted_fraction=round(float(hole.mean()), 4))
+        return True
 
     @staticmethod
     def model_pixel_problem(task: Task, output: np.ndarray) -> str | None:

@@ -2,8 +2,9 @@
 # Evidence for the shipped demo GAN (models/shipped/demo_psgan.pth) on held-out synthetic frames (seed 1502: no
 # training, test or other evaluation uses it): every method anonymizes the same frames and boxes, then
 # evaluation.evaluate measures person-crop and full-frame FID/KID, in-box LPIPS-diversity (a second seed) and
-# re-ID anonymity; a table and a picture of 16 persons go to RESULTS_DIR. Method gan_shape is the same
-# model painting each person in its own shape from the frames' gtFine instance ids (anonymize.py --instance_ids).
+# re-ID anonymity; a table and a picture of 16 persons go to RESULTS_DIR. A method <m>_shape (gan_shape,
+# pixelate_shape, ...) is <m> replacing each person in its own shape from the frames' gtFine instance ids
+# (anonymize.py --instance_ids), the rest of the box kept.
 # Every step resumes (outputs and evaluations already in WORK_DIR are kept: use a fresh WORK_DIR for a new model);
 # frames already in WORK_DIR/heldout must be those of HELDOUT_SEED and FRAMES (their demo_manifest.json says).
 # Environment overrides: WORK_DIR (./demo_model_work), FRAMES (24), HELDOUT_SEED (1502; 1503 is the second held-out
@@ -47,9 +48,9 @@ fi
 
 echo "== 2/4 anonymize with every method (seeds 0 and 1)"
 for method in ${methods//,/ }; do
-    how=(--method "$method" --model_file "$model_file")
-    if [[ "$method" == gan_shape ]]; then
-        how=(--method gan --model_file "$model_file" --instance_ids "$held_out/gtFine")
+    how=(--method "${method%_shape}" --model_file "$model_file")
+    if [[ "$method" == *_shape ]]; then
+        how+=(--instance_ids "$held_out/gtFine")
     fi
     if [[ "$method" == gan* && -n "$redraws" ]]; then
         how+=(--redraws "$redraws")

@@ -559,18 +559,40 @@ def test_a_silhouette_model_without_its_bank_is_one_error(demo_frames, tiny_silh
     assert not list((tmp_path / "out").rglob("*.png"))
 
 
+def test_instance_ids_with_a_traditional_method_replace_each_person_in_its_shape(demo_frames, tmp_path):
+    """--method pixelate --instance_ids: each person's grown mask is pixelated and the rest of its box is kept
+    byte-identical (as the GAN's shapes, so the two compare like for like); the frames pass the check."""
+    assert run(demo_frames, tmp_path, "--method", "pixelate", "--instance_ids", str(demo_frames / "gtFine")) == 0
+    maps = person_maps(demo_frames)
+    shaped = 0
+    for frame in report(tmp_path)["frames"]:
+        assert frame["status"] == "written" and "warning" not in frame, frame
+        before, after = rgb(frame["image"]), rgb(frame["output"])
+        people = maps[Path(frame["image"]).name]
+        grown = cv2.dilate(people.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)  # 4 px each side
+        changed = np.any(before != after, axis=2)
+        whole = np.zeros_like(changed)
+        for person in frame["persons"]:
+            x1, y1, x2, y2 = person["box_in_frame"]
+            if person["path"] == "shape":
+                shaped += 1
+                assert person["method"] == "pixelate" and 0 < person["painted_fraction"] < 1
+                assert changed[y1:y2, x1:x2][people[y1:y2, x1:x2]].mean() > 0.5, person  # blocks of the figure
+            else:
+                whole[y1:y2, x1:x2] = True
+        assert not changed[~grown & ~whole].any()
+    assert shaped >= 3
+
+
 def test_instance_ids_refusals_and_missing_maps(demo_frames, tiny_shape_run, tmp_path, capsys, monkeypatch):
     maps = demo_frames / "gtFine"
-    # A two-stage model, a traditional method, and a folder without maps: one clear error each.
+    # A two-stage model and a folder without maps: one clear error each.
     two_stage = WindowGenerator(random_model({"model": "progan", "netG": "unet_64", "netG2": "unet_128", "ngf": 8,
                                               "crop_size": 128, "load_size": 128, "bbox_noise": "none"}))
     with monkeypatch.context() as patch:
         patch.setattr(cli, "build_generator", lambda args: two_stage)
         assert run(demo_frames, tmp_path / "a", "--method", "gan", "--instance_ids", str(maps)) == 2
     assert "paints in two stages, and a person's shape is painted in one" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_info:
-        run(demo_frames, tmp_path / "b", "--method", "blur", "--instance_ids", str(maps))
-    assert exit_info.value.code == 2 and "--instance_ids paints GAN persons" in capsys.readouterr().err
     assert run(demo_frames, tmp_path / "c", *gan_flags(tiny_shape_run, "--instance_ids", str(tmp_path))) == 2
     assert "no *_gtFine_instanceIds.png files under it" in capsys.readouterr().err
     # One frame's map missing: that frame gets whole boxes, with a warning; a broken map fails its frame alone.

@@ -12,7 +12,7 @@ import torch
 
 from anonymizer import geometry, verify
 from anonymizer.annotations import AnnotationError, Person, frame_key, load_annotations
-from anonymizer.frame import FrameAnonymizer, Settings, Task, blend_alpha
+from anonymizer.frame import SHAPE_GROW_PX, FrameAnonymizer, Settings, Task, blend_alpha
 from anonymizer.generator import PerSampleBatchNorm, Window, WindowGenerator, per_sample_batch_norm_, random_model
 from anonymizer.methods import anonymize_box, anonymize_region
 from data.boxes import box_to_xywh, clip_box
@@ -293,6 +293,41 @@ def test_a_rejected_shape_gets_the_gan_over_the_whole_box_before_any_fallback():
     assert records[0]["shape_rejected"]["problem"].startswith("its fine detail correlates")
     assert [w.hole is not None for w in generator.windows] == [True, False]
     assert np.any(out != image, axis=2)[60:160, 200:240].mean() > 0.95  # the whole box replaced
+
+
+@pytest.mark.parametrize("method", ["blur", "pixelate", "mask", "noise"])
+def test_a_traditional_method_with_a_person_map_replaces_only_the_grown_shape(method):
+    """anonymize.py --method M --instance_ids: M replaces the person's pixels grown by SHAPE_GROW_PX frame pixels,
+    as the GAN's shapes do, and every other pixel of the box stays byte-identical; the frame passes the check."""
+    image, person_map, person = person_in_frame(np.random.default_rng(5))
+    out, records = FrameAnonymizer(image, Settings(method=method), None, 0, person_map).run([(0, person)])
+    assert records[0]["method"] == method and records[0]["path"] == "shape" and "shape_rejected" not in records[0]
+    grown = np.zeros_like(person_map)
+    grown[70 - SHAPE_GROW_PX:150 + SHAPE_GROW_PX, 212 - SHAPE_GROW_PX:228 + SHAPE_GROW_PX] = True
+    changed = np.any(out != image, axis=2)
+    assert not changed[~grown].any()
+    assert changed[grown].mean() > 0.9  # replaced (a value may repeat by chance)
+    assert records[0]["painted_fraction"] == round(grown[60:160, 200:240].mean(), 4) < 0.6
+
+
+def test_a_traditional_shape_the_check_rejects_gets_the_whole_box_then_the_fallback():
+    """Fail closed in shapes: a blur of sigma 1 keeps the figure's fine detail, so the check refuses the shape,
+    then the whole box blurred the same way, and the fallback (pixelation) replaces the whole box."""
+    image, person_map, person = person_in_frame(np.random.default_rng(6))
+    settings = Settings(method="blur", strengths={"blur": 1.0})
+    out, records = FrameAnonymizer(image, settings, None, 0, person_map).run([(0, person)])
+    assert records[0]["shape_rejected"]["problem"].startswith("its fine detail correlates")
+    assert records[0]["method"] == "pixelate" and records[0]["path"] == "box"
+    assert records[0]["fallback_reason"].startswith("blur rejected")
+    assert np.any(out != image, axis=2)[60:160, 200:240].mean() > 0.9  # the whole box, background included
+
+
+def test_a_traditional_method_replaces_the_whole_box_where_the_map_has_no_person():
+    image, person_map, person = person_in_frame(np.random.default_rng(7))
+    person_map[:] = False
+    out, records = FrameAnonymizer(image, Settings(method="pixelate"), None, 0, person_map).run([(0, person)])
+    assert records[0]["path"] == "box" and "painted_fraction" not in records[0]
+    assert np.any(out != image, axis=2)[60:160, 200:240].mean() > 0.9
 
 
 class CopiesFirstDraws:
