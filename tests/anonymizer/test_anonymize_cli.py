@@ -446,6 +446,14 @@ def person_maps(frames: Path) -> dict[str, np.ndarray]:
     return maps
 
 
+def person_changes(frame: dict, maps: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A report entry's person pixels, those grown by 4 px on each side (the most any shape here grows by) and
+    the pixels its output changed."""
+    people = maps[Path(frame["image"]).name]
+    grown = cv2.dilate(people.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    return people, grown, np.any(rgb(frame["image"]) != rgb(frame["output"]), axis=2)
+
+
 @pytest.mark.parametrize("trained_run", ["tiny_run", "tiny_shape_run", "tiny_silhouette_run"])
 def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, trained_run, request, tmp_path):
     """Any single-stage model, trained on boxes (noise fill), with person holes (grey fill) or told the person's
@@ -458,10 +466,7 @@ def test_instance_ids_paint_each_person_in_its_own_shape(demo_frames, trained_ru
     painted = 0
     for frame in report(tmp_path)["frames"]:
         assert frame["status"] == "written" and "warning" not in frame, frame
-        before, after = rgb(frame["image"]), rgb(frame["output"])
-        people = maps[Path(frame["image"]).name]
-        grown = cv2.dilate(people.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-        changed = np.any(before != after, axis=2)
+        people, grown, changed = person_changes(frame, maps)
         for person in frame["persons"]:
             x1, y1, x2, y2 = person["box_in_frame"]
             if person["method"] != "gan" or "painted_fraction" not in person:
@@ -567,10 +572,7 @@ def test_instance_ids_with_a_traditional_method_replace_each_person_in_its_shape
     shaped = 0
     for frame in report(tmp_path)["frames"]:
         assert frame["status"] == "written" and "warning" not in frame, frame
-        before, after = rgb(frame["image"]), rgb(frame["output"])
-        people = maps[Path(frame["image"]).name]
-        grown = cv2.dilate(people.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)  # 4 px each side
-        changed = np.any(before != after, axis=2)
+        people, grown, changed = person_changes(frame, maps)
         whole = np.zeros_like(changed)
         for person in frame["persons"]:
             x1, y1, x2, y2 = person["box_in_frame"]

@@ -1,9 +1,10 @@
-"""The readings of rule_run_spread.md and rule_more_frame_sets.md from the runs' evaluation files, from the
-repository root:
+"""The readings of rule_run_spread.md, rule_more_frame_sets.md and rule_shape_baselines.md from the runs'
+evaluation files, from the repository root:
     python docs/results/demo_model/spread/pool_full_runs.py
 Prints each pooled run's held-out row, the reruns' mean and sample standard deviation of person FID, the verdict
 and the counts against the traditional methods (../heldout48/evaluations/); then the same runs on the three
-48-frame held-out sets (seeds 1502, 1503, 1504; evaluations/frame_sets/) and the reruns in person shapes."""
+48-frame held-out sets (seeds 1502, 1503, 1504; evaluations/frame_sets/); then the runs in person shapes against
+the traditional methods in the same shapes (evaluations/shape_baselines/)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ SHAPES = {
     "seed 1551 (Intel)": HERE / "evaluations/frame_sets/seed1551_shape_1502.json",
 }
 
+SHAPE_BASELINES = {f"{name}_shape": HERE / f"evaluations/shape_baselines/{name}_shape_1502.json"
+                   for name in ("pixelate", "blur", "mask", "noise")}
+
 
 def row(metrics_file: Path) -> dict[str, float]:
     numbers = row_numbers(json.loads(metrics_file.read_text(encoding="utf-8")))
@@ -56,7 +60,7 @@ def main() -> None:
     print_spread("reruns' person FID", {name: values["FID persons"] for name, values in rows.items()})
     counts(rows, baselines)
     frame_sets()
-    shapes(baselines)
+    shapes()
 
 
 def print_spread(label: str, person_fid: dict[str, float]) -> None:
@@ -99,16 +103,19 @@ def frame_sets() -> None:
           f"{sum(means[name] < means['pixelate'] for name in RUNS)} of {len(RUNS)}")
 
 
-def shapes(baselines: dict[str, dict[str, float]]) -> None:
-    """The runs painting each person in their own shape on the seed-1502 set, against pixelation and blur."""
+def shapes() -> None:
+    """The runs painting each person in their own shape on the seed-1502 set, against each traditional method
+    replacing the same grown shapes (rule_shape_baselines.md)."""
     print("\nin the persons' own shapes (seed 1502):")
     rows = {name: row(path) for name, path in SHAPES.items()}
-    for name, values in rows.items():
+    baselines = {name: row(path) for name, path in SHAPE_BASELINES.items()}
+    for name, values in {**rows, **baselines}.items():
         print(f"{name:34s} " + " / ".join(f"{value:.3f}" for value in values.values()))
-    for baseline in ("pixelate", "blur"):
-        limit = baselines[baseline]["FID persons"]
-        print(f"person FID below {baseline}'s ({limit:.1f}): "
-              f"{sum(values['FID persons'] < limit for values in rows.values())} of {len(rows)} runs")
+    for baseline in ("pixelate_shape", "blur_shape"):
+        for metric in ("FID persons", "FID frames"):
+            limit = baselines[baseline][metric]
+            print(f"{metric} below {baseline}'s ({limit:.1f}): "
+                  f"{sum(values[metric] < limit for values in rows.values())} of {len(rows)} runs")
 
 
 if __name__ == "__main__":
