@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "where a cached micro-benchmark measured it faster, else fp32; fp16 needs CUDA")
     gan.add_argument("--threads", type=number(int, minimum=1), default=None,
                      help="torch intra-op threads; default: OMP_NUM_THREADS if set, else the usable cores")
+    gan.add_argument("--poisson_blend", action="store_true",
+                     help="correct each painted box (or shape) so that it meets the real street at its edge: a smooth "
+                          "correction from the pixels around it only (Poisson image editing; anonymizer/poisson.py)")
     gan.add_argument("--truncation", type=number(minimum=0, maximum=1), default=1.0,
                      help="draw the generator's noise with this fraction of its training spread (the truncation "
                           "trick): below 1, more typical and less varied persons; 0: the same person for every "
@@ -167,6 +170,8 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
             parser.error(amp_problem(args.amp, args.device == "cuda"))
     if args.truncation != 1.0 and args.method != "gan":
         parser.error(f"--truncation scales the GAN's noise; --method {args.method} draws none")
+    if args.poisson_blend and args.method != "gan":
+        parser.error(f"--poisson_blend blends the GAN's painted boxes; --method {args.method} paints none")
     detectors.check_arguments(parser, args)
     if args.start is not None and args.end is not None and args.end <= args.start:
         parser.error(f"--end ({args.end:g}) must be after --start ({args.start:g})")
@@ -337,7 +342,8 @@ def run(args: argparse.Namespace) -> int:
         person_maps = InstanceIdsIndex(args.instance_ids)
     settings = Settings(method=args.method, strengths=strengths(args), fallback=args.fallback,
                         blend_px=args.blend_px, batch_size=args.batch_size, margin=args.margin,
-                        window_side=args.window_side, seed=args.seed, redraws=args.redraws)
+                        window_side=args.window_side, seed=args.seed, redraws=args.redraws,
+                        poisson_blend=args.poisson_blend)
     thresholds = Thresholds(args.detection_threshold, args.fallback_threshold)
     processor = FrameProcessor(detector_list, thresholds, settings, generator, args.show_detections, person_maps)
     # With tracking, windows are generated one at a time so that each track's noise comes from its own seed.

@@ -51,6 +51,7 @@ from . import geometry, verify
 from .annotations import Person
 from .generator import Window, WindowGenerator
 from .methods import anonymize_region
+from .poisson import poisson_blend
 
 LAST_RESORT = ("noise", 1.0)  # method and strength when even the fallback leaks
 BLEND_FRACTION = 16  # the feather may cover at most 1/16 of the box's shorter side
@@ -76,6 +77,7 @@ class Settings:
     window_side: int | None = None  # frame pixels per model window; None: the generator's training scale
     seed: int = 0
     redraws: int = 0  # GAN repaints of a whole box the leakage check rejected, before the fallback
+    poisson_blend: bool = False  # meet the real street at the painted region's edge (anonymizer.poisson)
 
 
 @dataclass
@@ -314,6 +316,8 @@ class FrameAnonymizer:
         x1, y1, x2, y2 = task.region
         side = wx2 - wx1
         problem = None
+        if self.settings.poisson_blend:
+            output = poisson_blend(output, task.window.pixels, self.painted_model_pixels(task.window))
         if side != self.crop_size:
             # Resampling to frame pixels smooths away the fine detail the leakage measure compares, so a near-copy
             # of the window could pass once resized: measure it at model resolution first, against its input.
@@ -331,6 +335,16 @@ class FrameAnonymizer:
         if task.hole is not None:
             task.record["painted_fraction"] = round(float(task.hole.mean()), 4)
         return None
+
+    @staticmethod
+    def painted_model_pixels(window: Window) -> np.ndarray:
+        """crop × crop bool: the model pixels a window's paste replaces (its hole, else its box)."""
+        if window.hole is not None:
+            return window.hole
+        painted = np.zeros(window.pixels.shape[:2], dtype=bool)
+        lx1, ly1, lx2, ly2 = window.box
+        painted[ly1:ly2, lx1:lx2] = True
+        return painted
 
     def paint_again(self, task: Task, problem: str) -> bool:
         """After the leakage check rejected a painting: True if the GAN paints the person again — a rejected

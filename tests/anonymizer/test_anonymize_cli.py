@@ -187,6 +187,7 @@ def test_bad_command_lines_and_inputs_give_one_clear_error(demo_frames, tiny_run
     assert run(demo_frames, tmp_path / "t", *gan_flags(tiny_run, "--truncation", "0.5")) == 2
     assert "--truncation 0.5: the generator of tiny has no noise inputs" in capsys.readouterr().err
     for flags, message in ((("--method", "blur", "--truncation", "0.5"), "--method blur draws none"),
+                           (("--method", "pixelate", "--poisson_blend"), "--method pixelate paints none"),
                            (("--truncation", "1.5"), "--truncation")):
         with pytest.raises(SystemExit):
             run(demo_frames, tmp_path, *flags)
@@ -584,6 +585,18 @@ def test_instance_ids_with_a_traditional_method_replace_each_person_in_its_shape
                 whole[y1:y2, x1:x2] = True
         assert not changed[~grown & ~whole].any()
     assert shaped >= 3
+
+
+def test_poisson_blend_writes_checked_frames_that_differ_from_the_plain_paste(demo_frames, tiny_run, tmp_path):
+    """--poisson_blend through the command line: every frame passes the check with only its boxes changed, the
+    report keeps the setting, and the boxes differ from a plain paste of the same draws."""
+    assert run(demo_frames, tmp_path / "plain", *gan_flags(tiny_run)) == 0
+    assert run(demo_frames, tmp_path / "blended", *gan_flags(tiny_run, "--poisson_blend")) == 0
+    assert "gan" in {p["method"] for p in check_frames(tmp_path / "blended")}
+    assert report(tmp_path / "blended")["options"]["poisson_blend"] is True
+    pairs = zip(sorted((tmp_path / "plain").rglob("*.png")), sorted((tmp_path / "blended").rglob("*.png")),
+                strict=True)
+    assert any(plain.read_bytes() != blended.read_bytes() for plain, blended in pairs)
 
 
 def test_instance_ids_refusals_and_missing_maps(demo_frames, tiny_shape_run, tmp_path, capsys, monkeypatch):
