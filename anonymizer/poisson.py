@@ -45,18 +45,17 @@ def poisson_blend(generated: np.ndarray, window: np.ndarray, replaced: np.ndarra
     degree = np.zeros(count, dtype=np.float64)
     rhs = np.zeros((count, generated.shape[2]), dtype=np.float64)
     for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-        ny, nx = ys + dy, xs + dx
-        inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)  # a neighbour off the window: no condition
-        me = index[ys[inside], xs[inside]]
-        neighbour = index[ny[inside], nx[inside]]
+        inside = (ys + dy >= 0) & (ys + dy < height) & (xs + dx >= 0) & (xs + dx < width)  # off the window: free
+        py, px = ys[inside], xs[inside]
+        qy, qx = py + dy, px + dx
+        me, neighbour = index[py, px], index[qy, qx]
         degree[me] += 1.0
         unknown = neighbour >= 0
         rows.append(me[unknown])
         cols.append(neighbour[unknown])
         values.append(np.full(int(unknown.sum()), -1.0))
-        boundary = ~unknown  # the seam: the real pixel across it minus the generated one on this side
-        seam = real[ny[inside][boundary], nx[inside][boundary]] - out[ys[inside][boundary], xs[inside][boundary]]
-        np.add.at(rhs, me[boundary], seam)
+        seam = ~unknown  # the real pixel across the edge minus the generated one on this side
+        rhs[me[seam]] += real[qy[seam], qx[seam]] - out[py[seam], px[seam]]
     rows.append(np.arange(count))
     cols.append(np.arange(count))
     values.append(degree + REGULARIZATION)
