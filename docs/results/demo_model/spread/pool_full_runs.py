@@ -1,5 +1,5 @@
-"""The readings of rule_run_spread.md, rule_more_frame_sets.md and rule_shape_baselines.md from the runs'
-evaluation files, from the repository root:
+"""The readings of rule_run_spread.md, rule_more_frame_sets.md, rule_shape_baselines.md and rule_fifth_run.md
+from the runs' evaluation files, from the repository root:
     python docs/results/demo_model/spread/pool_full_runs.py
 Prints each pooled run's held-out row, the reruns' mean and sample standard deviation of person FID, the verdict
 and the counts against the traditional methods (../heldout48/evaluations/); then the same runs on the three
@@ -26,11 +26,12 @@ RUNS = {
     "reproduction (seed 1501, Intel)": RESULTS / "reproduction/evaluations/gan_48frames.json",
     "seed 1541 (Intel)": HERE / "evaluations/seed1541_full_run_gan_48frames.json",
     "seed 1551 (Intel)": HERE / "evaluations/seed1551_full_run_gan_48frames.json",
+    "seed 1561 (Intel)": HERE / "evaluations/seed1561_full_run_gan_48frames.json",
 }
 BASELINES = {name: RESULTS / f"heldout48/evaluations/{name}.json" for name in ("pixelate", "blur")}
 # Section 5's files are evaluations/frame_sets/<key>_<held-out seed>.json; the seed-1502 rows are section 4's.
-FILE_KEYS = dict(zip([*RUNS, *BASELINES], ["shipped", "reproduction", "seed1541", "seed1551", "pixelate", "blur"],
-                     strict=True))
+FILE_KEYS = dict(zip([*RUNS, *BASELINES],
+                     ["shipped", "reproduction", "seed1541", "seed1551", "seed1561", "pixelate", "blur"], strict=True))
 FRAME_SETS = {
     1502: {**RUNS, **BASELINES},
     **{seed: {name: HERE / f"evaluations/frame_sets/{key}_{seed}.json" for name, key in FILE_KEYS.items()}
