@@ -42,6 +42,7 @@ SHAPES = {
     "reproduction (seed 1501, Intel)": HERE / "evaluations/reproduced_gan_shape_48frames.json",
     "seed 1541 (Intel)": HERE / "evaluations/frame_sets/seed1541_shape_1502.json",
     "seed 1551 (Intel)": HERE / "evaluations/frame_sets/seed1551_shape_1502.json",
+    "seed 1561 (Intel)": HERE / "evaluations/frame_sets/seed1561_shape_1502.json",
 }
 
 SHAPE_BASELINES = {f"{name}_shape": HERE / f"evaluations/shape_baselines/{name}_shape_1502.json"
