@@ -1,10 +1,11 @@
-"""The readings of rule_run_spread.md, rule_more_frame_sets.md, rule_shape_baselines.md and rule_fifth_run.md
-from the runs' evaluation files, from the repository root:
+"""The readings of rule_run_spread.md, rule_more_frame_sets.md, rule_shape_baselines.md, rule_fifth_run.md and
+rule_second_stage_seeds.md from the runs' evaluation files, from the repository root:
     python docs/results/demo_model/spread/pool_full_runs.py
 Prints each pooled run's held-out row, the reruns' mean and sample standard deviation of person FID, the verdict
 and the counts against the traditional methods (../heldout48/evaluations/); then the same runs on the three
 48-frame held-out sets (seeds 1502, 1503, 1504; evaluations/frame_sets/); then the runs in person shapes against
-the traditional methods in the same shapes (evaluations/shape_baselines/)."""
+the traditional methods in the same shapes (evaluations/shape_baselines/); then the seed-1541 first stage's
+second stages with three training seeds (evaluations/second_stage_seeds/)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,13 @@ SHAPES = {
     "seed 1561 (Intel)": HERE / "evaluations/frame_sets/seed1561_shape_1502.json",
 }
 
+# rule_second_stage_seeds.md: the seed-1541 first stage's second stages, by the second stage's training seed.
+SECOND_STAGE_SEEDS = {
+    1501: RUNS["seed 1541 (Intel)"],
+    **{seed: HERE / f"evaluations/second_stage_seeds/seed1541_stage2_seed{seed}_gan_48frames.json"
+       for seed in (2541, 3541)},
+}
+
 SHAPE_BASELINES = {f"{name}_shape": HERE / f"evaluations/shape_baselines/{name}_shape_1502.json"
                    for name in ("pixelate", "blur", "mask", "noise")}
 
@@ -63,6 +71,7 @@ def main() -> None:
     counts(rows, baselines)
     frame_sets()
     shapes()
+    second_stage_seeds()
 
 
 def print_spread(label: str, person_fid: dict[str, float]) -> None:
@@ -118,6 +127,23 @@ def shapes() -> None:
             limit = baselines[baseline][metric]
             print(f"{metric} below {baseline}'s ({limit:.1f}): "
                   f"{sum(values[metric] < limit for values in rows.values())} of {len(rows)} runs")
+
+
+def second_stage_seeds() -> None:
+    """The sample sd of one first stage's second stages against the reruns' sd (rule_second_stage_seeds.md)."""
+    fid = {seed: row(path)["FID persons"] for seed, path in SECOND_STAGE_SEEDS.items() if path.is_file()}
+    print("\nthe seed-1541 first stage, second stages by training seed (seed 1502 set): "
+          + ", ".join(f"{seed}: {value:.1f}" for seed, value in fid.items()))
+    if len(fid) < len(SECOND_STAGE_SEEDS):
+        print("not every second stage is measured: no reading")
+        return
+    sd = statistics.stdev(fid.values())
+    reruns_sd = statistics.stdev(row(path)["FID persons"] for name, path in RUNS.items() if name != SHIPPED)
+    verdict = ("the second stage alone makes at least about half of the spread" if sd >= 3.5 else
+               "the spread comes mostly from the first stage" if sd < 2.5 else "undecided")
+    pixelate = row(BASELINES["pixelate"])["FID persons"]
+    print(f"sd {sd:.1f} against the reruns' {reruns_sd:.1f}: {verdict}; "
+          f"below pixelation's {pixelate:.1f}: {sum(value < pixelate for value in fid.values())} of {len(fid)}")
 
 
 if __name__ == "__main__":
