@@ -11,8 +11,8 @@
 # 128 px crops train 3x slower per crop, too few steps for 2 hours (docs/realism_recipe.md). Every step resumes: run
 # the same command again after an interruption.
 # On the machine that trained it, the command retraces that run exactly; on another CPU the floating-point kernels
-# differ and so does the model, as it does with another --seed: four full runs scored 192.9 (shipped), 210.3, 198.3
-# and 205.9 in held-out person FID (docs/results/demo_model/spread/, section 4).
+# differ and so does the model, as it does with another --seed: five full runs scored 192.9 (shipped), 210.3, 198.3,
+# 205.9 and 204.4 in held-out person FID, so expect about 204 +- 5 (docs/results/demo_model/spread/, sections 4, 7).
 # Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64_silhouette_inpaint; the second stage is
 # NAME_background), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other
 # core free, at about 1.4x the time), GENERATOR (inpaint; unet_64 trains the thesis's U-Net instead, with a
