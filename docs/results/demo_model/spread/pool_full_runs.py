@@ -71,7 +71,7 @@ def main() -> None:
     counts(rows, baselines)
     frame_sets()
     shapes()
-    second_stage_seeds()
+    second_stage_seeds(rows, baselines)
 
 
 def print_spread(label: str, person_fid: dict[str, float]) -> None:
@@ -129,8 +129,9 @@ def shapes() -> None:
                   f"{sum(values[metric] < limit for values in rows.values())} of {len(rows)} runs")
 
 
-def second_stage_seeds() -> None:
-    """The sample sd of one first stage's second stages against the reruns' sd (rule_second_stage_seeds.md)."""
+def second_stage_seeds(rows: dict[str, dict[str, float]], baselines: dict[str, dict[str, float]]) -> None:
+    """The sample sd of one first stage's second stages against the reruns' sd (rule_second_stage_seeds.md);
+    ``rows`` and ``baselines`` are main's seed-1502 rows."""
     fid = {seed: row(path)["FID persons"] for seed, path in SECOND_STAGE_SEEDS.items() if path.is_file()}
     print("\nthe seed-1541 first stage, second stages by training seed (seed 1502 set): "
           + ", ".join(f"{seed}: {value:.1f}" for seed, value in fid.items()))
@@ -138,10 +139,10 @@ def second_stage_seeds() -> None:
         print("not every second stage is measured: no reading")
         return
     sd = statistics.stdev(fid.values())
-    reruns_sd = statistics.stdev(row(path)["FID persons"] for name, path in RUNS.items() if name != SHIPPED)
+    reruns_sd = statistics.stdev(values["FID persons"] for name, values in rows.items() if name != SHIPPED)
     verdict = ("the second stage alone makes at least about half of the spread" if sd >= 3.5 else
                "the spread comes mostly from the first stage" if sd < 2.5 else "undecided")
-    pixelate = row(BASELINES["pixelate"])["FID persons"]
+    pixelate = baselines["pixelate"]["FID persons"]
     print(f"sd {sd:.1f} against the reruns' {reruns_sd:.1f}: {verdict}; "
           f"below pixelation's {pixelate:.1f}: {sum(value < pixelate for value in fid.values())} of {len(fid)}")
 
