@@ -1,11 +1,12 @@
 """The readings of rule_run_spread.md, rule_more_frame_sets.md, rule_shape_baselines.md, rule_fifth_run.md and
-rule_second_stage_seeds.md from the runs' evaluation files, from the repository root:
+rule_second_stage_seeds.md and rule_fresh_discriminators.md from the runs' evaluation files, from the repository root:
     python docs/results/demo_model/spread/pool_full_runs.py
 Prints each pooled run's held-out row, the reruns' mean and sample standard deviation of person FID, the verdict
 and the counts against the traditional methods (../heldout48/evaluations/); then the same runs on the three
 48-frame held-out sets (seeds 1502, 1503, 1504; evaluations/frame_sets/); then the runs in person shapes against
 the traditional methods in the same shapes (evaluations/shape_baselines/); then the seed-1541 first stage's
-second stages with three training seeds (evaluations/second_stage_seeds/)."""
+second stages with three training seeds (evaluations/second_stage_seeds/); then the second stages with fresh
+discriminators (evaluations/fresh_discriminators/)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,15 @@ SECOND_STAGE_SEEDS = {
        for seed in (2541, 3541)},
 }
 
+# rule_fresh_discriminators.md: each first stage's recipe second stage(s), and its second stage with fresh
+# discriminators started from the first stage's exported moving-average generator.
+FRESH_DISCRIMINATORS = {
+    "reproduction (A)": ([RUNS["reproduction (seed 1501, Intel)"]],
+                         HERE / "evaluations/fresh_discriminators/reproduction_gan_48frames.json"),
+    "seed 1541 (B)": (list(SECOND_STAGE_SEEDS.values()),
+                      HERE / "evaluations/fresh_discriminators/seed1541_gan_48frames.json"),
+}
+
 SHAPE_BASELINES = {f"{name}_shape": HERE / f"evaluations/shape_baselines/{name}_shape_1502.json"
                    for name in ("pixelate", "blur", "mask", "noise")}
 
@@ -72,6 +82,7 @@ def main() -> None:
     frame_sets()
     shapes()
     second_stage_seeds(rows, baselines)
+    fresh_discriminators()
 
 
 def print_spread(label: str, person_fid: dict[str, float]) -> None:
@@ -145,6 +156,31 @@ def second_stage_seeds(rows: dict[str, dict[str, float]], baselines: dict[str, d
     pixelate = baselines["pixelate"]["FID persons"]
     print(f"sd {sd:.1f} against the reruns' {reruns_sd:.1f}: {verdict}; "
           f"below pixelation's {pixelate:.1f}: {sum(value < pixelate for value in fid.values())} of {len(fid)}")
+
+
+def fresh_discriminators() -> None:
+    """rule_fresh_discriminators.md: helps (both >= 3 points better), narrows (the gap <= 7.8 with neither > 2
+    points worse), or neither."""
+    print("\nsecond stages with fresh discriminators (seed 1502 set), against the recipe's second stage(s):")
+    change, fresh_fid, recipe_fid, targets_met = {}, {}, {}, []
+    blur_rank1 = row(BASELINES["blur"])["re-ID rank-1"]
+    for name, (recipe_files, fresh_file) in FRESH_DISCRIMINATORS.items():
+        if not fresh_file.is_file():
+            print(f"{name}: not measured: no reading")
+            return
+        recipe_fid[name] = statistics.mean(row(path)["FID persons"] for path in recipe_files)
+        fresh = row(fresh_file)
+        fresh_fid[name] = fresh["FID persons"]
+        change[name] = fresh_fid[name] - recipe_fid[name]
+        targets_met.append(fresh["LPIPS-diversity"] >= 0.05 and fresh["re-ID rank-1"] <= blur_rank1)
+        print(f"{name:18s} " + " / ".join(f"{value:.3f}" for value in fresh.values())
+              + f"; recipe {recipe_fid[name]:.1f}, change {change[name]:+.1f}")
+    (a, b) = FRESH_DISCRIMINATORS
+    gap_before, gap_after = recipe_fid[a] - recipe_fid[b], fresh_fid[a] - fresh_fid[b]
+    helps = all(targets_met) and all(value <= -3 for value in change.values())
+    narrows = all(targets_met) and gap_after <= gap_before - 5 and all(value <= 2 for value in change.values())
+    verdict = "helps" if helps else "narrows" if narrows else "neither helps nor narrows"
+    print(f"A - B gap {gap_before:.1f} -> {gap_after:.1f}: {verdict}")
 
 
 if __name__ == "__main__":
