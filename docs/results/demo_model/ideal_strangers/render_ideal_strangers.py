@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
 
-from data.citypersons import read_citypersons  # noqa: E402
+from data.citypersons import CityPersonsFrame, read_citypersons  # noqa: E402
 from synthetic.make_demo_data import (  # noqa: E402
     annotation_path,
     frame_specs,
@@ -44,11 +44,11 @@ def stranger_pools(frames: int, seed: int, outfit_seed: int) -> dict:
             for split in own}
 
 
-def pedestrian_boxes(frame) -> list:
+def pedestrian_boxes(frame: CityPersonsFrame) -> list:
     return [person.bbox for person in frame.objects if person.label == "pedestrian"]
 
 
-def box_shifts(rendered, original) -> list[int]:
+def box_shifts(rendered: CityPersonsFrame, original: CityPersonsFrame) -> list[int]:
     """Per pedestrian box, the largest coordinate change in pixels (boxes paired left to right)."""
     new, old = pedestrian_boxes(rendered), pedestrian_boxes(original)
     if len(new) != len(old):

@@ -1,4 +1,4 @@
-"""The readings of rule_run_spread.md, rule_more_frame_sets.md, rule_shape_baselines.md, rule_fifth_run.md and
+"""The readings of rule_run_spread.md, rule_more_frame_sets.md, rule_shape_baselines.md, rule_fifth_run.md,
 rule_second_stage_seeds.md and rule_fresh_discriminators.md from the runs' evaluation files, from the repository root:
     python docs/results/demo_model/spread/pool_full_runs.py
 Prints each pooled run's held-out row, the reruns' mean and sample standard deviation of person FID, the verdict
