@@ -6,7 +6,7 @@
 #   MODEL_FILE=<the chosen run's export> OUT=<work folder> bash docs/results/demo_model/representative_model/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
-model_file="${MODEL_FILE:?set MODEL_FILE to the chosen run's export}"
+model_file="${MODEL_FILE:?set MODEL_FILE to the export of the chosen run}"
 out="${OUT:?set OUT to a work folder}"
 here=docs/results/demo_model/representative_model
 methods=gan,blur,pixelate,mask,noise
