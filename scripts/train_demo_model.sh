@@ -4,22 +4,24 @@
 # realism recipe (a weak L1 pull inside the box, mode seeking on 4x4-pooled outputs, a moving average of G's
 # weights, differentiable augmentation of the discriminators' inputs), the person's silhouette as a generator input
 # with an L1 pull on the box's background (demo_silhouette_flags) and the dilated inpainting generator
-# (demo_inpaint_flags), batch 4, 26 epochs (15 + 11 of linear decay; 44,564 crops), best epoch by validation FID
-# every second epoch; then 6 epochs from that checkpoint at half the learning rate, which the shipped model is. With
-# both cores of the project's 2-core CPU machine (THREADS=2, nothing else running) the shipped model's run took 93
-# minutes for the 26 epochs and 21 for the second stage (114 in all), as fast as that machine runs on the day;
-# 128 px crops train 3x slower per crop, too few steps for 2 hours (docs/realism_recipe.md). Every step resumes: run
-# the same command again after an interruption.
-# On the machine that trained it, the command retraces that run exactly; on another CPU the floating-point kernels
-# differ and so does the model, as it does with another --seed: five full runs scored 192.9 (shipped), 210.3, 198.3,
-# 205.9 and 204.4 in held-out person FID, so expect about 204 +- 5 (docs/results/demo_model/spread/, sections 4, 7).
+# (demo_inpaint_flags), batch 4, 26 epochs (15 + 11 of linear decay; 44,564 crops) with training seed 1541
+# (demo_first_stage_seed), best epoch by validation FID every second epoch; then 6 epochs from that checkpoint at
+# half the learning rate with training seed 1501, which the shipped model is. With both cores of the project's
+# 2-core CPU machine (THREADS=2, nothing else running) the recipe takes 92-102 minutes for the 26 epochs and 20-22
+# for the second stage; 128 px crops train 3x slower per crop, too few steps for 2 hours (docs/realism_recipe.md).
+# Every step resumes: run the same command again after an interruption.
+# On the machine that trained it (the 2-core Intel Xeon) the command retraces that run exactly; on another CPU the
+# floating-point kernels differ and so does the model, as it does with another FIRST_STAGE_SEED: five full runs
+# scored 198.3 (shipped), 192.9, 210.3, 205.9 and 204.4 in held-out person FID, so expect about 202 +- 7
+# (docs/results/demo_model/representative_model/, docs/results/demo_model/spread/).
 # Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64_silhouette_inpaint; the second stage is
-# NAME_background), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), THREADS (2; 1 leaves the other
-# core free, at about 1.4x the time), GENERATOR (inpaint; unet_64 trains the thesis's U-Net instead, with a
-# validation every fourth epoch: the model shipped before this one, SHA-256 ff49877e...1ea0, and NAME then loses
-# the suffix _inpaint), SILHOUETTE (1; 0 drops the silhouette input, and the background pull then comes only in the
-# second stage: with GENERATOR=unet_64 the model shipped before that, SHA-256 249e1860...14f9; NAME then drops
-# _silhouette).
+# NAME_background), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), FIRST_STAGE_SEED (the first
+# stage's training seed: 1541 for the default generator and silhouette, else 1501, as each shipped run had),
+# THREADS (2; 1 leaves the other core free, at about 1.4x the time), GENERATOR (inpaint; unet_64 trains the thesis's
+# U-Net instead, with a validation every fourth epoch: the model shipped before the inpainting generator, SHA-256
+# ff49877e...1ea0, and NAME then loses the suffix _inpaint), SILHOUETTE (1; 0 drops the silhouette input, and the
+# background pull then comes only in the second stage: with GENERATOR=unet_64 the model shipped before that,
+# SHA-256 249e1860...14f9; NAME then drops _silhouette).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 silhouette="${SILHOUETTE:-1}"
@@ -30,6 +32,10 @@ fi
 generator="${GENERATOR:-inpaint}"
 if [[ "$generator" != unet_64 && "$generator" != inpaint ]]; then
     echo "train_demo_model.sh: GENERATOR must be unet_64 or inpaint, got '$generator'" >&2
+    exit 2
+fi
+if [[ ! "${FIRST_STAGE_SEED:-0}" =~ ^[0-9]+$ ]]; then
+    echo "train_demo_model.sh: FIRST_STAGE_SEED must be a whole number, got '$FIRST_STAGE_SEED'" >&2
     exit 2
 fi
 source scripts/setup.sh
@@ -51,6 +57,13 @@ if [[ "$generator" == inpaint ]]; then
 else
     first_val_freq=4
 fi
+# The default generator and silhouette ship the seed-1541 run (demo_first_stage_seed); the older variants' shipped
+# runs trained their first stage with the data's seed.
+default_first_seed="$demo_seed"
+if [[ "$generator" == inpaint && "$silhouette" == 1 ]]; then
+    default_first_seed="$demo_first_stage_seed"
+fi
+first_seed="${FIRST_STAGE_SEED:-$default_first_seed}"
 name="${NAME:-$default_name}"
 frames="${FRAMES:-480}"
 epochs="${EPOCHS:-15}"
@@ -72,14 +85,14 @@ if [[ ! -f "$work_dir/crops/manifest.json" ]]; then
         --source_splits train,val,test --split train=0.85,val=0.15 --seed "$seed" --quiet
 fi
 
-echo "== 3/4 train psgan with the realism recipe -> checkpoints/$name"
+echo "== 3/4 train psgan with the realism recipe (training seed $first_seed) -> checkpoints/$name"
 resume=()
 if [[ -f "checkpoints/$name/latest_state.pth" ]]; then
     resume=(--continue_train)
 fi
 "$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$name" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
-    "${demo_recipe_augment[@]}" "${variant[@]}" --batch_size 4 --n_epochs "$epochs" --n_epochs_decay "$decay_epochs" --save_val_freq "$first_val_freq" \
-    "${demo_logging_flags[@]}" "${resume[@]}"
+    "${demo_recipe_augment[@]}" "${variant[@]}" --seed "$first_seed" --batch_size 4 --n_epochs "$epochs" \
+    --n_epochs_decay "$decay_epochs" --save_val_freq "$first_val_freq" "${demo_logging_flags[@]}" "${resume[@]}"
 
 tuned="${name}_background"
 echo "== 4/4 fine-tune its best checkpoint with the L1 pull on the box's background -> checkpoints/$tuned"

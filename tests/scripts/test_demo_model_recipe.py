@@ -28,11 +28,25 @@ def recipe_flags(train_script: str, arrays: tuple[str, ...] = RECIPE_ARRAYS) -> 
     return result.stdout.splitlines()
 
 
+def first_stage_seed() -> str:
+    """demo_first_stage_seed of the recipe, read by bash."""
+    result = subprocess.run(["bash", "-c", 'source scripts/demo_model_recipe.sh && echo "$demo_first_stage_seed"'],
+                            cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
+    return result.stdout.strip()
+
+
 def test_train_demo_model_uses_every_recipe_array_and_the_shipped_model_has_their_values(crop_dataroot, tmp_path):
+    """Both stages' flags are the shipped model's options; the first stage's --seed is demo_first_stage_seed, which
+    the script gives the default generator and silhouette after the recipe's arrays (the later flag wins)."""
     shipped = json.loads((ROOT / "models" / "shipped" / "demo_psgan.json").read_text())
-    for arrays, record in ((RECIPE_ARRAYS, shipped), (FIRST_RUN_ARRAYS, shipped["exported_from"]["initialised_from"]
-                                                      ["options"])):
-        flags = recipe_flags("train_demo_model.sh", arrays)
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    first_command = text.split('"$AGAN_PYTHON" train.py')[1]
+    assert '"${variant[@]}" --seed "$first_seed"' in first_command
+    assert 'default_first_seed="$demo_first_stage_seed"' in text
+    for arrays, record, seed in ((RECIPE_ARRAYS, shipped, []),
+                                 (FIRST_RUN_ARRAYS, shipped["exported_from"]["initialised_from"]["options"],
+                                  ["--seed", first_stage_seed()])):
+        flags = recipe_flags("train_demo_model.sh", arrays) + seed
         assert "--diff_augment" in flags and "--ema_decay" in flags
         opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *flags])
         names = [flag[2:] for flag in flags if flag.startswith("--")]
@@ -86,6 +100,13 @@ def test_silhouette_variant_rejects_a_value_other_than_0_or_1():
                             timeout=30, env={"PATH": "/usr/bin:/bin", "SILHOUETTE": "yes"})
     assert result.returncode == 2
     assert result.stderr.strip() == "train_demo_model.sh: SILHOUETTE must be 0 or 1, got 'yes'"
+
+
+def test_first_stage_seed_rejects_a_value_that_is_not_a_whole_number():
+    result = subprocess.run(["bash", "scripts/train_demo_model.sh"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=30, env={"PATH": "/usr/bin:/bin", "FIRST_STAGE_SEED": "15x"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "train_demo_model.sh: FIRST_STAGE_SEED must be a whole number, got '15x'"
 
 
 def test_generator_variant_trains_both_stages_with_the_inpainting_generator_by_default(crop_dataroot, tmp_path):

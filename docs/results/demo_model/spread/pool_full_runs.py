@@ -22,9 +22,12 @@ sys.path.insert(0, str(RESULTS.parents[2]))
 from scripts.demo_model_report import row_numbers  # noqa: E402
 
 COLUMNS = ("FID persons", "KID persons", "FID frames", "LPIPS-diversity", "re-ID rank-1")
-SHIPPED = "shipped (seed 1501, AMD)"
+# The model shipped until 2026-12-06, whose spread these rules measured (its rows now in
+# ../previous_default_inpaint_seed1501/; ../representative_model/ replaced it by the seed-1541 run).
+SHIPPED = "shipped to 12-06 (seed 1501, AMD)"
+PREVIOUS = RESULTS / "previous_default_inpaint_seed1501/evaluations"
 RUNS = {
-    SHIPPED: RESULTS / "heldout48/evaluations/gan.json",
+    SHIPPED: PREVIOUS / "gan_48frames.json",
     "reproduction (seed 1501, Intel)": RESULTS / "reproduction/evaluations/gan_48frames.json",
     "seed 1541 (Intel)": HERE / "evaluations/seed1541_full_run_gan_48frames.json",
     "seed 1551 (Intel)": HERE / "evaluations/seed1551_full_run_gan_48frames.json",
@@ -40,7 +43,7 @@ FRAME_SETS = {
        for seed in (1503, 1504)},
 }
 SHAPES = {
-    SHIPPED: RESULTS / "heldout48/evaluations/gan_shape.json",
+    SHIPPED: PREVIOUS / "gan_shape_48frames.json",
     "reproduction (seed 1501, Intel)": HERE / "evaluations/reproduced_gan_shape_48frames.json",
     "seed 1541 (Intel)": HERE / "evaluations/frame_sets/seed1541_shape_1502.json",
     "seed 1551 (Intel)": HERE / "evaluations/frame_sets/seed1551_shape_1502.json",
