@@ -396,6 +396,30 @@ def bench_inpaint_generator(repeats: int, budget: Budget, batch_size: int = 4) -
     return generator_step_figures(models, repeats, budget, batch_size, reference="unet_64")
 
 
+# The shipped recipe's step (scripts/demo_model_recipe.sh) with its costly parts: the inpainting G, mode seeking's
+# second G pass and the discriminators' augmentation (the silhouette channel and the L1 weights cost next to nothing).
+DEMO_RECIPE_OPTIONS = {**DEMO_OPTIONS, "netG": "inpaint", "L1_box_weight": 0.1, "lambda_mode_seeking": 0.05,
+                       "mode_seeking_pool": 4, "ema_decay": 0.998, "diff_augment": "translation,color,cutout"}
+RESOLUTIONS = (64, 96, 128)
+
+
+def bench_demo_resolution(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
+    """The recipe's psgan step at 64, 96 and 128 px crops (the same frame window, drawn at more pixels), interleaved,
+    with each side's cost against 64 px: what the resolution lever of docs/results/demo_model/resolution_floor/
+    costs in the recipe's 2 hours."""
+    models = {side: build_model(DEMO_RECIPE_OPTIONS, batch_size=batch_size, crop_size=side, load_size=side)
+              for side in RESOLUTIONS}
+    batches = {side: training_batch("psgan", batch_size, size=side) for side in RESOLUTIONS}
+    timings = interleaved({f"{side}px/step": (lambda m=model, b=batches[side]: iteration(m, b))
+                           for side, model in models.items()}, repeats, budget)
+    figures: dict = {"batch": batch_size}
+    for key in timings.wall:
+        figures[key] = figure(timings, key, repeats, "fp32")
+    for side in RESOLUTIONS[1:]:
+        figures[f"{side}px_over_64px/step"] = ratio(timings.median(f"{side}px/step"), timings.median("64px/step"))
+    return figures
+
+
 def bench_latent_branch(repeats: int, budget: Budget, batch_size: int = 4) -> dict:
     """psgan step at the demo model's sizes: decoder noise with mode seeking (its second G forward) against a
     latent code with the cVAE branch (an encoder forward and a second G forward with backward), interleaved."""

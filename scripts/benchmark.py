@@ -323,6 +323,14 @@ def inpaint_generator(repeats: int, budget: Budget) -> dict:
     return bench_inpaint_generator(repeats, budget)
 
 
+@register("demo_resolution")
+def demo_resolution(repeats: int, budget: Budget) -> dict:
+    """The shipped recipe's psgan step at 64, 96 and 128 px crops (batch 4), interleaved, with ratios against 64 px."""
+    from scripts.bench_models import bench_demo_resolution
+
+    return bench_demo_resolution(repeats, budget)
+
+
 @register("latent_branch")
 def latent_branch(repeats: int, budget: Budget) -> dict:
     """psgan step at the demo model's sizes: mode seeking (decoder noise) against the cVAE branch (latent code)."""
