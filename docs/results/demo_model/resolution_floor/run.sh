@@ -13,12 +13,13 @@ originals="${ORIGINALS:?set ORIGINALS to the held-out frames}"
 out="${OUT:?set OUT to a work folder}"
 here=docs/results/demo_model/resolution_floor
 mkdir -p "$here/evaluations"
-for row in roundtrip:64 roundtrip_96:96 roundtrip_128:128 roundtrip_sharpen:64 grain:64 sharpen:64; do
-    name="${row%:*}"
-    mode="${name%_96}"; mode="${mode%_128}"
+# name:mode:model side
+for row in roundtrip:roundtrip:64 roundtrip_96:roundtrip:96 roundtrip_128:roundtrip:128 \
+        roundtrip_sharpen:roundtrip_sharpen:64 grain:grain:64 sharpen:sharpen:64; do
+    IFS=: read -r name mode side <<< "$row"
     if [[ ! -f "$out/$name/eval/metrics.json" ]]; then
         "$AGAN_PYTHON" "$here/round_trip.py" --anonymized "$anonymized" --out "$out/$name/frames" --mode "$mode" \
-            --model_side "${row#*:}"
+            --model_side "$side"
         "$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$out/$name/frames" \
             --original_frames "$originals/leftImg8bit" --annotations "$originals/gtBboxCityPersons" \
             --out "$out/$name/eval" --quiet
