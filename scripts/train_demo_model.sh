@@ -21,7 +21,8 @@
 # U-Net instead, with a validation every fourth epoch: the model shipped before the inpainting generator, SHA-256
 # ff49877e...1ea0, and NAME then loses the suffix _inpaint), SILHOUETTE (1; 0 drops the silhouette input, and the
 # background pull then comes only in the second stage: with GENERATOR=unet_64 the model shipped before that,
-# SHA-256 249e1860...14f9; NAME then drops _silhouette).
+# SHA-256 249e1860...14f9; NAME then drops _silhouette), SECOND_STAGE_CROP (64; 96 trains the second stage on the
+# same frame windows at 96 px crops, docs/results/demo_model/resolution_floor/, with the same weights to start).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 silhouette="${SILHOUETTE:-1}"
@@ -32,6 +33,11 @@ fi
 generator="${GENERATOR:-inpaint}"
 if [[ "$generator" != unet_64 && "$generator" != inpaint ]]; then
     echo "train_demo_model.sh: GENERATOR must be unet_64 or inpaint, got '$generator'" >&2
+    exit 2
+fi
+second_crop="${SECOND_STAGE_CROP:-64}"
+if [[ "$second_crop" != 64 && "$second_crop" != 96 ]]; then
+    echo "train_demo_model.sh: SECOND_STAGE_CROP must be 64 or 96, got '$second_crop'" >&2
     exit 2
 fi
 if [[ ! "${FIRST_STAGE_SEED:-0}" =~ ^[0-9]+$ ]]; then
@@ -95,14 +101,18 @@ fi
     --n_epochs_decay "$decay_epochs" --save_val_freq "$first_val_freq" "${demo_logging_flags[@]}" "${resume[@]}"
 
 tuned="${name}_background"
-echo "== 4/4 fine-tune its best checkpoint with the L1 pull on the box's background -> checkpoints/$tuned"
+# The second stage's crop side: the same frame window (load side 9/8 of the crop), drawn at 64 or 96 pixels; the
+# network weights carry over, as every network is fully convolutional (docs/results/demo_model/resolution_floor/).
+# Given after demo_model_flags: the later --load_size and --crop_size win.
+second_stage_size=(--load_size "$((second_crop * 9 / 8))" --crop_size "$second_crop")
+echo "== 4/4 fine-tune its best checkpoint at $second_crop px, L1 pull on the box's background -> checkpoints/$tuned"
 start=(--init_from "checkpoints/$name" --epoch best)
 if [[ -f "checkpoints/$tuned/latest_state.pth" ]]; then
     start=(--continue_train)
 fi
 "$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$tuned" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
-    "${demo_recipe_augment[@]}" "${variant[@]}" "${demo_finetune_flags[@]}" --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" \
-    "${start[@]}"
+    "${demo_recipe_augment[@]}" "${variant[@]}" "${demo_finetune_flags[@]}" "${second_stage_size[@]}" \
+    --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" "${start[@]}"
 
 echo "done: checkpoints/$tuned (best_net_G_ema.pth is the moving-average generator); ship it with"
 echo "  python scripts/export_model.py checkpoints/$tuned --epoch best --out models/shipped/demo_psgan.pth --network_mode eval \\"

@@ -122,3 +122,32 @@ def test_generator_variant_trains_both_stages_with_the_inpainting_generator_by_d
                             timeout=30, env={"PATH": "/usr/bin:/bin", "GENERATOR": "unet_128"})
     assert result.returncode == 2
     assert result.stderr.strip() == "train_demo_model.sh: GENERATOR must be unet_64 or inpaint, got 'unet_128'"
+
+
+def second_stage_size(side: str) -> list[str]:
+    """The flags train_demo_model.sh gives its second stage for SECOND_STAGE_CROP=side, read by bash."""
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    definition = re.search(r"^second_stage_size=\(.*\)$", text, re.M).group(0)
+    printed = f'second_crop={side}; {definition}; printf "%s\\n" "${{second_stage_size[@]}}"'
+    result = subprocess.run(["bash", "-c", printed], cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
+    return result.stdout.splitlines()
+
+
+def test_second_stage_crop_keeps_the_shipped_size_by_default_and_the_frame_window_at_96(crop_dataroot, tmp_path):
+    """SECOND_STAGE_CROP=64 (the default) trains the second stage at the shipped model's sizes; 96 draws the same
+    frame window (load side 9/8 of the crop) at 96 px, after the recipe's arrays so that its sizes win; any other
+    side is one error."""
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    assert 'second_crop="${SECOND_STAGE_CROP:-64}"' in text
+    second_command = text.split('"$AGAN_PYTHON" train.py')[2].split("echo")[0]
+    assert second_command.index('"${second_stage_size[@]}"') > second_command.index('"${demo_model_flags[@]}"')
+    shipped = json.loads((ROOT / "models" / "shipped" / "demo_psgan.json").read_text())
+    recipe = recipe_flags("train_demo_model.sh")
+    for side, expected in (("64", (shipped["load_size"], shipped["crop_size"])), ("96", (108, 96))):
+        opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *recipe,
+                                    *second_stage_size(side)])
+        assert (opt.load_size, opt.crop_size) == expected
+    result = subprocess.run(["bash", "scripts/train_demo_model.sh"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=30, env={"PATH": "/usr/bin:/bin", "SECOND_STAGE_CROP": "128"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "train_demo_model.sh: SECOND_STAGE_CROP must be 64 or 96, got '128'"
