@@ -63,11 +63,13 @@ def test_truncation_trades_the_difference_between_seeds_for_typical_persons():
     window (the stranger's silhouette comes from the window's own stream, the same here), at 0.5 seeds differ less
     than at 1."""
     model = load_model_file(SHIPPED_DEMO_MODEL)
-    pixels = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    side = model.opt.crop_size
+    pixels = np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    x1, y1, x2, y2 = (side * c // 64 for c in (20, 8, 44, 60))  # a standing person's box, at any crop side
 
     def paint(truncation: float, seed: int) -> np.ndarray:
-        window = Window(pixels=pixels, box=(20, 8, 44, 60), rng=np.random.default_rng(5))
-        return WindowGenerator(model, truncation)([window], seed)[0][8:60, 20:44]
+        window = Window(pixels=pixels, box=(x1, y1, x2, y2), rng=np.random.default_rng(5))
+        return WindowGenerator(model, truncation)([window], seed)[0][y1:y2, x1:x2]
 
     difference = {t: np.abs(paint(t, 0) - paint(t, 1)).mean() for t in (1.0, 0.5, 0.0)}
     assert difference[0.0] == 0.0
