@@ -23,7 +23,8 @@
 # background pull then comes only in the second stage: with GENERATOR=unet_64 the model shipped before that,
 # SHA-256 249e1860...14f9; NAME then drops _silhouette), SECOND_STAGE_CROP (64; 96 trains the second stage on the
 # same frame windows at 96 px crops from the same first stage: 36 instead of about 20 minutes on the Intel machine,
-# not the shipped model's recipe; docs/results/demo_model/recipe_96px/).
+# not the shipped model's recipe; docs/results/demo_model/recipe_96px/), SECOND_STAGE_EPOCHS and
+# SECOND_STAGE_DECAY_EPOCHS (both or neither; the second stage's 2 + 4 epochs otherwise).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 silhouette="${SILHOUETTE:-1}"
@@ -44,6 +45,26 @@ fi
 if [[ ! "${FIRST_STAGE_SEED:-0}" =~ ^[0-9]+$ ]]; then
     echo "train_demo_model.sh: FIRST_STAGE_SEED must be a whole number, got '$FIRST_STAGE_SEED'" >&2
     exit 2
+fi
+# The second stage's schedule (demo_finetune_flags: 2 + 4 decaying epochs) unless SECOND_STAGE_EPOCHS and
+# SECOND_STAGE_DECAY_EPOCHS are set; given after demo_finetune_flags, so they win.
+second_schedule=()
+for setting in SECOND_STAGE_EPOCHS SECOND_STAGE_DECAY_EPOCHS; do
+    if [[ -n "${!setting:-}" && ! "${!setting}" =~ ^[0-9]+$ ]]; then
+        echo "train_demo_model.sh: $setting must be a whole number, got '${!setting}'" >&2
+        exit 2
+    fi
+done
+if [[ -n "${SECOND_STAGE_EPOCHS:-}${SECOND_STAGE_DECAY_EPOCHS:-}" ]]; then
+    if [[ -z "${SECOND_STAGE_EPOCHS:-}" || -z "${SECOND_STAGE_DECAY_EPOCHS:-}" ]]; then
+        echo "train_demo_model.sh: set both SECOND_STAGE_EPOCHS and SECOND_STAGE_DECAY_EPOCHS, or neither" >&2
+        exit 2
+    fi
+    if (( SECOND_STAGE_EPOCHS + SECOND_STAGE_DECAY_EPOCHS == 0 )); then
+        echo "train_demo_model.sh: SECOND_STAGE_EPOCHS + SECOND_STAGE_DECAY_EPOCHS must be at least 1" >&2
+        exit 2
+    fi
+    second_schedule=(--n_epochs "$SECOND_STAGE_EPOCHS" --n_epochs_decay "$SECOND_STAGE_DECAY_EPOCHS")
 fi
 source scripts/setup.sh
 source scripts/demo_model_recipe.sh
@@ -113,7 +134,7 @@ if [[ -f "checkpoints/$tuned/latest_state.pth" ]]; then
 fi
 "$AGAN_PYTHON" train.py --dataroot "$work_dir/crops" --name "$tuned" "${demo_model_flags[@]}" "${demo_recipe_losses[@]}" \
     "${demo_recipe_augment[@]}" "${variant[@]}" "${demo_finetune_flags[@]}" "${second_stage_size[@]}" \
-    --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" "${start[@]}"
+    "${second_schedule[@]}" --batch_size 4 --save_val_freq 2 "${demo_logging_flags[@]}" "${start[@]}"
 
 echo "done: checkpoints/$tuned (best_net_G_ema.pth is the moving-average generator); ship it with"
 echo "  python scripts/export_model.py checkpoints/$tuned --epoch best --out models/shipped/demo_psgan.pth --network_mode eval \\"
