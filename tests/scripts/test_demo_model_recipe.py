@@ -156,3 +156,40 @@ def test_second_stage_crop_draws_the_same_frame_window_at_64_or_96_px(crop_datar
                             timeout=30, env={"PATH": "/usr/bin:/bin", "SECOND_STAGE_CROP": "128"})
     assert result.returncode == 2
     assert result.stderr.strip() == "train_demo_model.sh: SECOND_STAGE_CROP must be 64 or 96, got '128'"
+
+
+def second_stage_schedule(settings: dict[str, str]) -> subprocess.CompletedProcess:
+    """train_demo_model.sh's second-stage schedule block run by bash with ``settings`` in the environment; prints
+    the flags it adds, one per line."""
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    block = re.search(r"^second_schedule=\(\)$.*?^fi$\n(?=source scripts/setup.sh)", text, re.S | re.M).group(0)
+    printed = f'set -u\n{block}\nprintf "%s\\n" "${{second_schedule[@]}}"'
+    return subprocess.run(["bash", "-c", printed], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                          env={"PATH": "/usr/bin:/bin", **settings})
+
+
+def test_second_stage_schedule_overrides_the_recipes_epochs_only_when_both_are_set(crop_dataroot, tmp_path):
+    """SECOND_STAGE_EPOCHS=1 SECOND_STAGE_DECAY_EPOCHS=3 trains the second stage for 1 + 3 decaying epochs (its
+    flags come after demo_finetune_flags, so they win); unset, the recipe's 2 + 4 stay; a bad or lone value is one
+    error naming the setting."""
+    text = (ROOT / "scripts" / "train_demo_model.sh").read_text()
+    second_command = text.split('"$AGAN_PYTHON" train.py')[2].split("echo")[0]
+    assert second_command.index('"${second_schedule[@]}"') > second_command.index('"${demo_finetune_flags[@]}"')
+    recipe = recipe_flags("train_demo_model.sh")
+    for settings, expected in (({}, (2, 4)), ({"SECOND_STAGE_EPOCHS": "1", "SECOND_STAGE_DECAY_EPOCHS": "3"}, (1, 3))):
+        result = second_stage_schedule(settings)
+        assert result.returncode == 0, result.stderr
+        opt = TrainOptions().parse(["--dataroot", str(crop_dataroot), "--checkpoints_dir", str(tmp_path), *recipe,
+                                    *result.stdout.split()])
+        assert (opt.n_epochs, opt.n_epochs_decay) == expected
+    for settings, message in (
+            ({"SECOND_STAGE_EPOCHS": "two", "SECOND_STAGE_DECAY_EPOCHS": "3"},
+             "SECOND_STAGE_EPOCHS must be a whole number, got 'two'"),
+            ({"SECOND_STAGE_DECAY_EPOCHS": "3"},
+             "set both SECOND_STAGE_EPOCHS and SECOND_STAGE_DECAY_EPOCHS, or neither"),
+            ({"SECOND_STAGE_EPOCHS": "0", "SECOND_STAGE_DECAY_EPOCHS": "0"},
+             "SECOND_STAGE_EPOCHS + SECOND_STAGE_DECAY_EPOCHS must be at least 1")):
+        result = subprocess.run(["bash", "scripts/train_demo_model.sh"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=30, env={"PATH": "/usr/bin:/bin", **settings})
+        assert result.returncode == 2
+        assert result.stderr.strip() == f"train_demo_model.sh: {message}"
