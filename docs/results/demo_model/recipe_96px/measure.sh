@@ -10,15 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
 model_file="${MODEL_FILE:?set MODEL_FILE to the export of the full run}"
 out="${OUT:?set OUT to a work folder}"
 here=docs/results/demo_model/recipe_96px
-mkdir -p "$here/evaluations"
-for seed in 1502 1503 1504; do
-    result="$here/evaluations/seed1551_96px_$seed.json"
-    [[ -f "$result" ]] && continue
-    date -u +"set $seed start %H:%M:%S"
-    HELDOUT_SEED=$seed FRAMES=48 WORK_DIR="$out/$seed" MODEL_FILE="$model_file" METHODS=gan \
-        RESULTS_DIR="$out/$seed/results" bash scripts/demo_model_evidence.sh > "$out/$seed.log" 2>&1
-    cp "$out/$seed/evaluations/gan/metrics.json" "$result"
-done
+bash scripts/demo_gan_rows.sh "$model_file" "$out" "$here/evaluations/seed1551_96px_" 1502 1503 1504
 date -u +"measured %H:%M:%S"
 source scripts/setup.sh
 "$AGAN_PYTHON" "$here/judge.py"

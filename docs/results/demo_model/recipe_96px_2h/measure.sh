@@ -11,15 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
 model_file="${MODEL_FILE:?set MODEL_FILE to the export of the run}"
 out="${OUT:?set OUT to a work folder}"
 here=docs/results/demo_model/recipe_96px_2h
-mkdir -p "$here/evaluations"
-for seed in 1502 1503 1504; do
-    result="$here/evaluations/gan_$seed.json"
-    [[ -f "$result" ]] && continue
-    date -u +"set $seed start %H:%M:%S"
-    HELDOUT_SEED=$seed FRAMES=48 WORK_DIR="$out/$seed" MODEL_FILE="$model_file" METHODS=gan \
-        RESULTS_DIR="$out/$seed/results" bash scripts/demo_model_evidence.sh > "$out/$seed.log" 2>&1
-    cp "$out/$seed/evaluations/gan/metrics.json" "$result"
-done
+bash scripts/demo_gan_rows.sh "$model_file" "$out" "$here/evaluations/gan_" 1502 1503 1504
 if [[ ! -f "$here/heldout12/evaluations/gan.json" ]]; then
     date -u +"12 frames start %H:%M:%S"
     FRAMES=12 WORK_DIR="$out/12frames" MODEL_FILE="$model_file" RESULTS_DIR="$here/heldout12" \
