@@ -12,11 +12,7 @@ name=s38_stage2_96px_6ep
 WORK="$out" bash docs/results/demo_model/spread/second_stage.sh "$name" s38_96px_2h --load_size 108 --crop_size 96
 model_file="$out/$name/model.pth"
 cp "$out/$name/eval48/evaluations/gan/metrics.json" "$here/evaluations/six_epochs_1502.json"
-for seed in 1503 1504; do
-    HELDOUT_SEED=$seed FRAMES=48 WORK_DIR="$out/$seed" MODEL_FILE="$model_file" METHODS=gan \
-        RESULTS_DIR="$out/$seed/results" bash scripts/demo_model_evidence.sh > "$out/$seed.log" 2>&1
-    cp "$out/$seed/evaluations/gan/metrics.json" "$here/evaluations/six_epochs_$seed.json"
-done
+bash scripts/demo_gan_rows.sh "$model_file" "$out" "$here/evaluations/six_epochs_" 1503 1504
 FRAMES=12 WORK_DIR="$out/12frames" MODEL_FILE="$model_file" RESULTS_DIR="$here/heldout12_six_epochs" \
     bash scripts/demo_model_evidence.sh > "$out/12frames.log" 2>&1
 date -u +"measured %H:%M:%S"
