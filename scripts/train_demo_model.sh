@@ -22,9 +22,10 @@
 # ff49877e...1ea0, and NAME then loses the suffix _inpaint), SILHOUETTE (1; 0 drops the silhouette input, and the
 # background pull then comes only in the second stage: with GENERATOR=unet_64 the model shipped before that,
 # SHA-256 249e1860...14f9; NAME then drops _silhouette), SECOND_STAGE_CROP (64; 96 trains the second stage on the
-# same frame windows at 96 px crops from the same first stage: 36 instead of about 20 minutes on the Intel machine,
-# not the shipped model's recipe; docs/results/demo_model/recipe_96px/), SECOND_STAGE_EPOCHS and
-# SECOND_STAGE_DECAY_EPOCHS (both or neither; the second stage's 2 + 4 epochs otherwise).
+# same frame windows at 96 px crops from the same first stage: about 0.4 of the first stage's time instead of 0.2,
+# 27-36 minutes on the Intel machine, not the shipped model's recipe; docs/results/demo_model/recipe_96px/),
+# SECOND_STAGE_EPOCHS and SECOND_STAGE_DECAY_EPOCHS (both or neither; the second stage's 2 + 4 epochs otherwise;
+# docs/results/demo_model/recipe_96px_2h/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 silhouette="${SILHOUETTE:-1}"

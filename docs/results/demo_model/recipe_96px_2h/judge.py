@@ -27,6 +27,14 @@ TRADITIONAL_12 = ("blur", "pixelate", "mask", "noise")
 MAX_MINUTES = 120.0
 
 
+def traditional_rows() -> dict:
+    """Each set's traditional rows that the targets compare against: pixelation and blur on the sets of 48 (the
+    closest two; ../spread/), every traditional method on the 12 frames (measured again with this run, heldout12/)."""
+    rows = {seed: {name: row(FRAME_SETS[seed][name]) for name in ("pixelate", "blur")} for seed in SETS_48}
+    rows["12 frames"] = {name: row(HERE / f"heldout12/evaluations/{name}.json") for name in TRADITIONAL_12}
+    return rows
+
+
 def main() -> None:
     run_files = {seed: HERE / f"evaluations/gan_{seed}.json" for seed in SETS_48}
     run_files["12 frames"] = HERE / "heldout12/evaluations/gan.json"
@@ -39,8 +47,7 @@ def main() -> None:
     in_time = minutes <= MAX_MINUTES
     print(f"(1) training {minutes:.1f} minutes: " + ("within 2 hours" if in_time else "over 2 hours"))
 
-    traditional = {seed: {name: row(FRAME_SETS[seed][name]) for name in ("pixelate", "blur")} for seed in SETS_48}
-    traditional["12 frames"] = {name: row(HERE / f"heldout12/evaluations/{name}.json") for name in TRADITIONAL_12}
+    traditional = traditional_rows()
     targets = {}
     for key, path in run_files.items():
         values = row(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from judge import FRAME_SETS, HERE, RESULTS, SETS_48, SHIPPED, TRADITIONAL_12, meets_targets, row
+from judge import HERE, RESULTS, SETS_48, SHIPPED, meets_targets, row, traditional_rows
 
 PILOT_VALIDATION = RESULTS / "resolution_floor/second_stage_96px_seed1541_validation_fid.txt"
 PILOT_1502 = RESULTS / "resolution_floor/evaluations/second_stage_96px_seed1541_gan_48frames.json"
@@ -36,8 +36,7 @@ def main() -> None:
     shipped["12 frames"] = row(RESULTS / "evaluations/gan.json")["FID persons"]
     short = {seed: row(HERE / f"evaluations/gan_{seed}.json")["FID persons"] for seed in SETS_48}
     short["12 frames"] = row(HERE / "heldout12/evaluations/gan.json")["FID persons"]
-    traditional = {seed: {name: row(FRAME_SETS[seed][name]) for name in ("pixelate", "blur")} for seed in SETS_48}
-    traditional["12 frames"] = {name: row(HERE / f"heldout12/evaluations/{name}.json") for name in TRADITIONAL_12}
+    traditional = traditional_rows()
     print("(2) set: 6 epochs person FID / KID / frame FID / LPIPS / rank-1; 1 + 3 epochs; shipped; pixelation")
     for key, path in sets.items():
         values = row(path)
