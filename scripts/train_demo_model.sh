@@ -7,10 +7,11 @@
 # (demo_inpaint_flags), batch 4, 26 epochs (15 + 11 of linear decay; 44,564 crops) with training seed 1541
 # (demo_first_stage_seed), best epoch by validation FID every second epoch; then 6 epochs from that checkpoint at
 # half the learning rate with training seed 1501, which the shipped model is. With both cores of the project's
-# 2-core CPU machine (THREADS=2, nothing else running) the recipe takes 92-102 minutes for the 26 epochs and 20-22
-# for the second stage; 128 px crops train 3x slower per crop, too few steps for 2 hours (docs/realism_recipe.md).
-# Every step resumes: run the same command again after an interruption.
-# On the machine that trained it (the 2-core Intel Xeon) the command retraces that run exactly; on another CPU the
+# 2-core CPU machine (THREADS=2, nothing else running) the recipe takes 64-102 minutes for the 26 epochs and 15-22
+# for the second stage, as the machine's speed varies from day to day; 128 px crops train 3x slower per crop, too
+# few steps for 2 hours (docs/realism_recipe.md). Every step resumes: run the same command again after an
+# interruption. On the machine that trained it (the 2-core Intel Xeon) the command retraces that run byte for byte
+# (docs/results/demo_model/full_retrace/); on another CPU the
 # floating-point kernels differ and so does the model, as it does with another FIRST_STAGE_SEED: five full runs
 # scored 198.3 (shipped), 192.9, 210.3, 205.9 and 204.4 in held-out person FID, so expect about 202 +- 7
 # (docs/results/demo_model/representative_model/, docs/results/demo_model/spread/).
