@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -31,12 +32,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Once, in a CI run of 2026-12-06, a gloo worker aborted inside torch's C++ with this line and no Python error;
+# 60 runs of the same worker in a loop (two of them beside two busy processes) did not repeat it. A run that dies
+# that way is retried once, with a warning; any other failure, or the abort twice, fails the test.
+GLOO_ABORT = "terminate called without an active exception"
+
+
 def torchrun(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """``python -m torch.distributed.run --nproc_per_node 2`` on 127.0.0.1; fails the test on a non-zero exit."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(free_port()), *args]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    for attempt in (1, 2):
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+               "--master_port", str(free_port()), *args]
+        result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        if result.returncode == 0 or attempt == 2 or GLOO_ABORT not in result.stdout + result.stderr:
+            break
+        warnings.warn(f"torchrun {args[0]}: a worker aborted in C++ ({GLOO_ABORT!r}); retrying once", stacklevel=2)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
