@@ -5,8 +5,9 @@
 The frames of ``--seed`` are drawn again from the same frame generator and the same per-frame random streams, so
 street, poses and places stay; only each identity's appearance (outfit, hair, skin, bag) is drawn from the pools of
 ``--outfit_seed``, with its height and build kept so that its box stays where it was. The result is what a perfect
-anonymizer would paint: a real (synthetic) stranger in each person's place. Only ``DIR/leftImg8bit`` is written;
-its frames are scored against the original frames and their boxes with ``python -m evaluation.evaluate``.
+anonymizer would paint: a real (synthetic) stranger in each person's place. With ``--keep_palette`` each stranger
+wears the original person's colours (skin, hair, clothes, shoes, bag; rule_palette.md). Only ``DIR/leftImg8bit``
+is written; its frames are scored against the original frames and their boxes with ``python -m evaluation.evaluate``.
 With ``--originals DIR`` (the held-out set as ``make_demo_data`` wrote it) it also prints how far the pedestrian
 boxes moved: a hat, hair or a bag can change a person's extent.
 """
@@ -33,13 +34,18 @@ from synthetic.make_demo_data import (  # noqa: E402
 )
 from util.fileio import atomic_write_bytes  # noqa: E402
 
+# The colours of an appearance (synthetic.person.Appearance); --keep_palette keeps these of the original person.
+PALETTE_FIELDS = ("skin", "hair_name", "top_name", "accent_name", "bottom_name", "shoe_name", "bag_name")
 
-def stranger_pools(frames: int, seed: int, outfit_seed: int) -> dict:
-    """The identity pools of ``seed`` with every appearance but height and build taken from ``outfit_seed``'s."""
+
+def stranger_pools(frames: int, seed: int, outfit_seed: int, keep_palette: bool = False) -> dict:
+    """The identity pools of ``seed`` with every appearance but height and build taken from ``outfit_seed``'s
+    (and, with ``keep_palette``, every colour kept too: the stranger's garments, pattern, hair style and bag)."""
     counts = split_counts(frames)
     own, other = identity_pools(seed, counts), identity_pools(outfit_seed, counts)
-    return {split: [dataclasses.replace(stranger, identity=person.identity, height_m=person.height_m,
-                                        build=person.build)
+    kept = ("height_m", "build", *(PALETTE_FIELDS if keep_palette else ()))
+    return {split: [dataclasses.replace(stranger, identity=person.identity,
+                                        **{name: getattr(person, name) for name in kept})
                     for person, stranger in zip(own[split], other[split], strict=True)]
             for split in own}
 
@@ -65,8 +71,10 @@ def main() -> int:
     parser.add_argument("--outfit_seed", type=int, default=91502,
                         help="seed of the strangers' appearances (%(default)s; used by no other data)")
     parser.add_argument("--originals", type=Path, help="the held-out set's folder: report how far boxes moved")
+    parser.add_argument("--keep_palette", action="store_true",
+                        help="keep each person's colours (skin, hair, clothes, shoes, bag); redraw the rest")
     args = parser.parse_args()
-    pools = stranger_pools(args.frames, args.seed, args.outfit_seed)
+    pools = stranger_pools(args.frames, args.seed, args.outfit_seed, args.keep_palette)
     shifts: list[int] = []
     for spec in frame_specs(args.frames):
         image, annotation, _, _ = make_frame(spec, args.seed, (2048, 1024), pools[spec["split"]])

@@ -5,9 +5,10 @@
 #       bash docs/results/demo_model/ideal_strangers/run.sh
 # where each ORIGINALS folder holds that set's frames as scripts/demo_model_evidence.sh makes them (its
 # WORK_DIR/heldout with HELDOUT_SEED and FRAMES). Each set: render the frames again with strangers (printing how far
-# the boxes moved), then score them against the originals and their boxes. Finished sets are kept. Last, the picture
-# persons.png: the 16 persons of the 12 frames that the README's picture shows, original, ideal stranger and the
-# shipped model (seed 0, its defaults).
+# the boxes moved), then score them against the originals and their boxes; then set 1502 and its 12 frames again
+# with strangers in the originals' colours (--keep_palette). Finished sets are kept. Last, the picture
+# persons.png: the 16 persons of the 12 frames that the README's picture shows, original, ideal stranger, the
+# stranger in the original's colours and the shipped model (seed 0, its defaults).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
 source scripts/setup.sh
@@ -26,9 +27,24 @@ for set in 1502 1503 1504 1502_12; do
             --out "$out/$set/eval" --quiet
     fi
 done
+# The same strangers in the original persons' colours (rule_palette.md), on set 1502 and its 12 frames.
+for set in 1502 1502_12; do
+    frames=48
+    [[ "$set" == *_12 ]] && frames=12
+    originals_var="ORIGINALS_$set"
+    originals="${!originals_var}"
+    if [[ ! -f "$out/palette_$set/eval/metrics.json" ]]; then
+        "$AGAN_PYTHON" docs/results/demo_model/ideal_strangers/render_ideal_strangers.py --keep_palette \
+            --out "$out/palette_$set/frames" --frames "$frames" --seed 1502 --originals "$originals"
+        "$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$out/palette_$set/frames/leftImg8bit" \
+            --original_frames "$originals/leftImg8bit" --annotations "$originals/gtBboxCityPersons" \
+            --out "$out/palette_$set/eval" --quiet
+    fi
+done
 originals="$ORIGINALS_1502_12"
 "$AGAN_PYTHON" anonymize.py -i "$originals/leftImg8bit" -a "$originals/gtBboxCityPersons" -o "$out/1502_12/gan_seed0" \
     --method gan --labels pedestrian --seed 0 --quiet
+rows="ideal stranger=$out/1502_12/frames/leftImg8bit,in own colours=$out/palette_1502_12/frames/leftImg8bit"
 "$AGAN_PYTHON" scripts/demo_model_report.py persons --original "$originals/leftImg8bit" \
     --annotations "$originals/gtBboxCityPersons" --out docs/results/demo_model/ideal_strangers/persons.png \
-    --rows "ideal stranger=$out/1502_12/frames/leftImg8bit,GAN seed 0=$out/1502_12/gan_seed0"
+    --rows "$rows,GAN seed 0=$out/1502_12/gan_seed0"
