@@ -13,33 +13,28 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../../.."
 source scripts/setup.sh
 out="${OUT:?set OUT to a folder for the rendered frames and evaluations}"
-for set in 1502 1503 1504 1502_12; do
-    seed="${set%_12}"
-    frames=48
+# render_and_score SET DIR [--keep_palette]: SET's frames rendered again with strangers into $out/DIR/frames
+# (printing how far the boxes moved) and scored against the originals into $out/DIR/eval, unless already scored.
+render_and_score() {
+    local set="$1" dir="$2" seed="${1%_12}" frames=48
+    shift 2
     [[ "$set" == *_12 ]] && frames=12
-    originals_var="ORIGINALS_$set"
-    originals="${!originals_var:?set $originals_var to the held-out frames of seed $seed ($frames frames)}"
-    if [[ ! -f "$out/$set/eval/metrics.json" ]]; then
-        "$AGAN_PYTHON" docs/results/demo_model/ideal_strangers/render_ideal_strangers.py --out "$out/$set/frames" \
-            --frames "$frames" --seed "$seed" --originals "$originals"
-        "$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$out/$set/frames/leftImg8bit" \
+    local originals_var="ORIGINALS_$set"
+    local originals="${!originals_var:?set $originals_var to the held-out frames of seed $seed ($frames frames)}"
+    if [[ ! -f "$out/$dir/eval/metrics.json" ]]; then
+        "$AGAN_PYTHON" docs/results/demo_model/ideal_strangers/render_ideal_strangers.py --out "$out/$dir/frames" \
+            --frames "$frames" --seed "$seed" --originals "$originals" "$@"
+        "$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$out/$dir/frames/leftImg8bit" \
             --original_frames "$originals/leftImg8bit" --annotations "$originals/gtBboxCityPersons" \
-            --out "$out/$set/eval" --quiet
+            --out "$out/$dir/eval" --quiet
     fi
+}
+for set in 1502 1503 1504 1502_12; do
+    render_and_score "$set" "$set"
 done
 # The same strangers in the original persons' colours (rule_palette.md), on set 1502 and its 12 frames.
 for set in 1502 1502_12; do
-    frames=48
-    [[ "$set" == *_12 ]] && frames=12
-    originals_var="ORIGINALS_$set"
-    originals="${!originals_var}"
-    if [[ ! -f "$out/palette_$set/eval/metrics.json" ]]; then
-        "$AGAN_PYTHON" docs/results/demo_model/ideal_strangers/render_ideal_strangers.py --keep_palette \
-            --out "$out/palette_$set/frames" --frames "$frames" --seed 1502 --originals "$originals"
-        "$AGAN_PYTHON" -m evaluation.evaluate --frames_dir "$out/palette_$set/frames/leftImg8bit" \
-            --original_frames "$originals/leftImg8bit" --annotations "$originals/gtBboxCityPersons" \
-            --out "$out/palette_$set/eval" --quiet
-    fi
+    render_and_score "$set" "palette_$set" --keep_palette
 done
 originals="$ORIGINALS_1502_12"
 "$AGAN_PYTHON" anonymize.py -i "$originals/leftImg8bit" -a "$originals/gtBboxCityPersons" -o "$out/1502_12/gan_seed0" \
