@@ -11,10 +11,10 @@
 # for the second stage, as the machine's speed varies from day to day; 128 px crops train 3x slower per crop, too
 # few steps for 2 hours (docs/realism_recipe.md). Every step resumes: run the same command again after an
 # interruption. On the machine that trained it (the 2-core Intel Xeon) the command retraces that run byte for byte
-# (docs/results/demo_model/full_retrace/); on another CPU the
-# floating-point kernels differ and so does the model, as it does with another FIRST_STAGE_SEED: five full runs
-# scored 198.3 (shipped), 192.9, 210.3, 205.9 and 204.4 in held-out person FID, so expect about 202 +- 7
-# (docs/results/demo_model/representative_model/, docs/results/demo_model/spread/).
+# (docs/results/demo_model/full_retrace/); on another CPU the floating-point kernels differ and so does the model,
+# as it does with another FIRST_STAGE_SEED: five full runs scored 198.3 (shipped), 192.9, 210.3, 205.9 and 204.4 in
+# held-out person FID, so expect about 202 +- 7 (docs/results/demo_model/representative_model/,
+# docs/results/demo_model/spread/).
 # Environment overrides: WORK_DIR (./demo_model_work), NAME (demo_people64_silhouette_inpaint; the second stage is
 # NAME_background), FRAMES (480), EPOCHS (15, then DECAY_EPOCHS 11 of linear decay), FIRST_STAGE_SEED (the first
 # stage's training seed: 1541 for the default generator and silhouette, else 1501, as each shipped run had),

@@ -33,8 +33,9 @@ def free_port() -> int:
 
 
 # Once, in a CI run of 2026-12-06, a gloo worker aborted inside torch's C++ with this line and no Python error;
-# 60 runs of the same worker in a loop (two of them beside two busy processes) did not repeat it. A run that dies
-# that way is retried once, with a warning; any other failure, or the abort twice, fails the test.
+# 60 runs of the same worker in a loop (30 of them beside two busy processes) and 20 runs of this file did not
+# repeat it. A run that dies that way is retried once, with a warning; any other failure, or the abort twice,
+# fails the test.
 GLOO_ABORT = "terminate called without an active exception"
 
 

@@ -27,11 +27,10 @@ def main() -> None:
     if missing:
         print("not measured yet: " + ", ".join(str(path) for path in missing))
         return
-    same_validation = validation_fids(VALIDATION) == validation_fids(PILOT_VALIDATION)
+    rerun_validation, pilot_validation = validation_fids(VALIDATION), validation_fids(PILOT_VALIDATION)
     pilot, rerun = row(PILOT_1502)["FID persons"], row(sets[1502])["FID persons"]
-    print(f"(1) validation FIDs {validation_fids(VALIDATION)}: " + ("the pilot's" if same_validation else
-          f"not the pilot's {validation_fids(PILOT_VALIDATION)}") + f"; set 1502 person FID {rerun:.3f} "
-          f"(pilot {pilot:.3f})")
+    print(f"(1) validation FIDs {rerun_validation}: " + ("the pilot's" if rerun_validation == pilot_validation else
+          f"not the pilot's {pilot_validation}") + f"; set 1502 person FID {rerun:.3f} (pilot {pilot:.3f})")
     shipped = {seed: row(path)["FID persons"] for seed, path in SHIPPED.items()}
     shipped["12 frames"] = row(RESULTS / "evaluations/gan.json")["FID persons"]
     short = {seed: row(HERE / f"evaluations/gan_{seed}.json")["FID persons"] for seed in SETS_48}
